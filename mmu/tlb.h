@@ -1,0 +1,97 @@
+/*
+ * mmu/tlb.h — the soft TLB: linear page → host pointer, per access kind and
+ * privilege context, the software equivalent of a shadow page table.
+ *
+ * An entry answers "may this context do this access to this page, and where
+ * is it in host memory?" with one compare: tag == page | generation. Filling
+ * is done by the CPU slow path (cpu/access.c) after a successful walk, only
+ * for RAM (never MMIO) and, for writes, only for pages without cached code.
+ * Flushing everything bumps the 12-bit generation in the tag's low bits (a
+ * memset happens only when it wraps).
+ *
+ * Contexts: supervisor with SMAP enforcing (AC=0), supervisor with AC=1,
+ * user (CPL 3), and user with alignment checking on. Implicit supervisor
+ * accesses use TLB_SUP.
+ */
+#ifndef NESTBOX_MMU_TLB_H
+#define NESTBOX_MMU_TLB_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define TLB_BITS 10
+#define TLB_SIZE (1u << TLB_BITS)
+
+/* TLB_USER_AC (CPL 3 with CR0.AM and RFLAGS.AC: alignment checking) is
+ * never filled, so every such access takes the slow path that checks it. */
+enum { TLB_SUP, TLB_SUP_AC, TLB_USER, TLB_USER_AC, TLB_NCTX };
+enum { TLB_R, TLB_W, TLB_X, TLB_NKIND };
+
+struct tlb_entry {
+	uint64_t tag;      /* (lin & ~0xfff) | gen; gen is never 0 */
+	uintptr_t addend;  /* host pointer = addend + lin */
+	uint64_t gpa_page; /* guest-physical page (for code tracking, traces) */
+};
+
+struct soft_tlb {
+	uint64_t gen;   /* 1..4095 */
+	int has_large;  /* a 2M/4M/1G page is cached: INVLPG must flush all */
+	struct tlb_entry e[TLB_NCTX][TLB_NKIND][TLB_SIZE];
+};
+
+static inline uint8_t *tlb_lookup(struct soft_tlb *t, int ctx, int kind, uint64_t lin)
+{
+	struct tlb_entry *e = &t->e[ctx][kind][(lin >> 12) & (TLB_SIZE - 1)];
+	if (e->tag == ((lin & ~0xfffull) | t->gen))
+		return (uint8_t *)(e->addend + (uintptr_t)lin);
+	return 0;
+}
+
+/* The entry itself (for its gpa_page), or NULL on a miss. */
+static inline struct tlb_entry *tlb_find(struct soft_tlb *t, int ctx, int kind, uint64_t lin)
+{
+	struct tlb_entry *e = &t->e[ctx][kind][(lin >> 12) & (TLB_SIZE - 1)];
+	return e->tag == ((lin & ~0xfffull) | t->gen) ? e : 0;
+}
+
+static inline void tlb_insert(struct soft_tlb *t, int ctx, int kind, uint64_t lin, uint8_t *host_page,
+			      uint64_t gpa_page)
+{
+	struct tlb_entry *e = &t->e[ctx][kind][(lin >> 12) & (TLB_SIZE - 1)];
+	e->tag = (lin & ~0xfffull) | t->gen;
+	e->addend = (uintptr_t)host_page - (uintptr_t)(lin & ~0xfffull);
+	e->gpa_page = gpa_page;
+}
+
+static inline void tlb_flush_all(struct soft_tlb *t)
+{
+	if (++t->gen >= 4096) {
+		memset(t->e, 0, sizeof(t->e));
+		t->gen = 1;
+	}
+}
+
+static inline void tlb_flush_page(struct soft_tlb *t, uint64_t lin)
+{
+	if (t->has_large) {
+		t->has_large = 0;
+		tlb_flush_all(t);
+		return;
+	}
+	unsigned i = (lin >> 12) & (TLB_SIZE - 1);
+	for (int c = 0; c < TLB_NCTX; c++)
+		for (int k = 0; k < TLB_NKIND; k++)
+			t->e[c][k][i].tag = 0;
+}
+
+/* Drop write entries that map guest-physical page gpa_page (it now holds
+ * code). */
+static inline void tlb_flush_writes_to(struct soft_tlb *t, uint64_t gpa_page)
+{
+	for (int c = 0; c < TLB_NCTX; c++)
+		for (unsigned i = 0; i < TLB_SIZE; i++)
+			if (t->e[c][TLB_W][i].gpa_page == gpa_page)
+				t->e[c][TLB_W][i].tag = 0;
+}
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * svm/svm_run.c — VMRUN (AMD APM Vol. 2 §15.5): read the VMCB, make the
+ * consistency checks (§15.5.1; a failure is #VMEXIT with VMEXIT_INVALID),
+ * save the host state to the host save area at VM_HSAVE_PA, load the
+ * guest state, apply TSC_OFFSET, TLB_CONTROL and the interrupt controls,
+ * set GIF, inject EVENTINJ (§15.20) and start the guest.
+ *
+ * The host save area's format is implementation specific (§15.30.4): we
+ * store the host state in the VMCB state-save layout at offset 400h of the
+ * VM_HSAVE_PA page. The TLB is flushed at every VMRUN and #VMEXIT, which
+ * is a correct implementation of every TLB_CONTROL value and of ASIDs.
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "cpu/cpuid.h"
+#include "cpu/flags.h"
+#include "cpu/virt.h"
+#include "mmu/mmu.h"
+#include "svm/svm_state.h"
+
+/* RFLAGS bits that exist (the rest are reserved and read as 0, bit 1 as 1). */
+#define RFLAGS_VALID 0x3f7fd5ull
+
+/* EFER bits a guest may hold: SCE, LME, LMA, NXE, SVME, LMSLE, FFXSR, TCE. */
+#define EFER_VALID 0xfd01ull
+
+static uint64_t cr4_valid(const struct cpu *cpu)
+{
+	uint64_t v = 0x7ff | CR4_UMIP | CR4_FSGSBASE | CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP |
+		     CR4_SMAP;
+	if (model_has(cpu->model, FEAT_LA57))
+		v |= CR4_LA57;
+	return v;
+}
+
+/* The consistency checks of APM Vol. 2 §15.5.1 ("Canonicalization and
+ * Consistency Checks"); the name of the failing check, or NULL. */
+static const char *vmcb_check(const struct cpu *cpu, const struct vmcb *v)
+{
+	const struct vmcb_save *s = &v->s;
+	const struct vmcb_control *c = &v->c;
+	unsigned pa_bits = cpu->model->phys_addr_bits;
+	bool lme_pg = (s->efer & EFER_LME) && (s->cr0 & CR0_PG);
+
+	if (!(s->efer & EFER_SVME))
+		return "EFER.SVME = 0";
+	if (s->efer & ~EFER_VALID)
+		return "EFER reserved bits";
+	if (!(s->cr0 & CR0_CD) && (s->cr0 & CR0_NW))
+		return "CR0.CD = 0 and CR0.NW = 1";
+	if (s->cr0 >> 32)
+		return "CR0[63:32] not zero";
+	if (s->cr4 & ~cr4_valid(cpu))
+		return "CR4 reserved bits";
+	if ((s->dr6 >> 32) || (s->dr7 >> 32))
+		return "DR6/DR7[63:32] not zero";
+	if (lme_pg && !(s->cr4 & CR4_PAE))
+		return "EFER.LME and CR0.PG with CR4.PAE = 0";
+	if (lme_pg && !(s->cr0 & CR0_PE))
+		return "EFER.LME and CR0.PG with CR0.PE = 0";
+	if (lme_pg && (s->cs.attrib & 0x200) && (s->cs.attrib & 0x400))
+		return "long mode with CS.L and CS.D";
+	if (lme_pg && (s->cr3 >> pa_bits))
+		return "CR3 reserved bits";
+	if (!(c->icpt_misc2 & ICPT2_VMRUN))
+		return "VMRUN intercept clear";
+	if (c->asid == 0)
+		return "ASID 0";
+	if ((c->iopm_base & ~0xfffull) + SVM_IOPM_SIZE - 1 >= (1ull << pa_bits) ||
+	    (c->msrpm_base & ~0xfffull) + SVM_MSRPM_SIZE - 1 >= (1ull << pa_bits))
+		return "IOPM/MSRPM beyond MAXPHYADDR";
+	if ((c->np_ctl & 1) && (c->n_cr3 >> pa_bits))
+		return "N_CR3 reserved bits";
+	if (c->eventinj & EVT_V) {
+		unsigned type = (unsigned)((c->eventinj & EVT_TYPE_MASK) >> EVT_TYPE_SHIFT);
+		unsigned vec = (unsigned)(c->eventinj & EVT_VECTOR);
+		if (type != EVT_INTR && type != EVT_NMI && type != EVT_EXC && type != EVT_SOFT)
+			return "EVENTINJ type";
+		if (type == EVT_EXC && (vec > 31 || vec == EXC_NMI))
+			return "EVENTINJ exception vector";
+	}
+	return NULL;
+}
+
+/* Host state that #VMEXIT restores (§15.5.1: ES, CS, SS, DS, GDTR, IDTR,
+ * EFER, CR0, CR3, CR4, RFLAGS, RIP, RSP, RAX). RIP is the instruction after
+ * VMRUN. */
+static void save_host(struct cpu *cpu, uint64_t hsave)
+{
+	struct vmcb_save h;
+	memset(&h, 0, sizeof(h));
+	svm_seg_to_vmcb(&cpu->seg[S_ES], &h.es);
+	svm_seg_to_vmcb(&cpu->seg[S_CS], &h.cs);
+	svm_seg_to_vmcb(&cpu->seg[S_SS], &h.ss);
+	svm_seg_to_vmcb(&cpu->seg[S_DS], &h.ds);
+	h.gdtr.base = cpu->gdtr.base;
+	h.gdtr.limit = cpu->gdtr.limit;
+	h.idtr.base = cpu->idtr.base;
+	h.idtr.limit = cpu->idtr.limit;
+	h.cpl = cpu->cpl;
+	h.efer = cpu->msr.efer;
+	h.cr0 = cpu->cr0;
+	h.cr3 = cpu->cr3;
+	h.cr4 = cpu->cr4;
+	h.rflags = flags_get(cpu);
+	h.rip = cpu->rip;
+	h.rsp = cpu->gpr[R_SP];
+	h.rax = cpu->gpr[R_AX];
+	phys_write_buf(cpu->mmu, hsave + offsetof(struct vmcb, s), &h, sizeof(h));
+}
+
+static void load_guest(struct cpu *cpu, const struct vmcb_save *s)
+{
+	svm_seg_from_vmcb(&s->es, &cpu->seg[S_ES], false);
+	svm_seg_from_vmcb(&s->cs, &cpu->seg[S_CS], true);
+	svm_seg_from_vmcb(&s->ss, &cpu->seg[S_SS], false);
+	svm_seg_from_vmcb(&s->ds, &cpu->seg[S_DS], false);
+	cpu->gdtr.base = s->gdtr.base;
+	cpu->gdtr.limit = s->gdtr.limit;
+	cpu->idtr.base = s->idtr.base;
+	cpu->idtr.limit = s->idtr.limit;
+	/* EFER.LMA follows LME and CR0.PG (the checks guarantee PE). */
+	uint64_t efer = s->efer & ~EFER_LMA;
+	if ((efer & EFER_LME) && (s->cr0 & CR0_PG))
+		efer |= EFER_LMA;
+	cpu->msr.efer = efer;
+	cpu->cr0 = s->cr0 | CR0_ET;
+	cpu->cr2 = s->cr2;
+	cpu->cr3 = s->cr3;
+	cpu->cr4 = s->cr4;
+	cpu->pdpte_valid = false; /* PAE: the walker reads the PDPTEs at CR3 */
+	cpu->dr[6] = s->dr6;
+	cpu->dr[7] = s->dr7;
+	flags_set(cpu, (s->rflags & RFLAGS_VALID) | F_FIXED1, ~0ull);
+	cpu->rip = s->rip;
+	cpu->gpr[R_SP] = s->rsp;
+	cpu->gpr[R_AX] = s->rax;
+	/* CPL: VMCB.CPL, except real mode (0) and virtual-8086 mode (3). */
+	if (!(cpu->cr0 & CR0_PE))
+		cpu->cpl = 0;
+	else if (cpu->rflags & F_VM)
+		cpu->cpl = 3;
+	else
+		cpu->cpl = s->cpl & 3;
+}
+
+/* Deliver EVENTINJ in the guest (§15.20). The injected event itself is
+ * not subject to the intercepts (its reason is masked while it is
+ * delivered); a fault during its delivery is an ordinary guest exception
+ * (which may be intercepted, with EXITINTINFO = the injected event). */
+static void inject_event(struct cpu *cpu, struct svm_state *st, uint64_t ev)
+{
+	/* volatile: read again after a longjmp back into this frame. */
+	volatile int vec = (int)(ev & EVT_VECTOR);
+	unsigned type = (unsigned)((ev & EVT_TYPE_MASK) >> EVT_TYPE_SHIFT);
+	uint32_t err = (ev & EVT_EV) ? (uint32_t)(ev >> EVT_ERR_SHIFT) : NO_ERRCODE;
+	volatile enum event_kind kind;
+	enum icpt_reason r;
+
+	switch (type) {
+	case EVT_NMI:
+		vec = EXC_NMI;
+		kind = EV_NMI;
+		r = ICPT_NMI;
+		cpu->nmi_blocked = 1;
+		break;
+	case EVT_EXC:
+		kind = EV_EXCEPTION;
+		r = ICPT_EXCEPTION;
+		break;
+	case EVT_SOFT:
+		kind = EV_SOFTINT;
+		r = ICPT_INTN;
+		break;
+	default:
+		kind = EV_EXTINT;
+		r = ICPT_EXTINT;
+		break;
+	}
+	jmp_buf jb;
+	jmp_buf *saved = cpu->exc_jmp;
+	uint64_t icpt = cpu->icpt;
+	st->cur_event = ev & (EVT_VECTOR | EVT_TYPE_MASK | EVT_EV | EVT_V | (0xffffffffull << 32));
+	cpu->ip_start = cpu->rip;
+	cpu->halted = 0;
+	cpu->icpt &= ~ICPT_BIT(r);
+	cpu->exc_jmp = &jb;
+	if (setjmp(jb)) {
+		cpu->exc_jmp = saved;
+		cpu->icpt = icpt;
+		if (cpu->exc_vector < 0)
+			cpu_unwind(cpu); /* delivery caused a #VMEXIT (NPF) */
+		/* A fault while delivering: the loop delivers it (with the
+		 * #DF rules when the injected event was an exception). */
+		cpu->delivering = kind == EV_EXCEPTION ? vec : -1;
+		cpu_exception(cpu, cpu->exc_vector, cpu->exc_errcode);
+	}
+	cpu_deliver_event(cpu, vec, kind, err);
+	cpu->exc_jmp = saved;
+	cpu->icpt = icpt;
+	st->cur_event = 0;
+}
+
+_Noreturn void svm_vmrun(struct cpu *cpu, uint64_t vmcb_pa)
+{
+	struct svm_state *st = svm_st(cpu);
+	struct vmcb *v = &st->vmcb;
+
+	phys_read_buf(cpu->mmu, vmcb_pa, v, sizeof(*v));
+	st->vmcb_pa = vmcb_pa;
+	const char *bad = vmcb_check(cpu, v);
+	if (bad) {
+		/* VMEXIT_INVALID: the host goes on after VMRUN with GIF = 0;
+		 * only the exit fields of the VMCB change. */
+		uint64_t exitf[3] = {SVM_EXIT_INVALID, 0, 0};
+		phys_write_buf(cpu->mmu, vmcb_pa + offsetof(struct vmcb, c.exitcode), exitf,
+			       sizeof(exitf));
+		st->gif = false;
+		if (!st->warned_invalid) {
+			fprintf(stderr, "nestbox: VMRUN: VMEXIT_INVALID (%s)\n", bad);
+			st->warned_invalid = true;
+		}
+		cpu_unwind(cpu);
+	}
+
+	save_host(cpu, cpu->msr.vm_hsave_pa);
+	/* Nested paging uses the host's paging mode at VMRUN (§15.25.3) with
+	 * N_CR3 as its root. */
+	st->npt = v->c.np_ctl & 1;
+	st->npt_regs = (struct paging_regs){.cr0 = cpu->cr0, .cr3 = v->c.n_cr3, .cr4 = cpu->cr4,
+					    .efer = cpu->msr.efer, .pdpte_valid = false};
+	st->host_if = cpu->rflags & F_IF;
+	st->cur_event = 0;
+
+	load_guest(cpu, &v->s);
+	cpu->msr.tsc_offset += v->c.tsc_offset;
+	cpu->shadow = (v->c.int_state & INTSTATE_SHADOW) ? SHADOW_STI : 0;
+	cpu->halted = 0;
+	cpu->delivering = -1;
+	cpu->guest_mode = true;
+	cpu->virt = st->npt ? &svm_virt_ops_npt : &svm_virt_ops;
+	cpu->icpt = svm_icpt_bits(&v->c);
+	st->gif = true;
+	if (v->c.int_ctl & INTCTL_V_IRQ)
+		cpu->pending |= PEND_VIRT;
+	if (cpu->irq_pending && cpu->irq_pending(cpu))
+		cpu->pending |= PEND_IRQ;
+	cpu_tlb_flush_all(cpu);
+	cpu_update_mode(cpu);
+	cpu->pending |= PEND_MODE;
+
+	uint64_t ev = v->c.eventinj;
+	v->c.eventinj &= ~EVT_V;
+	if (ev & EVT_V)
+		inject_event(cpu, st, ev);
+	cpu_unwind(cpu);
+}

@@ -18,6 +18,12 @@ void vtimer_init(struct vtimer *t, void (*cb)(void *opaque), void *opaque)
 	t->next = NULL;
 	t->armed = false;
 	t->deadline = 0;
+	t->owner = NULL;
+}
+
+void vtimer_set_owner(struct vtimer *t, const struct cpu *owner)
+{
+	t->owner = owner;
 }
 
 void vtimer_cancel(struct machine *m, struct vtimer *t)
@@ -49,15 +55,30 @@ void vtimer_arm(struct machine *m, struct vtimer *t, uint64_t deadline)
 		m->cpu[m->current_cpu]->pending |= PEND_EXIT;
 }
 
+/* Unlink and return the first timer due by its own clock, or NULL. The
+ * queue is in deadline order, so the walk stops at the first deadline no
+ * vCPU clock has reached. */
+static struct vtimer *take_due(struct machine *m, uint64_t now, uint64_t latest)
+{
+	for (struct vtimer **pp = &m->timers; *pp && (*pp)->deadline <= latest; pp = &(*pp)->next) {
+		struct vtimer *t = *pp;
+		if (t->deadline <= (t->owner ? cpu_clock_ns(t->owner) : now)) {
+			*pp = t->next;
+			t->next = NULL;
+			t->armed = false;
+			return t;
+		}
+	}
+	return NULL;
+}
+
 uint64_t clock_run_timers(struct machine *m)
 {
-	uint64_t now = clock_now(m);
-	while (m->timers && m->timers->deadline <= now) {
-		struct vtimer *t = m->timers;
-		m->timers = t->next;
-		t->next = NULL;
-		t->armed = false;
+	uint64_t now = clock_now(m), latest = now;
+	for (int i = 0; i < m->ncpus; i++)
+		if (cpu_clock_ns(m->cpu[i]) > latest)
+			latest = cpu_clock_ns(m->cpu[i]);
+	for (struct vtimer *t; (t = take_due(m, now, latest));)
 		t->cb(t->opaque);
-	}
 	return m->timers ? m->timers->deadline : UINT64_MAX;
 }

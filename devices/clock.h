@@ -12,7 +12,11 @@
  *
  * Timers: a device embeds a struct vtimer, initialises it once with its
  * callback, and arms it with an absolute deadline. Callbacks run between
- * vCPU slices (never inside an instruction), in deadline order.
+ * vCPU slices (never inside an instruction), in deadline order. A timer
+ * that belongs to one vCPU (its LAPIC timer) names that vCPU as its owner
+ * and fires only when the owner's clock reaches the deadline: the vCPU
+ * clocks differ by up to a slice, and a LAPIC timer seen early by its own
+ * CPU makes the guest re-arm it at once, again and again.
  */
 #ifndef NESTBOX_DEVICES_CLOCK_H
 #define NESTBOX_DEVICES_CLOCK_H
@@ -21,12 +25,14 @@
 #include <stdint.h>
 
 struct machine;
+struct cpu;
 
 struct vtimer {
 	uint64_t deadline; /* ns of virtual time */
 	void (*cb)(void *opaque);
 	void *opaque;
 	struct vtimer *next;
+	const struct cpu *owner; /* NULL: machine-wide (current vCPU's clock) */
 	bool armed;
 };
 
@@ -34,6 +40,8 @@ struct vtimer {
 uint64_t clock_now(const struct machine *m);
 
 void vtimer_init(struct vtimer *t, void (*cb)(void *opaque), void *opaque);
+/* Make t fire by owner's clock instead of the machine's. */
+void vtimer_set_owner(struct vtimer *t, const struct cpu *owner);
 /* (Re)arm at an absolute deadline; a deadline in the past fires at the next
  * slice boundary. */
 void vtimer_arm(struct machine *m, struct vtimer *t, uint64_t deadline);

@@ -970,6 +970,7 @@ struct lapic_sys *lapic_init(struct machine *m)
 		l->cpu = c;
 		l->sys = s;
 		vtimer_init(&l->timer, timer_cb, l);
+		vtimer_set_owner(&l->timer, c);
 		c->apic = l;
 		c->irq_ack = lapic_irq_ack;
 		c->irq_pending = lapic_irq_pending;

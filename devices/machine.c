@@ -142,12 +142,16 @@ static bool can_wake(const struct cpu *c)
 	return (c->pending & PEND_IRQ) && (c->rflags & F_IF) && c->irq_pending && c->irq_pending((struct cpu *)c);
 }
 
-static uint64_t max_clock(const struct machine *m)
+/* The round starts at the earliest clock among vCPUs that can run; UINT64_MAX
+ * when every vCPU is halted with nothing to wake it. */
+static uint64_t round_start(const struct machine *m)
 {
-	uint64_t t = 0;
-	for (int i = 0; i < m->ncpus; i++)
-		if (cpu_clock_ns(m->cpu[i]) > t)
-			t = cpu_clock_ns(m->cpu[i]);
+	uint64_t t = UINT64_MAX;
+	for (int i = 0; i < m->ncpus; i++) {
+		const struct cpu *c = m->cpu[i];
+		if ((!c->halted || can_wake(c)) && cpu_clock_ns(c) < t)
+			t = cpu_clock_ns(c);
+	}
 	return t;
 }
 
@@ -159,56 +163,58 @@ static void catch_up(struct cpu *c, uint64_t t)
 }
 
 /*
- * Rounds of virtual time: every vCPU runs until its clock reaches the end
- * of the round (SLICE ns, shortened to the next timer deadline), halted
- * vCPUs' clocks advance with it, so the vCPUs' clocks (and TSCs) stay within
- * one slice of each other — guests compare TSCs across CPUs. Timers fire at
- * the start of each vCPU's turn.
+ * Rounds of virtual time (design §3): every vCPU that can run runs until its
+ * clock reaches the end of the round (SLICE ns, shortened to the next timer
+ * deadline), however often it stops early; halted vCPUs' clocks advance with
+ * it. So the clocks (and TSCs) stay within one round of each other — guests
+ * compare TSCs across CPUs — and no vCPU's time can race ahead of another's.
+ * Timers fire at every stop. An interrupt that wakes a vCPU already passed
+ * over in this round (an IPI from a later vCPU) is seen when the next round
+ * starts; only when no vCPU can run does virtual time jump to the next
+ * deadline.
  */
 enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
 {
 	uint64_t done = 0;
 	for (;;) {
-		uint64_t now = max_clock(m);
-		uint64_t round_end = now + SLICE;
-		if (m->timers && m->timers->deadline < round_end)
-			round_end = m->timers->deadline > now ? m->timers->deadline : now + 1;
-		bool any_running = false;
-		for (int i = 0; i < m->ncpus; i++) {
-			struct cpu *c = m->cpu[i];
-			m->current_cpu = i;
-			clock_run_timers(m);
-			if (m->reset_requested)
-				return MSTOP_RESET;
-			if (m->exit_requested)
-				return MSTOP_EXIT;
-			enum cpu_stop s = STOP_ICOUNT;
-			if (cpu_clock_ns(c) < round_end) {
-				uint64_t before = c->icount;
-				s = cpu_run(c, round_end - cpu_clock_ns(c));
-				done += c->icount - before;
-			}
-			if (m->reset_requested)
-				return MSTOP_RESET;
-			if (m->exit_requested)
-				return MSTOP_EXIT;
-			if (s == STOP_SHUTDOWN)
-				return MSTOP_SHUTDOWN;
-			if (c->halted) {
-				catch_up(c, round_end);
-				if (can_wake(c))
-					any_running = true;
-			} else {
-				any_running = true;
-			}
-		}
-		if (!any_running) {
-			/* Every vCPU is halted: jump virtual time to the next deadline
-			 * (design §3) or give up if nothing can ever wake them. */
+		uint64_t now = round_start(m);
+		if (now == UINT64_MAX) {
+			/* Every vCPU is halted: jump to the next deadline, or give
+			 * up if nothing can ever wake them. */
 			if (!m->timers)
 				return MSTOP_HALTED;
 			for (int i = 0; i < m->ncpus; i++)
 				catch_up(m->cpu[i], m->timers->deadline);
+			now = m->timers->deadline;
+		}
+		uint64_t round_end = now + SLICE;
+		if (m->timers && m->timers->deadline < round_end)
+			round_end = m->timers->deadline > now ? m->timers->deadline : now + 1;
+		for (int i = 0; i < m->ncpus; i++) {
+			struct cpu *c = m->cpu[i];
+			m->current_cpu = i;
+			for (;;) {
+				clock_run_timers(m);
+				if (m->reset_requested)
+					return MSTOP_RESET;
+				if (m->exit_requested)
+					return MSTOP_EXIT;
+				if ((c->halted && !can_wake(c)) || cpu_clock_ns(c) >= round_end)
+					break;
+				uint64_t before = c->icount;
+				enum cpu_stop s = cpu_run(c, round_end - cpu_clock_ns(c));
+				done += c->icount - before;
+				if (m->reset_requested)
+					return MSTOP_RESET;
+				if (m->exit_requested)
+					return MSTOP_EXIT;
+				if (s == STOP_SHUTDOWN)
+					return MSTOP_SHUTDOWN;
+				if (c->halted)
+					break;
+			}
+			if (c->halted)
+				catch_up(c, round_end);
 		}
 		if (max_insns && done >= max_insns)
 			return MSTOP_LIMIT;

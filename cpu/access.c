@@ -70,7 +70,7 @@ static void translate(struct cpu *c, uint64_t lin, int acc, struct xlat *x)
 		/* A guest with EPT/NPT: every guest-physical access of the walk
 		 * and its result go through the second stage, which exits on a
 		 * violation itself (cpu_unwind). */
-		struct stage2 s2 = {0};
+		struct stage2 s2 = { 0 };
 		bool has_s2 = c->guest_mode && c->virt->stage2;
 		if (has_s2) {
 			s2.xlate = c->virt->stage2;
@@ -84,7 +84,8 @@ static void translate(struct cpu *c, uint64_t lin, int acc, struct xlat *x)
 		if (ws != WALK_OK) {
 			/* Our contract (cpu/virt.h): a second stage that refuses a
 			 * translation performs its exit itself. */
-			fprintf(stderr, "nestbox: internal error: stage-2 walk failed without an exit\n");
+			fprintf(stderr,
+				"nestbox: internal error: stage-2 walk failed without an exit\n");
 			abort();
 		}
 		gpa = has_s2 ? r.hpa : r.gpa;
@@ -93,7 +94,9 @@ static void translate(struct cpu *c, uint64_t lin, int acc, struct xlat *x)
 		gpa = lin & 0xffffffffull;
 		if (c->guest_mode && c->virt->stage2) {
 			uint64_t hpa;
-			unsigned wacc = kind == ACC_WRITE ? WALK_WRITE : kind == ACC_EXEC ? WALK_FETCH : 0;
+			unsigned wacc = kind == ACC_WRITE  ? WALK_WRITE
+					: kind == ACC_EXEC ? WALK_FETCH
+							   : 0;
 			c->virt->stage2(c, gpa, lin, false, wacc, &hpa);
 			gpa = hpa;
 		}
@@ -160,7 +163,8 @@ uint64_t lin_rd_slow(struct cpu *c, uint64_t lin, unsigned size, int acc)
 	for (unsigned i = 0; i < size; i++) {
 		const struct xlat *p = i < n1 ? &x : &x2;
 		uint64_t g = i < n1 ? x.gpa + i : x2.gpa + (i - n1);
-		uint8_t b = p->host ? p->host[i < n1 ? i : i - n1] : (uint8_t)phys_read(c->mmu, g, 1);
+		uint8_t b =
+			p->host ? p->host[i < n1 ? i : i - n1] : (uint8_t)phys_read(c->mmu, g, 1);
 		v |= (uint64_t)b << (8 * i);
 	}
 	return v;

@@ -28,11 +28,11 @@
 #define ACCESS_INLINE static inline __attribute__((always_inline))
 
 /* Access kinds (low 2 bits) and modifiers. */
-#define ACC_READ 0
+#define ACC_READ  0
 #define ACC_WRITE 1
-#define ACC_EXEC 2
-#define ACC_KIND 3
-#define ACC_SYS 4 /* implicit supervisor access (GDT/LDT/IDT/TSS), any CPL */
+#define ACC_EXEC  2
+#define ACC_KIND  3
+#define ACC_SYS   4 /* implicit supervisor access (GDT/LDT/IDT/TSS), any CPL */
 
 /* Effective address (offset in insn->seg) of the memory operand, wrapped to
  * the address size. */
@@ -175,14 +175,38 @@ void cpu_rdn(struct cpu *cpu, int seg, uint64_t off, void *buf, unsigned n);
 void cpu_wrn(struct cpu *cpu, int seg, uint64_t off, const void *buf, unsigned n);
 void cpu_probe_write(struct cpu *cpu, int seg, uint64_t off, unsigned n);
 
-static inline uint8_t cpu_rd8(struct cpu *c, int s, uint64_t o) { return (uint8_t)cpu_rd(c, s, o, 1); }
-static inline uint16_t cpu_rd16(struct cpu *c, int s, uint64_t o) { return (uint16_t)cpu_rd(c, s, o, 2); }
-static inline uint32_t cpu_rd32(struct cpu *c, int s, uint64_t o) { return (uint32_t)cpu_rd(c, s, o, 4); }
-static inline uint64_t cpu_rd64(struct cpu *c, int s, uint64_t o) { return cpu_rd(c, s, o, 8); }
-static inline void cpu_wr8(struct cpu *c, int s, uint64_t o, uint8_t v) { cpu_wr(c, s, o, 1, v); }
-static inline void cpu_wr16(struct cpu *c, int s, uint64_t o, uint16_t v) { cpu_wr(c, s, o, 2, v); }
-static inline void cpu_wr32(struct cpu *c, int s, uint64_t o, uint32_t v) { cpu_wr(c, s, o, 4, v); }
-static inline void cpu_wr64(struct cpu *c, int s, uint64_t o, uint64_t v) { cpu_wr(c, s, o, 8, v); }
+static inline uint8_t cpu_rd8(struct cpu *c, int s, uint64_t o)
+{
+	return (uint8_t)cpu_rd(c, s, o, 1);
+}
+static inline uint16_t cpu_rd16(struct cpu *c, int s, uint64_t o)
+{
+	return (uint16_t)cpu_rd(c, s, o, 2);
+}
+static inline uint32_t cpu_rd32(struct cpu *c, int s, uint64_t o)
+{
+	return (uint32_t)cpu_rd(c, s, o, 4);
+}
+static inline uint64_t cpu_rd64(struct cpu *c, int s, uint64_t o)
+{
+	return cpu_rd(c, s, o, 8);
+}
+static inline void cpu_wr8(struct cpu *c, int s, uint64_t o, uint8_t v)
+{
+	cpu_wr(c, s, o, 1, v);
+}
+static inline void cpu_wr16(struct cpu *c, int s, uint64_t o, uint16_t v)
+{
+	cpu_wr(c, s, o, 2, v);
+}
+static inline void cpu_wr32(struct cpu *c, int s, uint64_t o, uint32_t v)
+{
+	cpu_wr(c, s, o, 4, v);
+}
+static inline void cpu_wr64(struct cpu *c, int s, uint64_t o, uint64_t v)
+{
+	cpu_wr(c, s, o, 8, v);
+}
 
 /* ModRM r/m operand of size bytes (1 honours REX for SPL..DIL / AH..BH).
  * Inline: the register forms are the interpreter's hottest path. */

@@ -12,7 +12,7 @@
 #include "mmu/mmu.h"
 #include "mmu/tlb.h"
 
-#define HASH_BITS 16
+#define HASH_BITS      16
 #define PAGE_HASH_BITS 12
 /* Flush everything when this many blocks are live (bounds host memory). */
 #define MAX_BLOCKS (1u << 18)

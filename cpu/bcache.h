@@ -24,10 +24,10 @@
 struct machine;
 
 struct bblock {
-	uint64_t phys;         /* guest-physical address of the first byte */
-	struct bblock *hnext;  /* hash chain */
-	struct bblock *pnext;  /* same-page chain */
-	uint32_t key;          /* code size in bits */
+	uint64_t phys;        /* guest-physical address of the first byte */
+	struct bblock *hnext; /* hash chain */
+	struct bblock *pnext; /* same-page chain */
+	uint32_t key;         /* code size in bits */
 	uint16_t ninsn;
 	uint16_t valid;
 	struct insn insn[];

@@ -59,7 +59,7 @@ void cpu_reset(struct cpu *c, bool init_only)
 	memset(c->gpr, 0, sizeof(c->gpr));
 	if (c->model)
 		c->gpr[R_DX] = (c->model->family > 0xf ? 0xf00 | ((c->model->family - 0xf) << 20)
-							: c->model->family << 8) |
+						       : c->model->family << 8) |
 			       ((c->model->model & 0xf) << 4) | ((c->model->model >> 4) << 16) |
 			       c->model->stepping;
 	else

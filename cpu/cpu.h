@@ -30,15 +30,44 @@ struct block_cache;
 
 /* General-purpose register numbers (ModRM/REX encoding order). */
 enum {
-	R_AX, R_CX, R_DX, R_BX, R_SP, R_BP, R_SI, R_DI,
-	R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15,
+	R_AX,
+	R_CX,
+	R_DX,
+	R_BX,
+	R_SP,
+	R_BP,
+	R_SI,
+	R_DI,
+	R_R8,
+	R_R9,
+	R_R10,
+	R_R11,
+	R_R12,
+	R_R13,
+	R_R14,
+	R_R15,
 	R_NONE = 0xff
 };
 
 /* Segment register numbers (encoding order of Sreg in ModRM.reg). */
-enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NSEG, S_NONE = 0xff };
+enum {
+	S_ES,
+	S_CS,
+	S_SS,
+	S_DS,
+	S_FS,
+	S_GS,
+	S_NSEG,
+	S_NONE = 0xff
+};
 /* Pseudo segments for descriptor-table registers (seg cache format). */
-enum { S_LDTR = 6, S_TR = 7, S_GDTR = 8, S_IDTR = 9, S_ALL = 10 };
+enum {
+	S_LDTR = 6,
+	S_TR = 7,
+	S_GDTR = 8,
+	S_IDTR = 9,
+	S_ALL = 10
+};
 
 /*
  * Hidden part of a segment register. attr uses the VMX access-rights layout
@@ -57,37 +86,37 @@ struct seg {
 	uint16_t sel;
 };
 
-#define SEG_ATTR_TYPE 0x000f
-#define SEG_ATTR_S 0x0010
+#define SEG_ATTR_TYPE      0x000f
+#define SEG_ATTR_S         0x0010
 #define SEG_ATTR_DPL_SHIFT 5
-#define SEG_ATTR_P 0x0080
-#define SEG_ATTR_AVL 0x1000
-#define SEG_ATTR_L 0x2000
-#define SEG_ATTR_DB 0x4000
-#define SEG_ATTR_G 0x8000
-#define SEG_ATTR_UNUSABLE 0x10000
+#define SEG_ATTR_P         0x0080
+#define SEG_ATTR_AVL       0x1000
+#define SEG_ATTR_L         0x2000
+#define SEG_ATTR_DB        0x4000
+#define SEG_ATTR_G         0x8000
+#define SEG_ATTR_UNUSABLE  0x10000
 
 /* RFLAGS bits. */
-#define F_CF (1u << 0)
-#define F_FIXED1 (1u << 1)
-#define F_PF (1u << 2)
-#define F_AF (1u << 4)
-#define F_ZF (1u << 6)
-#define F_SF (1u << 7)
-#define F_TF (1u << 8)
-#define F_IF (1u << 9)
-#define F_DF (1u << 10)
-#define F_OF (1u << 11)
-#define F_IOPL (3u << 12)
+#define F_CF         (1u << 0)
+#define F_FIXED1     (1u << 1)
+#define F_PF         (1u << 2)
+#define F_AF         (1u << 4)
+#define F_ZF         (1u << 6)
+#define F_SF         (1u << 7)
+#define F_TF         (1u << 8)
+#define F_IF         (1u << 9)
+#define F_DF         (1u << 10)
+#define F_OF         (1u << 11)
+#define F_IOPL       (3u << 12)
 #define F_IOPL_SHIFT 12
-#define F_NT (1u << 14)
-#define F_RF (1u << 16)
-#define F_VM (1u << 17)
-#define F_AC (1u << 18)
-#define F_VIF (1u << 19)
-#define F_VIP (1u << 20)
-#define F_ID (1u << 21)
-#define F_ARITH (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
+#define F_NT         (1u << 14)
+#define F_RF         (1u << 16)
+#define F_VM         (1u << 17)
+#define F_AC         (1u << 18)
+#define F_VIF        (1u << 19)
+#define F_VIP        (1u << 20)
+#define F_ID         (1u << 21)
+#define F_ARITH      (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
 
 /* Control register bits. */
 #define CR0_PE (1ull << 0)
@@ -102,41 +131,57 @@ struct seg {
 #define CR0_CD (1ull << 30)
 #define CR0_PG (1ull << 31)
 
-#define CR4_VME (1ull << 0)
-#define CR4_PVI (1ull << 1)
-#define CR4_TSD (1ull << 2)
-#define CR4_DE (1ull << 3)
-#define CR4_PSE (1ull << 4)
-#define CR4_PAE (1ull << 5)
-#define CR4_MCE (1ull << 6)
-#define CR4_PGE (1ull << 7)
-#define CR4_PCE (1ull << 8)
-#define CR4_OSFXSR (1ull << 9)
+#define CR4_VME        (1ull << 0)
+#define CR4_PVI        (1ull << 1)
+#define CR4_TSD        (1ull << 2)
+#define CR4_DE         (1ull << 3)
+#define CR4_PSE        (1ull << 4)
+#define CR4_PAE        (1ull << 5)
+#define CR4_MCE        (1ull << 6)
+#define CR4_PGE        (1ull << 7)
+#define CR4_PCE        (1ull << 8)
+#define CR4_OSFXSR     (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
-#define CR4_UMIP (1ull << 11)
-#define CR4_LA57 (1ull << 12)
-#define CR4_VMXE (1ull << 13)
-#define CR4_SMXE (1ull << 14)
-#define CR4_FSGSBASE (1ull << 16)
-#define CR4_PCIDE (1ull << 17)
-#define CR4_OSXSAVE (1ull << 18)
-#define CR4_SMEP (1ull << 20)
-#define CR4_SMAP (1ull << 21)
-#define CR4_PKE (1ull << 22)
+#define CR4_UMIP       (1ull << 11)
+#define CR4_LA57       (1ull << 12)
+#define CR4_VMXE       (1ull << 13)
+#define CR4_SMXE       (1ull << 14)
+#define CR4_FSGSBASE   (1ull << 16)
+#define CR4_PCIDE      (1ull << 17)
+#define CR4_OSXSAVE    (1ull << 18)
+#define CR4_SMEP       (1ull << 20)
+#define CR4_SMAP       (1ull << 21)
+#define CR4_PKE        (1ull << 22)
 
-#define EFER_SCE (1ull << 0)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
-#define EFER_SVME (1ull << 12)
+#define EFER_SCE   (1ull << 0)
+#define EFER_LME   (1ull << 8)
+#define EFER_LMA   (1ull << 10)
+#define EFER_NXE   (1ull << 11)
+#define EFER_SVME  (1ull << 12)
 #define EFER_FFXSR (1ull << 14)
 
 /* Exception vectors. */
 enum {
-	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
-	EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11,
-	EXC_SS = 12, EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17,
-	EXC_MC = 18, EXC_XM = 19, EXC_VE = 20, EXC_CP = 21
+	EXC_DE = 0,
+	EXC_DB = 1,
+	EXC_NMI = 2,
+	EXC_BP = 3,
+	EXC_OF = 4,
+	EXC_BR = 5,
+	EXC_UD = 6,
+	EXC_NM = 7,
+	EXC_DF = 8,
+	EXC_TS = 10,
+	EXC_NP = 11,
+	EXC_SS = 12,
+	EXC_GP = 13,
+	EXC_PF = 14,
+	EXC_MF = 16,
+	EXC_AC = 17,
+	EXC_MC = 18,
+	EXC_XM = 19,
+	EXC_VE = 20,
+	EXC_CP = 21
 };
 /* Pass as errcode when the exception pushes no error code. */
 #define NO_ERRCODE 0xffffffffu
@@ -220,19 +265,19 @@ struct cpu_msrs {
 struct cpu_model;
 
 /* Bits of cpu->pending (checked by the execution loop at block boundaries). */
-#define PEND_IRQ (1u << 0)     /* an interrupt controller may have something */
-#define PEND_NMI (1u << 1)
-#define PEND_INIT (1u << 2)
-#define PEND_SIPI (1u << 3)
-#define PEND_SMI (1u << 4)
-#define PEND_EXIT (1u << 5)    /* leave cpu_run (machine stop, reset, timer) */
+#define PEND_IRQ      (1u << 0) /* an interrupt controller may have something */
+#define PEND_NMI      (1u << 1)
+#define PEND_INIT     (1u << 2)
+#define PEND_SIPI     (1u << 3)
+#define PEND_SMI      (1u << 4)
+#define PEND_EXIT     (1u << 5) /* leave cpu_run (machine stop, reset, timer) */
 #define PEND_TLBFLUSH (1u << 6)
-#define PEND_MODE (1u << 7)    /* re-derive mode / TLB permission state */
-#define PEND_DEBUG (1u << 8)   /* single-step / breakpoints armed */
-#define PEND_VIRT (1u << 9)    /* guest-mode pending work (cpu/virt.h) */
+#define PEND_MODE     (1u << 7) /* re-derive mode / TLB permission state */
+#define PEND_DEBUG    (1u << 8) /* single-step / breakpoints armed */
+#define PEND_VIRT     (1u << 9) /* guest-mode pending work (cpu/virt.h) */
 
 /* Interrupt-shadow states (STI, MOV SS / POP SS). */
-#define SHADOW_STI 1u
+#define SHADOW_STI   1u
 #define SHADOW_MOVSS 2u
 
 struct soft_tlb; /* mmu/tlb.h */
@@ -244,7 +289,7 @@ struct cpu {
 	uint64_t rip;      /* next instruction while a handler runs */
 	uint64_t ip_start; /* current instruction (for faults) */
 	struct lazy_flags lf;
-	uint64_t rflags;   /* non-arithmetic bits (see above) */
+	uint64_t rflags; /* non-arithmetic bits (see above) */
 	struct seg seg[S_NSEG];
 	struct seg ldtr, tr;
 	struct {
@@ -252,10 +297,10 @@ struct cpu {
 		uint32_t limit;
 	} gdtr, idtr;
 	uint8_t cpl;
-	uint8_t mode;      /* enum cpu_mode */
-	uint8_t code32;    /* CS.D in PROT/COMPAT; 0 in real/v86 */
+	uint8_t mode;         /* enum cpu_mode */
+	uint8_t code32;       /* CS.D in PROT/COMPAT; 0 in real/v86 */
 	uint8_t addr_mask_ip; /* unused pad: keep struct compact */
-	uint32_t pending;  /* PEND_* bits; nonzero sends the loop to its slow path */
+	uint32_t pending;     /* PEND_* bits; nonzero sends the loop to its slow path */
 
 	uint64_t cr0, cr2, cr3, cr4, cr8;
 	/* PAE PDPTE registers, loaded by MOV CR3 / paging-mode changes in PAE
@@ -266,7 +311,7 @@ struct cpu {
 	 * every physical address: clears bit 20 while the A20 gate is closed. */
 	uint64_t a20_mask;
 	uint64_t xcr0;
-	uint64_t dr[8];    /* DR0-3, DR6 (index 6), DR7 (index 7); 4/5 alias */
+	uint64_t dr[8]; /* DR0-3, DR6 (index 6), DR7 (index 7); 4/5 alias */
 
 	struct cpu_msrs msr;
 	struct fpu_state fpu;
@@ -294,7 +339,7 @@ struct cpu {
 	/* Exception in flight (set by cpu_exception before longjmp). */
 	int exc_vector;
 	uint32_t exc_errcode;
-	int delivering;      /* vector being delivered, -1 if none (#DF logic) */
+	int delivering; /* vector being delivered, -1 if none (#DF logic) */
 	/* The event cpu_deliver_event is delivering (any kind) and the one it
 	 * interrupted, for IDT-vectoring information when delivery exits. */
 	struct cpu_event {
@@ -306,9 +351,9 @@ struct cpu {
 	/* Linear address of the #PF being raised: CR2 is written only when the
 	 * #PF is delivered, not when a hypervisor intercepts it. */
 	uint64_t pf_addr;
-	bool shutdown;       /* triple fault happened */
+	bool shutdown; /* triple fault happened */
 
-	jmp_buf *exc_jmp;    /* where cpu_exception longjmps */
+	jmp_buf *exc_jmp; /* where cpu_exception longjmps */
 
 	/* Hardware-assisted virtualization (cpu/virt.h): guest_mode is VMX
 	 * non-root operation or an SVM guest; icpt has a bit per intercept
@@ -418,18 +463,17 @@ static inline void reg_set(struct cpu *c, int r, int osz, uint64_t v)
 /* ---- core entry points (cpu/exec.c, cpu/cpu.c) ---- */
 
 /* Allocate a vCPU for machine m with the given model. */
-struct cpu *cpu_new(struct machine *m, struct mmu *mmu, const struct cpu_model *model,
-		    int index);
+struct cpu *cpu_new(struct machine *m, struct mmu *mmu, const struct cpu_model *model, int index);
 void cpu_free(struct cpu *cpu);
 /* Power-on / RESET state (SDM Vol. 3 Table 10-1); INIT keeps x87/SSE/MSRs. */
 void cpu_reset(struct cpu *cpu, bool init_only);
 
 /* Why cpu_run returned. */
 enum cpu_stop {
-	STOP_ICOUNT,   /* instruction budget used up */
-	STOP_HALT,     /* HLT with nothing pending */
-	STOP_PENDING,  /* PEND_EXIT was raised */
-	STOP_SHUTDOWN  /* triple fault */
+	STOP_ICOUNT,  /* instruction budget used up */
+	STOP_HALT,    /* HLT with nothing pending */
+	STOP_PENDING, /* PEND_EXIT was raised */
+	STOP_SHUTDOWN /* triple fault */
 };
 /* Run until icount advances by up to n instructions or something stops it. */
 enum cpu_stop cpu_run(struct cpu *cpu, uint64_t n);
@@ -448,9 +492,15 @@ void cpu_update_mode(struct cpu *cpu);
  * kind says how the event arose (affects privilege checks, error code, RF and
  * which RIP is pushed). Used by the loop for faults and by INT n / INT3 /
  * INTO / external interrupts / NMI. May itself raise nested faults. */
-enum event_kind { EV_EXCEPTION, EV_EXTINT, EV_NMI, EV_SOFTINT, EV_SOFTEXC, EV_PRIVSW };
-void cpu_deliver_event(struct cpu *cpu, int vector, enum event_kind kind,
-		       uint32_t errcode);
+enum event_kind {
+	EV_EXCEPTION,
+	EV_EXTINT,
+	EV_NMI,
+	EV_SOFTINT,
+	EV_SOFTEXC,
+	EV_PRIVSW
+};
+void cpu_deliver_event(struct cpu *cpu, int vector, enum event_kind kind, uint32_t errcode);
 
 /* Flush decoded-instruction blocks (e.g. after mode changes that alter
  * decoding are handled by keys; this drops everything). */

@@ -122,18 +122,18 @@ static const struct feat_name feat_names[] = {
  * OSXSAVE are not here: cpuid_query() derives them from the machine (CPU
  * count) and CR4. */
 static const uint16_t common_feats[] = {
-	FEAT_FPU, FEAT_VME, FEAT_DE, FEAT_PSE, FEAT_TSC, FEAT_MSR, FEAT_PAE, FEAT_MCE,
-	FEAT_CX8, FEAT_APIC, FEAT_SEP, FEAT_MTRR, FEAT_PGE, FEAT_MCA, FEAT_CMOV, FEAT_PAT,
-	FEAT_PSE36, FEAT_CLFSH, FEAT_MMX, FEAT_FXSR, FEAT_SSE, FEAT_SSE2,
-	FEAT_SSE3, FEAT_PCLMULQDQ, FEAT_SSSE3, FEAT_CX16, FEAT_PCID, FEAT_SSE41, FEAT_SSE42,
-	FEAT_MOVBE, FEAT_POPCNT, FEAT_AES, FEAT_XSAVE, FEAT_RDRAND, FEAT_X2APIC,
-	FEAT_TSC_DEADLINE,
-	FEAT_FSGSBASE, FEAT_BMI1, FEAT_BMI2, FEAT_ERMS, FEAT_INVPCID, FEAT_SMEP, FEAT_SMAP,
-	FEAT_ADX, FEAT_RDSEED, FEAT_CLFLUSHOPT,
-	FEAT_UMIP, FEAT_RDPID,
-	FEAT_SYSCALL, FEAT_NX, FEAT_PDPE1GB, FEAT_RDTSCP, FEAT_LM,
-	FEAT_LAHF_LM, FEAT_ABM, FEAT_PREFETCHW,
-	FEAT_XSAVEOPT, FEAT_XSAVEC, FEAT_XGETBV1,
+	FEAT_FPU,          FEAT_VME,      FEAT_DE,     FEAT_PSE,       FEAT_TSC,
+	FEAT_MSR,          FEAT_PAE,      FEAT_MCE,    FEAT_CX8,       FEAT_APIC,
+	FEAT_SEP,          FEAT_MTRR,     FEAT_PGE,    FEAT_MCA,       FEAT_CMOV,
+	FEAT_PAT,          FEAT_PSE36,    FEAT_CLFSH,  FEAT_MMX,       FEAT_FXSR,
+	FEAT_SSE,          FEAT_SSE2,     FEAT_SSE3,   FEAT_PCLMULQDQ, FEAT_SSSE3,
+	FEAT_CX16,         FEAT_PCID,     FEAT_SSE41,  FEAT_SSE42,     FEAT_MOVBE,
+	FEAT_POPCNT,       FEAT_AES,      FEAT_XSAVE,  FEAT_RDRAND,    FEAT_X2APIC,
+	FEAT_TSC_DEADLINE, FEAT_FSGSBASE, FEAT_BMI1,   FEAT_BMI2,      FEAT_ERMS,
+	FEAT_INVPCID,      FEAT_SMEP,     FEAT_SMAP,   FEAT_ADX,       FEAT_RDSEED,
+	FEAT_CLFLUSHOPT,   FEAT_UMIP,     FEAT_RDPID,  FEAT_SYSCALL,   FEAT_NX,
+	FEAT_PDPE1GB,      FEAT_RDTSCP,   FEAT_LM,     FEAT_LAHF_LM,   FEAT_ABM,
+	FEAT_PREFETCHW,    FEAT_XSAVEOPT, FEAT_XSAVEC, FEAT_XGETBV1,
 };
 
 #define TSC_HZ 2000000000ull /* 2.0 GHz, advertised in leaves 15h/16h */
@@ -195,10 +195,10 @@ static void model_max(struct cpu_model *m)
  * parts with only the baseline x86-64 features, AMD's vendor. Leaves 0-0Dh,
  * 80000000h-80000008h. */
 static const uint16_t k8_feats[] = {
-	FEAT_FPU, FEAT_DE, FEAT_PSE, FEAT_TSC, FEAT_MSR, FEAT_PAE, FEAT_MCE,
-	FEAT_CX8, FEAT_APIC, FEAT_SEP, FEAT_MTRR, FEAT_PGE, FEAT_MCA, FEAT_CMOV, FEAT_PAT,
-	FEAT_PSE36, FEAT_CLFSH, FEAT_MMX, FEAT_FXSR, FEAT_SSE, FEAT_SSE2, FEAT_SSE3,
-	FEAT_SYSCALL, FEAT_NX, FEAT_LM,
+	FEAT_FPU,  FEAT_DE,      FEAT_PSE,   FEAT_TSC,  FEAT_MSR,  FEAT_PAE, FEAT_MCE,
+	FEAT_CX8,  FEAT_APIC,    FEAT_SEP,   FEAT_MTRR, FEAT_PGE,  FEAT_MCA, FEAT_CMOV,
+	FEAT_PAT,  FEAT_PSE36,   FEAT_CLFSH, FEAT_MMX,  FEAT_FXSR, FEAT_SSE, FEAT_SSE2,
+	FEAT_SSE3, FEAT_SYSCALL, FEAT_NX,    FEAT_LM,
 };
 
 static void model_k8(struct cpu_model *m, const char *name, uint32_t model, uint32_t stepping)
@@ -248,8 +248,10 @@ static int apply_prop(struct cpu_model *m, const char *s, size_t len, char *err,
 		else if (len - 7 == 12 && !strncmp(s + 7, "AuthenticAMD", 12))
 			m->vendor = VENDOR_AMD;
 		else {
-			snprintf(err, errlen, "-cpu: vendor '%.*s' is not supported "
-				 "(GenuineIntel, AuthenticAMD)", (int)(len - 7), s + 7);
+			snprintf(err, errlen,
+				 "-cpu: vendor '%.*s' is not supported "
+				 "(GenuineIntel, AuthenticAMD)",
+				 (int)(len - 7), s + 7);
 			return -1;
 		}
 		return 1;
@@ -357,11 +359,14 @@ bool cpu_model_parse(const char *spec, struct cpu_model *out, char *err, size_t 
 	else if (blen == 10 && !strncmp(spec, "Opteron_G1", 10))
 		model_opteron_g1(&m);
 	else if (blen == 4 && !strncmp(spec, "host", 4)) {
-		snprintf(err, errlen, "-cpu: CPU model 'host' requires KVM (max has every feature nestbox has)");
+		snprintf(err, errlen,
+			 "-cpu: CPU model 'host' requires KVM (max has every feature nestbox has)");
 		return false;
 	} else {
-		snprintf(err, errlen, "-cpu: unknown CPU model '%.*s' "
-			 "(known: intel, amd, max, qemu64, Opteron_G1)", (int)blen, spec);
+		snprintf(err, errlen,
+			 "-cpu: unknown CPU model '%.*s' "
+			 "(known: intel, amd, max, qemu64, Opteron_G1)",
+			 (int)blen, spec);
 		return false;
 	}
 	while (comma) {

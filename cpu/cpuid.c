@@ -21,7 +21,7 @@
 #define XSAVE_SIZE 576u
 
 #define MISC_ENABLE_LIMIT_CPUID (1ull << 22)
-#define APIC_BASE_EN (1ull << 11)
+#define APIC_BASE_EN            (1ull << 11)
 
 static inline uint32_t cpuid_ncpus(const struct cpu *cpu)
 {
@@ -62,13 +62,13 @@ static void vendor_regs(const struct cpu_model *m, uint32_t out[4])
 struct cache_desc {
 	uint8_t type, level; /* type 1 data, 2 instruction, 3 unified */
 	uint16_t ways, sets;
-	bool shared;         /* shared by the whole package */
+	bool shared; /* shared by the whole package */
 };
 static const struct cache_desc intel_caches[] = {
-	{ 1, 1, 8, 64, false },    /* L1d 32K */
-	{ 2, 1, 8, 64, false },    /* L1i 32K */
-	{ 3, 2, 4, 1024, false },  /* L2 256K */
-	{ 3, 3, 16, 8192, true },  /* L3 8M */
+	{ 1, 1, 8, 64, false },   /* L1d 32K */
+	{ 2, 1, 8, 64, false },   /* L1i 32K */
+	{ 3, 2, 4, 1024, false }, /* L2 256K */
+	{ 3, 3, 16, 8192, true }, /* L3 8M */
 };
 
 static void leaf4(const struct cpu *cpu, uint32_t sub, uint32_t out[4])
@@ -131,8 +131,7 @@ static void brand(const struct cpu_model *m, uint32_t part, uint32_t out[4])
 	memcpy(out, b + 16 * part, 16);
 }
 
-static void basic_leaf(struct cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t max,
-		       uint32_t out[4])
+static void basic_leaf(struct cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t max, uint32_t out[4])
 {
 	const struct cpu_model *m = cpu->model;
 	bool intel = m->vendor == VENDOR_INTEL;
@@ -236,16 +235,16 @@ static void ext_leaf(struct cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t out[
 		break;
 	case 0x80000005:
 		if (amd) {
-			out[0] = 0xff40ff40; /* 2M/4M L1 TLBs */
-			out[1] = 0xff40ff40; /* 4K L1 TLBs */
+			out[0] = 0xff40ff40;                          /* 2M/4M L1 TLBs */
+			out[1] = 0xff40ff40;                          /* 4K L1 TLBs */
 			out[2] = 32u << 24 | 8u << 16 | 1u << 8 | 64; /* L1d 32K 8-way */
 			out[3] = 32u << 24 | 8u << 16 | 1u << 8 | 64; /* L1i 32K 8-way */
 		}
 		break;
 	case 0x80000006:
 		if (amd) {
-			out[0] = 0x26006400; /* L2 2M/4M TLBs */
-			out[1] = 0x66006400; /* L2 4K TLBs */
+			out[0] = 0x26006400;                             /* L2 2M/4M TLBs */
+			out[1] = 0x66006400;                             /* L2 4K TLBs */
 			out[2] = 512u << 16 | 0x6u << 12 | 1u << 8 | 64; /* L2 512K 8-way */
 			out[3] = 64u << 18 | 0x9u << 12 | 1u << 8 | 64;  /* L3 32M 16-way */
 		} else {

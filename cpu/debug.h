@@ -23,15 +23,15 @@
 
 #include "cpu/cpu.h"
 
-#define DR6_B_MASK 0xfull
-#define DR6_BD (1ull << 13)
-#define DR6_BS (1ull << 14)
-#define DR6_BT (1ull << 15)
-#define DR6_FIXED1 0xffff0ff0ull /* reserved bits that read as 1 (RTM bit 16 too) */
-#define DR6_WRITABLE (DR6_B_MASK | DR6_BD | DR6_BS | DR6_BT)
+#define DR6_B_MASK      0xfull
+#define DR6_BD          (1ull << 13)
+#define DR6_BS          (1ull << 14)
+#define DR6_BT          (1ull << 15)
+#define DR6_FIXED1      0xffff0ff0ull /* reserved bits that read as 1 (RTM bit 16 too) */
+#define DR6_WRITABLE    (DR6_B_MASK | DR6_BD | DR6_BS | DR6_BT)
 #define DR7_ENABLE_MASK 0xffull
-#define DR7_GD (1ull << 13)
-#define DR7_FIXED1 (1ull << 10)
+#define DR7_GD          (1ull << 13)
+#define DR7_FIXED1      (1ull << 10)
 /* Reserved DR7 bits that must read 0 (11, 12, 14, 15). */
 #define DR7_RSVD0 0xd800ull
 

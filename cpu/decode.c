@@ -25,12 +25,12 @@
 
 /* Byte n (0-based) must be readable: more than 15 bytes is #GP, more than
  * the caller gave us asks for more input. */
-#define NEED(n)                                  \
-	do {                                     \
-		if ((n) > MAX_INSN_LEN)          \
-			return DEC_TOOLONG;      \
-		if ((n) > avail)                 \
-			return DEC_MORE;         \
+#define NEED(n)                             \
+	do {                                \
+		if ((n) > MAX_INSN_LEN)     \
+			return DEC_TOOLONG; \
+		if ((n) > avail)            \
+			return DEC_MORE;    \
 	} while (0)
 
 /* Little-endian read of n (1, 2, 4 or 8) bytes, sign-extended to 64 bits. */
@@ -70,8 +70,8 @@ static void op_unimpl(struct cpu *cpu, const struct insn *in)
 	uint64_t bit = 1ull << (key & 63);
 
 	if (!(atomic_fetch_or(&unimpl_warned[key >> 6], bit) & bit)) {
-		static const char *const mpname[4] = {"", "66 ", "F3 ", "F2 "};
-		static const char *const mapname[4] = {"", "0F ", "0F 38 ", "0F 3A "};
+		static const char *const mpname[4] = { "", "66 ", "F3 ", "F2 " };
+		static const char *const mapname[4] = { "", "0F ", "0F 38 ", "0F 3A " };
 		char modrm[24] = "";
 		if (in->has_modrm)
 			snprintf(modrm, sizeof(modrm), " /%u (modrm %02X)", reg, in->modrm);
@@ -116,8 +116,12 @@ static inline int decode_modrm(const uint8_t *buf, unsigned avail, unsigned i, s
 
 	if (in->asz == 2) {
 		/* 16-bit forms (SDM Vol. 2 Table 2-1). BP-based forms use SS. */
-		static const uint8_t b16[8] = {R_BX, R_BX, R_BP, R_BP, R_NONE, R_NONE, R_BP, R_BX};
-		static const uint8_t i16[8] = {R_SI, R_DI, R_SI, R_DI, R_SI, R_DI, R_NONE, R_NONE};
+		static const uint8_t b16[8] = {
+			R_BX, R_BX, R_BP, R_BP, R_NONE, R_NONE, R_BP, R_BX
+		};
+		static const uint8_t i16[8] = {
+			R_SI, R_DI, R_SI, R_DI, R_SI, R_DI, R_NONE, R_NONE
+		};
 		if (mod == 0 && rm == 6) {
 			in->base = in->index = R_NONE;
 			dsz = 2;
@@ -193,8 +197,8 @@ static inline void bind_handler(struct insn *in, const struct cpu_model *model)
  * VEX instructions can be implemented (families register them with vex=1);
  * XOP and EVEX are never advertised, so they decode to a silent #UD.
  */
-static int decode_vex(const uint8_t *buf, unsigned avail, unsigned i, struct insn *in,
-		      bool mode64, const struct cpu_model *model)
+static int decode_vex(const uint8_t *buf, unsigned avail, unsigned i, struct insn *in, bool mode64,
+		      const struct cpu_model *model)
 {
 	uint8_t esc = buf[i];
 	unsigned r, x, b, map, w, vvvv, l, pp, hdr;
@@ -310,8 +314,8 @@ static int decode_vex(const uint8_t *buf, unsigned avail, unsigned i, struct ins
 	return (int)i;
 }
 
-int decode_bytes(const uint8_t *buf, unsigned avail, int code_bits,
-		 const struct cpu_model *model, struct insn *in)
+int decode_bytes(const uint8_t *buf, unsigned avail, int code_bits, const struct cpu_model *model,
+		 struct insn *in)
 {
 	const bool m64 = code_bits == 64;
 	unsigned i = 0, rex = 0, rep = 0;
@@ -329,14 +333,18 @@ int decode_bytes(const uint8_t *buf, unsigned avail, int code_bits,
 		NEED(i + 1);
 		b = buf[i];
 		switch (b) {
-		case 0x26: case 0x2e: case 0x36: case 0x3e:
+		case 0x26:
+		case 0x2e:
+		case 0x36:
+		case 0x3e:
 			/* ES/CS/SS/DS overrides are null prefixes in 64-bit mode. */
 			if (!m64) {
 				in->seg = (b >> 3) & 3;
 				pfx |= PFX_SEG;
 			}
 			break;
-		case 0x64: case 0x65:
+		case 0x64:
+		case 0x65:
 			in->seg = b == 0x64 ? S_FS : S_GS;
 			pfx |= PFX_SEG;
 			break;

@@ -16,9 +16,9 @@
 struct cpu_model;
 
 /* Result codes of decode_bytes (>0 is the instruction length). */
-#define DEC_UD (-1)      /* undefined opcode or invalid encoding: #UD */
+#define DEC_UD      (-1) /* undefined opcode or invalid encoding: #UD */
 #define DEC_TOOLONG (-2) /* longer than 15 bytes: #GP(0) */
-#define DEC_MORE (-3)    /* needs more bytes than avail */
+#define DEC_MORE    (-3) /* needs more bytes than avail */
 
 /* Decode one instruction from buf (avail bytes valid) for code of the given
  * default size (16, 32 or 64 bits). On success fills *in (fn from the
@@ -26,8 +26,8 @@ struct cpu_model;
  * its feature is not advertised by model; model may be NULL = all features)
  * and returns the length. DEC_UD is returned only for encodings the SDM
  * opcode maps leave undefined (what Capstone would also reject). */
-int decode_bytes(const uint8_t *buf, unsigned avail, int code_bits,
-		 const struct cpu_model *model, struct insn *in);
+int decode_bytes(const uint8_t *buf, unsigned avail, int code_bits, const struct cpu_model *model,
+		 struct insn *in);
 
 /* Handler used for opcodes that decode but must raise #UD at execution. */
 void op_ud(struct cpu *cpu, const struct insn *in);

@@ -9,19 +9,19 @@
 
 #include "cpu/insn.h"
 
-#define M A_MODRM
-#define Ib IK_B
-#define Iw IK_W
-#define Iz IK_Z
+#define M   A_MODRM
+#define Ib  IK_B
+#define Iw  IK_W
+#define Iz  IK_Z
 #define ALU M, M, M, M, Ib, Iz /* op Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / rAX,Iz */
 
 /* Mandatory-prefix masks of SSE-style opcodes. */
-#define P_N A_MPV(MPV_NONE)
-#define P_66 A_MPV(MPV_66)
-#define P_F3 A_MPV(MPV_F3)
-#define P_F2 A_MPV(MPV_F2)
-#define P_N66 (P_N | P_66)
-#define P_ALL (P_N | P_66 | P_F3 | P_F2)
+#define P_N    A_MPV(MPV_NONE)
+#define P_66   A_MPV(MPV_66)
+#define P_F3   A_MPV(MPV_F3)
+#define P_F2   A_MPV(MPV_F2)
+#define P_N66  (P_N | P_66)
+#define P_ALL  (P_N | P_66 | P_F3 | P_F2)
 #define SSE(p) (M | (p))
 
 const uint32_t attr_tab[4][256] = {
@@ -215,20 +215,20 @@ const uint32_t attr_tab[4][256] = {
  * DC D0-DF (FCOM/FCOMP), DD C8-CF (FXCH), DE D0-D7 (FCOMP), DF C0-DF
  * (FFREEP, FXCH, FSTP), DB E0/E1/E4 (FENI/FDISI/FSETPM, no-ops). */
 static const uint8_t x87_reg_valid[8][8] = {
-	/* D8 */ {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+	/* D8 */ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
 	/* D9: FLD, FXCH, FNOP (D0), FSTP alias, FCHS/FABS/FTST/FXAM, consts, misc, misc */
-	/* D9 */ {0xff, 0xff, 0x01, 0xff, 0x33, 0x7f, 0xff, 0xff},
+	/* D9 */ { 0xff, 0xff, 0x01, 0xff, 0x33, 0x7f, 0xff, 0xff },
 	/* DA: FCMOVB/E/BE/U, -, FUCOMPP (E9) */
-	/* DA */ {0xff, 0xff, 0xff, 0xff, 0x00, 0x02, 0x00, 0x00},
+	/* DA */ { 0xff, 0xff, 0xff, 0xff, 0x00, 0x02, 0x00, 0x00 },
 	/* DB: FCMOVNB..NU, FENI FDISI FNCLEX FNINIT FSETPM, FUCOMI, FCOMI */
-	/* DB */ {0xff, 0xff, 0xff, 0xff, 0x1f, 0xff, 0xff, 0x00},
-	/* DC */ {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+	/* DB */ { 0xff, 0xff, 0xff, 0xff, 0x1f, 0xff, 0xff, 0x00 },
+	/* DC */ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
 	/* DD: FFREE, FXCH alias, FST, FSTP, FUCOM, FUCOMP */
-	/* DD */ {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00},
+	/* DD */ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
 	/* DE: FADDP, FMULP, FCOMP alias, FCOMPP (D9), FSUBRP, FSUBP, FDIVRP, FDIVP */
-	/* DE */ {0xff, 0xff, 0xff, 0x02, 0xff, 0xff, 0xff, 0xff},
+	/* DE */ { 0xff, 0xff, 0xff, 0x02, 0xff, 0xff, 0xff, 0xff },
 	/* DF: FFREEP, FXCH, FSTP, FSTP aliases, FNSTSW AX (E0), FUCOMIP, FCOMIP */
-	/* DF */ {0xff, 0xff, 0xff, 0xff, 0x01, 0xff, 0xff, 0x00},
+	/* DF */ { 0xff, 0xff, 0xff, 0xff, 0x01, 0xff, 0xff, 0x00 },
 };
 
 /* x87 memory forms that exist: one bit per reg. */
@@ -244,15 +244,22 @@ bool attr_grp_valid(unsigned op, uint8_t modrm, unsigned mp, bool mode64)
 	switch (op) {
 	case 0x08f: /* Grp1A: only /0 POP Ev (others are XOP on AMD) */
 		return reg == 0;
-	case 0x08c: case 0x08e: /* MOV Ev,Sreg / Sreg,Ew: Sreg 6 and 7 do not
-				   exist (8E /1, MOV CS, decodes; it #UDs when run) */
+	case 0x08c:
+	case 0x08e: /* MOV Ev,Sreg / Sreg,Ew: Sreg 6 and 7 do not
+		       exist (8E /1, MOV CS, decodes; it #UDs when run) */
 		return reg <= 5;
 	case 0x0c6: /* Grp11: MOV Eb,Ib; C6 F8 ib = XABORT */
 		return reg == 0 || modrm == 0xf8;
 	case 0x0c7: /* MOV Ev,Iz; C7 F8 cw/cd = XBEGIN */
 		return reg == 0 || modrm == 0xf8;
-	case 0x0d8: case 0x0d9: case 0x0da: case 0x0db:
-	case 0x0dc: case 0x0dd: case 0x0de: case 0x0df:
+	case 0x0d8:
+	case 0x0d9:
+	case 0x0da:
+	case 0x0db:
+	case 0x0dc:
+	case 0x0dd:
+	case 0x0de:
+	case 0x0df:
 		if (isreg)
 			return (x87_reg_valid[op & 7][reg] >> rm) & 1;
 		return (x87_mem_valid[op & 7] >> reg) & 1;
@@ -268,13 +275,20 @@ bool attr_grp_valid(unsigned op, uint8_t modrm, unsigned mp, bool mode64)
 		if (!isreg)
 			return reg != 5;
 		switch (reg) {
-		case 0: return rm >= 1 && rm <= 4;	/* VMCALL..VMXOFF */
-		case 1: return rm <= 3 || rm == 7;	/* MONITOR MWAIT CLAC STAC ENCLS */
-		case 2: return rm <= 1 || rm >= 4;	/* XGETBV XSETBV VMFUNC XEND XTEST ENCLU */
-		case 3: return true;			/* SVM: VMRUN .. INVLPGA */
-		case 4: return true;			/* SMSW */
-		case 5: return rm == 6 || rm == 7;	/* RDPKRU, WRPKRU */
-		case 6: return true;			/* LMSW */
+		case 0:
+			return rm >= 1 && rm <= 4; /* VMCALL..VMXOFF */
+		case 1:
+			return rm <= 3 || rm == 7; /* MONITOR MWAIT CLAC STAC ENCLS */
+		case 2:
+			return rm <= 1 || rm >= 4; /* XGETBV XSETBV VMFUNC XEND XTEST ENCLU */
+		case 3:
+			return true; /* SVM: VMRUN .. INVLPGA */
+		case 4:
+			return true; /* SMSW */
+		case 5:
+			return rm == 6 || rm == 7; /* RDPKRU, WRPKRU */
+		case 6:
+			return true; /* LMSW */
 		default:
 			/* SWAPGS (F8; its handler #UDs outside 64-bit mode, as
 			 * Capstone decodes it everywhere), RDTSCP, MONITORX,
@@ -284,20 +298,23 @@ bool attr_grp_valid(unsigned op, uint8_t modrm, unsigned mp, bool mode64)
 	case 0x112: /* MOVLPS/MOVHLPS, MOVLPD (mem), MOVSLDUP, MOVDDUP */
 	case 0x116: /* MOVHPS/MOVLHPS, MOVHPD (mem), MOVSHDUP */
 		return mp != MP_66 || !isreg;
-	case 0x171: case 0x172: /* Grp12/13: PSRL/PSRA/PSLL imm */
+	case 0x171:
+	case 0x172: /* Grp12/13: PSRL/PSRA/PSLL imm */
 		return reg == 2 || reg == 4 || reg == 6;
 	case 0x173: /* Grp14: PSRLQ, PSRLDQ (66), PSLLQ, PSLLDQ (66) */
 		return reg == 2 || reg == 6 || ((reg == 3 || reg == 7) && mp == MP_66);
-	case 0x178: /* VMREAD Ey,Gy; EXTRQ xmm,ib,ib (66, /0 reg); INSERTQ xmm,xmm,ib,ib (F2, reg) */
+	case 0x178: /* VMREAD Ey,Gy; EXTRQ xmm,ib,ib (66, /0 reg); INSERTQ xmm,xmm,ib,ib (F2, reg)
+		     */
 		if (mp == MP_NONE)
 			return true;
 		return isreg; /* Capstone and hardware ignore EXTRQ's ModRM.reg */
-	case 0x179: /* VMWRITE Gy,Ey; EXTRQ / INSERTQ xmm,xmm (register forms) */
+	case 0x179:           /* VMWRITE Gy,Ey; EXTRQ / INSERTQ xmm,xmm (register forms) */
 		return mp == MP_NONE || isreg;
 	case 0x1ae: /* Grp15 */
 		if (!isreg) {
 			if (mp == MP_NONE)
-				return true; /* FXSAVE FXRSTOR LDMXCSR STMXCSR XSAVE XRSTOR XSAVEOPT CLFLUSH */
+				return true; /* FXSAVE FXRSTOR LDMXCSR STMXCSR XSAVE XRSTOR XSAVEOPT
+						CLFLUSH */
 			if (mp == MP_66)
 				return reg == 6 || reg == 7; /* CLWB, CLFLUSHOPT */
 			return false;
@@ -312,21 +329,29 @@ bool attr_grp_valid(unsigned op, uint8_t modrm, unsigned mp, bool mode64)
 	case 0x1c7: /* Grp9 */
 		if (!isreg) {
 			switch (reg) {
-			case 1: return mp != MP_F2 && mp != MP_F3; /* CMPXCHG8B/16B */
-			case 3: case 4: case 5: return mp == MP_NONE; /* XRSTORS XSAVEC XSAVES */
-			case 6: return mp != MP_F2;	/* VMPTRLD, VMCLEAR, VMXON */
-			case 7: return mp == MP_NONE;	/* VMPTRST */
-			default: return false;
+			case 1:
+				return mp != MP_F2 && mp != MP_F3; /* CMPXCHG8B/16B */
+			case 3:
+			case 4:
+			case 5:
+				return mp == MP_NONE; /* XRSTORS XSAVEC XSAVES */
+			case 6:
+				return mp != MP_F2; /* VMPTRLD, VMCLEAR, VMXON */
+			case 7:
+				return mp == MP_NONE; /* VMPTRST */
+			default:
+				return false;
 			}
 		}
 		if (reg == 6)
 			return mp != MP_F2 && mp != MP_F3; /* RDRAND */
 		if (reg == 7)
-			return mp != MP_F2;		/* RDSEED, RDPID (F3) */
+			return mp != MP_F2; /* RDSEED, RDPID (F3) */
 		return false;
 	case 0x1d6: /* MOVQ (66), MOVQ2DQ (F3, reg), MOVDQ2Q (F2, reg) */
 		return mp == MP_66 || isreg;
-	case 0x2f0: case 0x2f1: /* MOVBE needs memory; CRC32 (F2) any */
+	case 0x2f0:
+	case 0x2f1: /* MOVBE needs memory; CRC32 (F2) any */
 		return mp == MP_F2 || !isreg;
 	}
 	return true;
@@ -337,11 +362,30 @@ bool attr_3dnow_valid(uint8_t s)
 	/* AMD APM Vol. 3 Table A-15 (3DNow! suffixes, incl. the Athlon and
 	 * Geode extensions). */
 	switch (s) {
-	case 0x0c: case 0x0d: case 0x1c: case 0x1d:
-	case 0x8a: case 0x8e: case 0x90: case 0x94: case 0x96: case 0x97:
-	case 0x9a: case 0x9e: case 0xa0: case 0xa4: case 0xa6: case 0xa7:
-	case 0xaa: case 0xae: case 0xb0: case 0xb4: case 0xb6: case 0xb7:
-	case 0xbb: case 0xbf:
+	case 0x0c:
+	case 0x0d:
+	case 0x1c:
+	case 0x1d:
+	case 0x8a:
+	case 0x8e:
+	case 0x90:
+	case 0x94:
+	case 0x96:
+	case 0x97:
+	case 0x9a:
+	case 0x9e:
+	case 0xa0:
+	case 0xa4:
+	case 0xa6:
+	case 0xa7:
+	case 0xaa:
+	case 0xae:
+	case 0xb0:
+	case 0xb4:
+	case 0xb6:
+	case 0xb7:
+	case 0xbb:
+	case 0xbf:
 		return true;
 	}
 	return false;
@@ -354,32 +398,53 @@ bool attr_lock_valid(unsigned op, uint8_t modrm)
 	if ((modrm >> 6) == 3)
 		return false; /* LOCK needs a memory destination */
 	switch (op) {
-	case 0x000: case 0x001: case 0x008: case 0x009: case 0x010: case 0x011:
-	case 0x018: case 0x019: case 0x020: case 0x021: case 0x028: case 0x029:
-	case 0x030: case 0x031:			/* ADD OR ADC SBB AND SUB XOR Ex,Gx */
-	case 0x086: case 0x087:			/* XCHG */
-	case 0x1ab: case 0x1b3: case 0x1bb:	/* BTS BTR BTC Ev,Gv */
-	case 0x1b0: case 0x1b1:			/* CMPXCHG */
-	case 0x1c0: case 0x1c1:			/* XADD */
+	case 0x000:
+	case 0x001:
+	case 0x008:
+	case 0x009:
+	case 0x010:
+	case 0x011:
+	case 0x018:
+	case 0x019:
+	case 0x020:
+	case 0x021:
+	case 0x028:
+	case 0x029:
+	case 0x030:
+	case 0x031: /* ADD OR ADC SBB AND SUB XOR Ex,Gx */
+	case 0x086:
+	case 0x087: /* XCHG */
+	case 0x1ab:
+	case 0x1b3:
+	case 0x1bb: /* BTS BTR BTC Ev,Gv */
+	case 0x1b0:
+	case 0x1b1: /* CMPXCHG */
+	case 0x1c0:
+	case 0x1c1: /* XADD */
 		return true;
-	case 0x080: case 0x081: case 0x082: case 0x083:
-		return reg != 7;		/* Grp1 except CMP */
-	case 0x0f6: case 0x0f7:
-		return reg == 2 || reg == 3;	/* NOT, NEG */
-	case 0x0fe: case 0x0ff:
-		return reg <= 1;		/* INC, DEC */
+	case 0x080:
+	case 0x081:
+	case 0x082:
+	case 0x083:
+		return reg != 7; /* Grp1 except CMP */
+	case 0x0f6:
+	case 0x0f7:
+		return reg == 2 || reg == 3; /* NOT, NEG */
+	case 0x0fe:
+	case 0x0ff:
+		return reg <= 1; /* INC, DEC */
 	case 0x1ba:
-		return reg >= 5;		/* BTS BTR BTC Ev,Ib */
+		return reg >= 5; /* BTS BTR BTC Ev,Ib */
 	case 0x1c7:
-		return reg == 1;		/* CMPXCHG8B/16B */
+		return reg == 1; /* CMPXCHG8B/16B */
 	}
 	return false;
 }
 
-#define V_N MPV_NONE
-#define V_66 MPV_66
-#define V_F3 MPV_F3
-#define V_F2 MPV_F2
+#define V_N   MPV_NONE
+#define V_66  MPV_66
+#define V_F3  MPV_F3
+#define V_F2  MPV_F2
 #define V_ALL (V_N | V_66 | V_F3 | V_F2)
 
 const uint8_t vex_tab[3][256] = {
@@ -472,9 +537,11 @@ bool vex_grp_valid(unsigned op, uint8_t modrm, unsigned pp)
 	unsigned reg = (modrm >> 3) & 7;
 
 	switch (op) {
-	case 0x112: case 0x116: /* VMOVLPD/VMOVHPD (66) need memory */
+	case 0x112:
+	case 0x116: /* VMOVLPD/VMOVHPD (66) need memory */
 		return pp != 1 || (modrm >> 6) != 3;
-	case 0x171: case 0x172: /* VPSRLW/VPSRAW/VPSLLW imm (and D) */
+	case 0x171:
+	case 0x172: /* VPSRLW/VPSRAW/VPSLLW imm (and D) */
 		return reg == 2 || reg == 4 || reg == 6;
 	case 0x173:
 		return reg == 2 || reg == 3 || reg == 6 || reg == 7;
@@ -492,12 +559,32 @@ bool xop_valid(unsigned map, uint8_t opc, uint8_t modrm)
 
 	if (map == 8) {
 		switch (opc) {
-		case 0x85: case 0x86: case 0x87: case 0x8e: case 0x8f:
-		case 0x95: case 0x96: case 0x97: case 0x9e: case 0x9f:
-		case 0xa2: case 0xa3: case 0xa6: case 0xb6:
-		case 0xc0: case 0xc1: case 0xc2: case 0xc3:
-		case 0xcc: case 0xcd: case 0xce: case 0xcf:
-		case 0xec: case 0xed: case 0xee: case 0xef:
+		case 0x85:
+		case 0x86:
+		case 0x87:
+		case 0x8e:
+		case 0x8f:
+		case 0x95:
+		case 0x96:
+		case 0x97:
+		case 0x9e:
+		case 0x9f:
+		case 0xa2:
+		case 0xa3:
+		case 0xa6:
+		case 0xb6:
+		case 0xc0:
+		case 0xc1:
+		case 0xc2:
+		case 0xc3:
+		case 0xcc:
+		case 0xcd:
+		case 0xce:
+		case 0xcf:
+		case 0xec:
+		case 0xed:
+		case 0xee:
+		case 0xef:
 			return true;
 		}
 		return false;
@@ -510,11 +597,26 @@ bool xop_valid(unsigned map, uint8_t opc, uint8_t modrm)
 			return reg == 1 || reg == 6; /* BLCMSK, BLCI */
 		case 0x12:
 			return (modrm >> 6) == 3 && reg <= 1; /* LLWPCB, SLWPCB */
-		case 0x80: case 0x81: case 0x82: case 0x83:
+		case 0x80:
+		case 0x81:
+		case 0x82:
+		case 0x83:
 		case 0x90 ... 0x9b:
-		case 0xc1: case 0xc2: case 0xc3: case 0xc6: case 0xc7: case 0xcb:
-		case 0xd1: case 0xd2: case 0xd3: case 0xd6: case 0xd7: case 0xdb:
-		case 0xe1: case 0xe2: case 0xe3:
+		case 0xc1:
+		case 0xc2:
+		case 0xc3:
+		case 0xc6:
+		case 0xc7:
+		case 0xcb:
+		case 0xd1:
+		case 0xd2:
+		case 0xd3:
+		case 0xd6:
+		case 0xd7:
+		case 0xdb:
+		case 0xe1:
+		case 0xe2:
+		case 0xe3:
 			return true;
 		}
 		return false;

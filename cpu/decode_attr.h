@@ -29,26 +29,26 @@ enum imm_kind {
 	IK_SSE4A, /* 0F 78: Ib Ib with 66 (EXTRQ) or F2 (INSERTQ), none otherwise */
 };
 
-#define A_IMM 0x0000000fu
+#define A_IMM   0x0000000fu
 #define A_MODRM 0x00000010u /* ModRM byte follows */
-#define A_I64 0x00000020u   /* invalid (#UD) in 64-bit mode */
-#define A_D64 0x00000040u   /* default operand size 64 in 64-bit mode */
-#define A_F64 0x00000080u   /* operand size forced to 64 in 64-bit mode */
-#define A_UD 0x00000100u    /* undefined in every mode */
-#define A_GRP 0x00000200u   /* validity depends on ModRM: attr_grp_valid() */
-#define A_MEM 0x00000400u   /* memory operand only (mod == 3 is #UD) */
-#define A_REG 0x00000800u   /* register operand only (mod != 3 is #UD) */
-#define A_CRDR 0x00001000u  /* MOV CR/DR: ModRM.mod ignored, always register */
+#define A_I64   0x00000020u /* invalid (#UD) in 64-bit mode */
+#define A_D64   0x00000040u /* default operand size 64 in 64-bit mode */
+#define A_F64   0x00000080u /* operand size forced to 64 in 64-bit mode */
+#define A_UD    0x00000100u /* undefined in every mode */
+#define A_GRP   0x00000200u /* validity depends on ModRM: attr_grp_valid() */
+#define A_MEM   0x00000400u /* memory operand only (mod == 3 is #UD) */
+#define A_REG   0x00000800u /* register operand only (mod != 3 is #UD) */
+#define A_CRDR  0x00001000u /* MOV CR/DR: ModRM.mod ignored, always register */
 #define A_3DNOW 0x00002000u /* 0F 0F: ModRM then an opcode suffix byte */
-#define A_O64 0x00004000u   /* valid only in 64-bit mode */
+#define A_O64   0x00004000u /* valid only in 64-bit mode */
 /* Mandatory-prefix validity mask (bits 19:16), indexed by MP_*: 0 means the
  * opcode takes 66 as operand size and F2/F3 as REP, so any is fine. */
-#define A_MP_SHIFT 16
+#define A_MP_SHIFT  16
 #define A_MPV(mask) ((uint32_t)(mask) << A_MP_SHIFT)
-#define MPV_NONE 1u
-#define MPV_66 2u
-#define MPV_F3 4u
-#define MPV_F2 8u
+#define MPV_NONE    1u
+#define MPV_66      2u
+#define MPV_F3      4u
+#define MPV_F2      8u
 
 /* attr_tab[map][byte] for maps 0 (one-byte), 1 (0F), 2 (0F 38), 3 (0F 3A). */
 extern const uint32_t attr_tab[4][256];
@@ -65,9 +65,9 @@ bool attr_lock_valid(unsigned op, uint8_t modrm);
 /* VEX maps (Intel SDM Vol. 2 Appendix A, VEX forms; AMD FMA4/XOP): for
  * vex_tab[map - 1][byte] the low 4 bits are the valid VEX.pp mask (MPV_*,
  * pp 0/1/2/3 = none/66/F3/F2), plus VX_* bits. 0 = undefined. */
-#define VX_REG 0x10 /* register form only */
-#define VX_MEM 0x20 /* memory form only */
-#define VX_GRP 0x40 /* ModRM.reg-dependent: vex_grp_valid() */
+#define VX_REG     0x10 /* register form only */
+#define VX_MEM     0x20 /* memory form only */
+#define VX_GRP     0x40 /* ModRM.reg-dependent: vex_grp_valid() */
 #define VX_NOMODRM 0x80 /* no ModRM (VZEROUPPER/VZEROALL) */
 extern const uint8_t vex_tab[3][256];
 bool vex_grp_valid(unsigned op, uint8_t modrm, unsigned pp);

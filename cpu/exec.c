@@ -124,7 +124,7 @@ static void exception_entry(struct cpu *c)
 			/* Fault while delivering #DF: shutdown (triple fault), which a
 			 * hypervisor may intercept. */
 			c->delivering = -1;
-			struct icpt_info info = {.index = (uint32_t)vec};
+			struct icpt_info info = { .index = (uint32_t)vec };
 			VIRT_ICPT(c, ICPT_TRIPLE_FAULT, &info);
 			c->shutdown = true;
 			return;
@@ -319,7 +319,7 @@ static void service_init_sipi(struct cpu *c)
 		return;
 	/* In a guest, INIT is an exit (VMX: unconditional; SVM: intercept). */
 	if ((c->pending & PEND_INIT) && c->guest_mode) {
-		struct icpt_info info = {.event_kind = EV_EXTINT};
+		struct icpt_info info = { .event_kind = EV_EXTINT };
 		c->pending &= ~PEND_INIT;
 		VIRT_ICPT(c, ICPT_INIT, &info);
 		return;
@@ -366,7 +366,7 @@ static void service_events(struct cpu *c)
 	 * layer acknowledges it when its controls say so. */
 	if ((c->pending & PEND_IRQ) && (c->icpt & ICPT_BIT(ICPT_EXTINT)) && c->irq_pending &&
 	    c->irq_pending(c)) {
-		struct icpt_info info = {.index = 0xffffffffu, .event_kind = EV_EXTINT};
+		struct icpt_info info = { .index = 0xffffffffu, .event_kind = EV_EXTINT };
 		c->halted = 0;
 		c->ip_start = c->rip;
 		c->virt->intercept(c, ICPT_EXTINT, &info);

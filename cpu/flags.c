@@ -20,8 +20,8 @@
 
 /* Bits of RFLAGS that exist (everything else is reserved: 1 is fixed at 1,
  * 3, 5, 15 and 22-63 are 0). */
-#define F_DEFINED (F_ARITH | F_TF | F_IF | F_DF | F_IOPL | F_NT | F_RF | F_VM | F_AC | \
-		   F_VIF | F_VIP | F_ID)
+#define F_DEFINED \
+	(F_ARITH | F_TF | F_IF | F_DF | F_IOPL | F_NT | F_RF | F_VM | F_AC | F_VIF | F_VIP | F_ID)
 
 static inline unsigned op_lg(uint32_t op)
 {

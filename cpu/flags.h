@@ -36,8 +36,19 @@
 #include "cpu/cpu.h"
 
 enum cc_kind {
-	CC_EFLAGS, CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC,
-	CC_SHL, CC_SHR, CC_SAR, CC_MUL, CC_NKINDS
+	CC_EFLAGS,
+	CC_ADD,
+	CC_ADC,
+	CC_SUB,
+	CC_SBB,
+	CC_LOGIC,
+	CC_INC,
+	CC_DEC,
+	CC_SHL,
+	CC_SHR,
+	CC_SAR,
+	CC_MUL,
+	CC_NKINDS
 };
 
 static inline uint32_t cc_size_log2(int size)

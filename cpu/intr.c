@@ -24,9 +24,20 @@
 static bool vector_is_fault(int v)
 {
 	switch (v) {
-	case EXC_DE: case EXC_BR: case EXC_UD: case EXC_NM: case EXC_TS: case EXC_NP:
-	case EXC_SS: case EXC_GP: case EXC_PF: case EXC_MF: case EXC_AC: case EXC_XM:
-	case EXC_VE: case EXC_CP:
+	case EXC_DE:
+	case EXC_BR:
+	case EXC_UD:
+	case EXC_NM:
+	case EXC_TS:
+	case EXC_NP:
+	case EXC_SS:
+	case EXC_GP:
+	case EXC_PF:
+	case EXC_MF:
+	case EXC_AC:
+	case EXC_XM:
+	case EXC_VE:
+	case EXC_CP:
 		return true;
 	default:
 		return false;
@@ -148,9 +159,9 @@ static void deliver_prot(struct cpu *cpu, int vector, bool soft, uint32_t ext, u
 	uint64_t g = lin_rd(cpu, (uint32_t)(cpu->idtr.base + off), 8, ACC_READ | ACC_SYS);
 	uint32_t ga = desc_attr(g);
 	unsigned type = attr_type(ga);
-	if (attr_is_seg(ga) || !(type == SYS_TASKGATE || type == SYS_INTGATE16 ||
-				 type == SYS_TRAPGATE16 || type == SYS_INTGATE32 ||
-				 type == SYS_TRAPGATE32))
+	if (attr_is_seg(ga) ||
+	    !(type == SYS_TASKGATE || type == SYS_INTGATE16 || type == SYS_TRAPGATE16 ||
+	      type == SYS_INTGATE32 || type == SYS_TRAPGATE32))
 		cpu_gp(cpu, idt_ec);
 	/* Software interrupts check the gate's DPL; hardware events do not. */
 	if (soft && attr_dpl(ga) < cpu->cpl)
@@ -296,14 +307,15 @@ void cpu_deliver_event(struct cpu *cpu, int vector, enum event_kind kind, uint32
 	/* Remember what is being delivered (and what it interrupted) for the
 	 * IDT-vectoring information of an exit during delivery. */
 	cpu->event_prev = cpu->event;
-	cpu->event = (struct cpu_event){vector, kind, errcode, true};
+	cpu->event = (struct cpu_event){ vector, kind, errcode, true };
 	/* In guest mode every event first meets its intercept (VMX exception
 	 * bitmap, NMI / external-interrupt exiting; SVM intercept vectors). */
 	if (__builtin_expect(cpu->guest_mode, 0)) {
-		struct icpt_info info = {.index = (uint32_t)vector, .errcode = errcode,
-					 .event_kind = kind};
-		enum icpt_reason r = kind == EV_NMI      ? ICPT_NMI
-				     : kind == EV_EXTINT ? ICPT_EXTINT
+		struct icpt_info info = { .index = (uint32_t)vector,
+					  .errcode = errcode,
+					  .event_kind = kind };
+		enum icpt_reason r = kind == EV_NMI       ? ICPT_NMI
+				     : kind == EV_EXTINT  ? ICPT_EXTINT
 				     : kind == EV_SOFTINT ? ICPT_INTN
 							  : ICPT_EXCEPTION;
 		VIRT_ICPT(cpu, r, &info);

@@ -198,7 +198,7 @@ void op_iret(struct cpu *cpu, const struct insn *in)
 	if (cpu->mode == MODE_V86 && ((cpu->rflags >> F_IOPL_SHIFT) & 3) < 3 &&
 	    (!(cpu->cr4 & CR4_VME) || w != 2))
 		cpu_gp(cpu, 0);
-	struct icpt_info info = {.insn = in};
+	struct icpt_info info = { .insn = in };
 	VIRT_ICPT(cpu, ICPT_IRET, &info);
 	switch (cpu->mode) {
 	case MODE_REAL:

@@ -111,9 +111,9 @@ void msr_reset(struct cpu *cpu, bool init_only)
 	m->pat = 0x0007040600070406ull;
 	m->mtrr_cap = 8 | 1u << 8 | 1u << 10; /* 8 variable ranges, fixed ranges, WC */
 	m->apic_base = 0xfee00000ull | APIC_BASE_EN | (cpu->index == 0 ? APIC_BASE_BSP : 0);
-	m->misc_enable = is_intel(cpu) ? MISC_EN_FAST_STRING | MISC_EN_BTS_UNAVAIL |
-					 MISC_EN_PEBS_UNAVAIL
-				       : 0;
+	m->misc_enable = is_intel(cpu)
+				 ? MISC_EN_FAST_STRING | MISC_EN_BTS_UNAVAIL | MISC_EN_PEBS_UNAVAIL
+				 : 0;
 	m->mcg_cap = has(cpu, FEAT_MCA) ? MC_NBANKS | MCG_CTL_P : 0;
 	m->mcg_status = 0;
 	m->feature_control = 0;
@@ -128,9 +128,8 @@ void msr_reset(struct cpu *cpu, bool init_only)
  * (48 bits) at C001_0004h-7h. nestbox models no events, so an enabled
  * counter keeps the value software wrote. */
 #define MSR_AMD_PERF_FIRST 0xc0010000u
-#define AMD_PERFSEL_RSVD (0xfffffc0000000000ull | 0x000000f000000000ull | (1ull << 21))
-#define AMD_PERFCTR_MASK ((1ull << 48) - 1)
-
+#define AMD_PERFSEL_RSVD   (0xfffffc0000000000ull | 0x000000f000000000ull | (1ull << 21))
+#define AMD_PERFCTR_MASK   ((1ull << 48) - 1)
 
 bool msr_read(struct cpu *cpu, uint32_t idx, uint64_t *val)
 {
@@ -210,7 +209,7 @@ bool msr_read(struct cpu *cpu, uint32_t idx, uint64_t *val)
 	case MSR_IA32_SYSENTER_EIP:
 		if (!has(cpu, FEAT_SEP))
 			return false;
-		v = idx == MSR_IA32_SYSENTER_CS ? m->sysenter_cs
+		v = idx == MSR_IA32_SYSENTER_CS    ? m->sysenter_cs
 		    : idx == MSR_IA32_SYSENTER_ESP ? m->sysenter_esp
 						   : m->sysenter_eip;
 		break;
@@ -255,12 +254,12 @@ bool msr_read(struct cpu *cpu, uint32_t idx, uint64_t *val)
 	case MSR_GS_BASE:
 		if (!has(cpu, FEAT_LM))
 			return false;
-		v = idx == MSR_LSTAR ? m->lstar
-		    : idx == MSR_CSTAR ? m->cstar
-		    : idx == MSR_SFMASK ? m->sfmask
+		v = idx == MSR_LSTAR            ? m->lstar
+		    : idx == MSR_CSTAR          ? m->cstar
+		    : idx == MSR_SFMASK         ? m->sfmask
 		    : idx == MSR_KERNEL_GS_BASE ? m->kernel_gs_base
-		    : idx == MSR_FS_BASE ? cpu->seg[S_FS].base
-					 : cpu->seg[S_GS].base;
+		    : idx == MSR_FS_BASE        ? cpu->seg[S_FS].base
+						: cpu->seg[S_GS].base;
 		break;
 	/* AMD platform MSRs firmware and Linux read. */
 	case MSR_AMD_HWCR:
@@ -303,8 +302,8 @@ bool msr_read(struct cpu *cpu, uint32_t idx, uint64_t *val)
 		break;
 	default:
 		if (idx >= MSR_IA32_MTRR_PHYSBASE0 && idx < MSR_IA32_MTRR_PHYSBASE0 + 16) {
-			if (!has(cpu, FEAT_MTRR) || idx - MSR_IA32_MTRR_PHYSBASE0 >=
-							    2 * (m->mtrr_cap & 0xff))
+			if (!has(cpu, FEAT_MTRR) ||
+			    idx - MSR_IA32_MTRR_PHYSBASE0 >= 2 * (m->mtrr_cap & 0xff))
 				return false;
 			v = m->mtrr_var[idx - MSR_IA32_MTRR_PHYSBASE0];
 			break;
@@ -385,8 +384,8 @@ static bool write_misc_enable(struct cpu *cpu, uint64_t v)
 	 * maxval, xTPR disable. Read-only (writes ignored): perfmon/BTS/PEBS
 	 * availability, EIST, MONITOR enable. XD disable may only be 0: NX
 	 * stays advertised. */
-	const uint64_t rw = MISC_EN_FAST_STRING | MISC_EN_TCC | MISC_EN_LIMIT_CPUID |
-			    MISC_EN_XTPR_DISABLE;
+	const uint64_t rw =
+		MISC_EN_FAST_STRING | MISC_EN_TCC | MISC_EN_LIMIT_CPUID | MISC_EN_XTPR_DISABLE;
 	const uint64_t ro = MISC_EN_PERFMON | MISC_EN_BTS_UNAVAIL | MISC_EN_PEBS_UNAVAIL |
 			    MISC_EN_EIST | MISC_EN_MONITOR;
 	if (v & ~(rw | ro))

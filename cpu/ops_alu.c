@@ -17,10 +17,19 @@
  * out-of-line copy costs a call per memory-operand instruction. */
 #define ALU_INLINE static inline __attribute__((always_inline))
 
-enum alu_op { A_ADD, A_OR, A_ADC, A_SBB, A_AND, A_SUB, A_XOR, A_CMP, A_TEST };
+enum alu_op {
+	A_ADD,
+	A_OR,
+	A_ADC,
+	A_SBB,
+	A_AND,
+	A_SUB,
+	A_XOR,
+	A_CMP,
+	A_TEST
+};
 
-static inline uint64_t alu_calc(enum alu_op op, uint64_t a, uint64_t b, uint64_t cin,
-				uint64_t m)
+static inline uint64_t alu_calc(enum alu_op op, uint64_t a, uint64_t b, uint64_t cin, uint64_t m)
 {
 	switch (op) {
 	case A_ADD:
@@ -71,8 +80,8 @@ static inline uint64_t alu_cin(const struct cpu *c, enum alu_op op)
 
 /* Record the lazy flags. CC_LOGIC reads only res (cpu/flags.h), so the
  * logic operations skip storing the operands. */
-ALU_INLINE void alu_flags(struct cpu *c, enum alu_op op, unsigned size, uint64_t res,
-			  uint64_t a, uint64_t b)
+ALU_INLINE void alu_flags(struct cpu *c, enum alu_op op, unsigned size, uint64_t res, uint64_t a,
+			  uint64_t b)
 {
 	if (alu_kind(op) == CC_LOGIC) {
 		c->lf.op = CC_OP(CC_LOGIC, size);
@@ -85,7 +94,7 @@ ALU_INLINE void alu_flags(struct cpu *c, enum alu_op op, unsigned size, uint64_t
 /* Destination is general-purpose register r (ModRM.rm with mod 3, ModRM.reg,
  * or rAX); b is the already-fetched source. */
 ALU_INLINE void alu_to_reg(struct cpu *c, const struct insn *in, enum alu_op op, int r,
-			      unsigned size, uint64_t b)
+			   unsigned size, uint64_t b)
 {
 	uint64_t a = gpr_rd(c, in, r, size);
 	uint64_t res = alu_calc(op, a, b, alu_cin(c, op), alu_mask(size));
@@ -96,8 +105,8 @@ ALU_INLINE void alu_to_reg(struct cpu *c, const struct insn *in, enum alu_op op,
 }
 
 /* Destination is the memory operand. */
-ALU_INLINE void alu_to_mem(struct cpu *c, const struct insn *in, enum alu_op op,
-			      unsigned size, uint64_t b)
+ALU_INLINE void alu_to_mem(struct cpu *c, const struct insn *in, enum alu_op op, unsigned size,
+			   uint64_t b)
 {
 	uint64_t ea = insn_ea(c, in);
 	uint64_t a = cpu_rd(c, in->seg, ea, size);
@@ -115,72 +124,72 @@ ALU_INLINE uint64_t mem_src(struct cpu *c, const struct insn *in, unsigned size)
 
 /* Handlers with r/m (or rAX) as destination: Eb,Gb  Ev,Gv  AL,Ib  rAX,Iz
  * Eb,Ib (80, 82)  Ev,Iz / Ev,Ib (81, 83: the decoder sign-extends imm). */
-#define ALU_RM_FORMS(name, OP)                                                          \
-	static void name##_EbGb_r(struct cpu *c, const struct insn *in)                 \
-	{                                                                               \
-		alu_to_reg(c, in, OP, in->rm, 1, gpr_rd(c, in, in->reg, 1));            \
-	}                                                                               \
-	static void name##_EbGb_m(struct cpu *c, const struct insn *in)                 \
-	{                                                                               \
-		alu_to_mem(c, in, OP, 1, gpr_rd(c, in, in->reg, 1));                    \
-	}                                                                               \
-	static void name##_EvGv_r(struct cpu *c, const struct insn *in)                 \
-	{                                                                               \
-		unsigned s = ev_size(in);                                               \
-		alu_to_reg(c, in, OP, in->rm, s, gpr_rd(c, in, in->reg, s));            \
-	}                                                                               \
-	static void name##_EvGv_m(struct cpu *c, const struct insn *in)                 \
-	{                                                                               \
-		unsigned s = ev_size(in);                                               \
-		alu_to_mem(c, in, OP, s, gpr_rd(c, in, in->reg, s));                    \
-	}                                                                               \
-	static void name##_ALIb(struct cpu *c, const struct insn *in)                   \
-	{                                                                               \
-		alu_to_reg(c, in, OP, R_AX, 1, in->imm & 0xff);                         \
-	}                                                                               \
-	static void name##_AXIz(struct cpu *c, const struct insn *in)                   \
-	{                                                                               \
-		unsigned s = ev_size(in);                                               \
-		alu_to_reg(c, in, OP, R_AX, s, in->imm & alu_mask(s));                  \
-	}                                                                               \
-	static void name##_EbIb_r(struct cpu *c, const struct insn *in)                 \
-	{                                                                               \
-		alu_to_reg(c, in, OP, in->rm, 1, in->imm & 0xff);                       \
-	}                                                                               \
-	static void name##_EbIb_m(struct cpu *c, const struct insn *in)                 \
-	{                                                                               \
-		alu_to_mem(c, in, OP, 1, in->imm & 0xff);                               \
-	}                                                                               \
-	static void name##_EvIz_r(struct cpu *c, const struct insn *in)                 \
-	{                                                                               \
-		unsigned s = ev_size(in);                                               \
-		alu_to_reg(c, in, OP, in->rm, s, in->imm & alu_mask(s));                \
-	}                                                                               \
-	static void name##_EvIz_m(struct cpu *c, const struct insn *in)                 \
-	{                                                                               \
-		unsigned s = ev_size(in);                                               \
-		alu_to_mem(c, in, OP, s, in->imm & alu_mask(s));                        \
+#define ALU_RM_FORMS(name, OP)                                               \
+	static void name##_EbGb_r(struct cpu *c, const struct insn *in)      \
+	{                                                                    \
+		alu_to_reg(c, in, OP, in->rm, 1, gpr_rd(c, in, in->reg, 1)); \
+	}                                                                    \
+	static void name##_EbGb_m(struct cpu *c, const struct insn *in)      \
+	{                                                                    \
+		alu_to_mem(c, in, OP, 1, gpr_rd(c, in, in->reg, 1));         \
+	}                                                                    \
+	static void name##_EvGv_r(struct cpu *c, const struct insn *in)      \
+	{                                                                    \
+		unsigned s = ev_size(in);                                    \
+		alu_to_reg(c, in, OP, in->rm, s, gpr_rd(c, in, in->reg, s)); \
+	}                                                                    \
+	static void name##_EvGv_m(struct cpu *c, const struct insn *in)      \
+	{                                                                    \
+		unsigned s = ev_size(in);                                    \
+		alu_to_mem(c, in, OP, s, gpr_rd(c, in, in->reg, s));         \
+	}                                                                    \
+	static void name##_ALIb(struct cpu *c, const struct insn *in)        \
+	{                                                                    \
+		alu_to_reg(c, in, OP, R_AX, 1, in->imm & 0xff);              \
+	}                                                                    \
+	static void name##_AXIz(struct cpu *c, const struct insn *in)        \
+	{                                                                    \
+		unsigned s = ev_size(in);                                    \
+		alu_to_reg(c, in, OP, R_AX, s, in->imm &alu_mask(s));        \
+	}                                                                    \
+	static void name##_EbIb_r(struct cpu *c, const struct insn *in)      \
+	{                                                                    \
+		alu_to_reg(c, in, OP, in->rm, 1, in->imm & 0xff);            \
+	}                                                                    \
+	static void name##_EbIb_m(struct cpu *c, const struct insn *in)      \
+	{                                                                    \
+		alu_to_mem(c, in, OP, 1, in->imm & 0xff);                    \
+	}                                                                    \
+	static void name##_EvIz_r(struct cpu *c, const struct insn *in)      \
+	{                                                                    \
+		unsigned s = ev_size(in);                                    \
+		alu_to_reg(c, in, OP, in->rm, s, in->imm &alu_mask(s));      \
+	}                                                                    \
+	static void name##_EvIz_m(struct cpu *c, const struct insn *in)      \
+	{                                                                    \
+		unsigned s = ev_size(in);                                    \
+		alu_to_mem(c, in, OP, s, in->imm &alu_mask(s));              \
 	}
 
 /* Handlers with ModRM.reg as destination: Gb,Eb  Gv,Ev. */
-#define ALU_REG_FORMS(name, OP)                                                         \
-	static void name##_GbEb_r(struct cpu *c, const struct insn *in)                 \
-	{                                                                               \
-		alu_to_reg(c, in, OP, in->reg, 1, gpr_rd(c, in, in->rm, 1));            \
-	}                                                                               \
-	static void name##_GbEb_m(struct cpu *c, const struct insn *in)                 \
-	{                                                                               \
-		alu_to_reg(c, in, OP, in->reg, 1, mem_src(c, in, 1));                   \
-	}                                                                               \
-	static void name##_GvEv_r(struct cpu *c, const struct insn *in)                 \
-	{                                                                               \
-		unsigned s = ev_size(in);                                               \
-		alu_to_reg(c, in, OP, in->reg, s, gpr_rd(c, in, in->rm, s));            \
-	}                                                                               \
-	static void name##_GvEv_m(struct cpu *c, const struct insn *in)                 \
-	{                                                                               \
-		unsigned s = ev_size(in);                                               \
-		alu_to_reg(c, in, OP, in->reg, s, mem_src(c, in, s));                   \
+#define ALU_REG_FORMS(name, OP)                                              \
+	static void name##_GbEb_r(struct cpu *c, const struct insn *in)      \
+	{                                                                    \
+		alu_to_reg(c, in, OP, in->reg, 1, gpr_rd(c, in, in->rm, 1)); \
+	}                                                                    \
+	static void name##_GbEb_m(struct cpu *c, const struct insn *in)      \
+	{                                                                    \
+		alu_to_reg(c, in, OP, in->reg, 1, mem_src(c, in, 1));        \
+	}                                                                    \
+	static void name##_GvEv_r(struct cpu *c, const struct insn *in)      \
+	{                                                                    \
+		unsigned s = ev_size(in);                                    \
+		alu_to_reg(c, in, OP, in->reg, s, gpr_rd(c, in, in->rm, s)); \
+	}                                                                    \
+	static void name##_GvEv_m(struct cpu *c, const struct insn *in)      \
+	{                                                                    \
+		unsigned s = ev_size(in);                                    \
+		alu_to_reg(c, in, OP, in->reg, s, mem_src(c, in, s));        \
 	}
 
 #define ALU_ALL_FORMS(name, OP) ALU_RM_FORMS(name, OP) ALU_REG_FORMS(name, OP)
@@ -197,15 +206,13 @@ ALU_RM_FORMS(test, A_TEST)
 
 /* ---- INC / DEC: CF is preserved (SDM INC/DEC), so it is recorded in src2. ---- */
 
-static inline uint64_t incdec_calc(struct cpu *c, bool dec, unsigned size, uint64_t a,
-				   uint64_t *cf)
+static inline uint64_t incdec_calc(struct cpu *c, bool dec, unsigned size, uint64_t a, uint64_t *cf)
 {
 	*cf = flags_cf(c);
 	return (dec ? a - 1 : a + 1) & alu_mask(size);
 }
 
-static inline void incdec_reg(struct cpu *c, const struct insn *in, bool dec, int r,
-			      unsigned size)
+static inline void incdec_reg(struct cpu *c, const struct insn *in, bool dec, int r, unsigned size)
 {
 	uint64_t cf, a = gpr_rd(c, in, r, size);
 	uint64_t res = incdec_calc(c, dec, size, a, &cf);
@@ -263,7 +270,6 @@ static void dec_Ev_m(struct cpu *c, const struct insn *in)
 {
 	incdec_mem(c, in, true, in->osz);
 }
-
 
 /* ---- NOT (no flags) / NEG (flags of 0 - x: CF = x != 0) ---- */
 
@@ -328,30 +334,29 @@ static void neg_Ev_m(struct cpu *c, const struct insn *in)
 	notneg_mem(c, in, true, in->osz);
 }
 
-
 /* ---- registration ---- */
 
-#define L OPF_LOCKABLE
+#define L   OPF_LOCKABLE
 #define ANY OPT_ANY
 /* A ModRM form as two entries: register operand, memory operand. LOCK is
  * allowed only on the memory form (SDM Vol. 2 LOCK: #UD otherwise). */
-#define E_RM(opc, r, fn, lock, nm)                                              \
-	{ opc, ANY, r, ANY, OPT_MOD_REG, 0, ANY, 0, 0, fn##_r, nm },            \
-	{ opc, ANY, r, ANY, OPT_MOD_MEM, 0, ANY, lock, 0, fn##_m, nm }
-#define E_NOMODRM(opc, fn, nm) { opc, ANY, ANY, ANY, OPT_MOD_ANY, 0, ANY, 0, 0, fn, nm }
+#define E_RM(opc, r, fn, lock, nm)                                         \
+	{ opc, ANY, r, ANY, OPT_MOD_REG, 0, ANY, 0, 0, fn##_r, nm },       \
+	{                                                                  \
+		opc, ANY, r, ANY, OPT_MOD_MEM, 0, ANY, lock, 0, fn##_m, nm \
+	}
+#define E_NOMODRM(opc, fn, nm)                                        \
+	{                                                             \
+		opc, ANY, ANY, ANY, OPT_MOD_ANY, 0, ANY, 0, 0, fn, nm \
+	}
 
 /* Opcodes base+0..5 and the /grp entry of 80-83 for one operation. */
-#define ALU_ENTRIES(base, grp, name, lock, nm)                  \
-	E_RM(base + 0, ANY, name##_EbGb, lock, nm),             \
-	E_RM(base + 1, ANY, name##_EvGv, lock, nm),             \
-	E_RM(base + 2, ANY, name##_GbEb, 0, nm),                \
-	E_RM(base + 3, ANY, name##_GvEv, 0, nm),                \
-	E_NOMODRM(base + 4, name##_ALIb, nm),                   \
-	E_NOMODRM(base + 5, name##_AXIz, nm),                   \
-	E_RM(0x80, grp, name##_EbIb, lock, nm),                 \
-	E_RM(0x81, grp, name##_EvIz, lock, nm),                 \
-	E_RM(0x82, grp, name##_EbIb, lock, nm),                 \
-	E_RM(0x83, grp, name##_EvIz, lock, nm)
+#define ALU_ENTRIES(base, grp, name, lock, nm)                                                    \
+	E_RM(base + 0, ANY, name##_EbGb, lock, nm), E_RM(base + 1, ANY, name##_EvGv, lock, nm),   \
+		E_RM(base + 2, ANY, name##_GbEb, 0, nm), E_RM(base + 3, ANY, name##_GvEv, 0, nm), \
+		E_NOMODRM(base + 4, name##_ALIb, nm), E_NOMODRM(base + 5, name##_AXIz, nm),       \
+		E_RM(0x80, grp, name##_EbIb, lock, nm), E_RM(0x81, grp, name##_EvIz, lock, nm),   \
+		E_RM(0x82, grp, name##_EbIb, lock, nm), E_RM(0x83, grp, name##_EvIz, lock, nm)
 
 static const struct optab_entry alu_tab[] = {
 	ALU_ENTRIES(0x00, 0, add, L, "add"),
@@ -394,7 +399,6 @@ static void dec_Zv(struct cpu *c, const struct insn *in)
 {
 	incdec_reg(c, in, true, in->rm, in->osz);
 }
-
 
 static const struct optab_entry incdec_tab[] = {
 	E_NOMODRM(0x40, inc_Zv, "inc"), E_NOMODRM(0x41, inc_Zv, "inc"),

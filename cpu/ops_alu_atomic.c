@@ -47,7 +47,6 @@ static void xadd_Ev(struct cpu *c, const struct insn *in)
 	xadd_do(c, in, in->osz);
 }
 
-
 /* ---- CMPXCHG: flags of CMP accumulator, dest; equal: dest = src, else
  * accumulator = dest ---- */
 
@@ -83,7 +82,6 @@ static void cmpxchg_Ev(struct cpu *c, const struct insn *in)
 	cmpxchg_do(c, in, in->osz);
 }
 
-
 /* ---- CMPXCHG8B / CMPXCHG16B m: compare rDX:rAX with m, equal: m = rCX:rBX,
  * else rDX:rAX = m. Only ZF changes. ---- */
 
@@ -99,8 +97,7 @@ static void cmpxchg8b(struct cpu *c, const struct insn *in)
 	uint64_t cmp = (c->gpr[R_DX] << 32) | (uint32_t)c->gpr[R_AX];
 	bool eq = m == cmp;
 
-	cpu_wr(c, in->seg, ea, 8, eq ? (c->gpr[R_CX] << 32) |
-					  (uint32_t)c->gpr[R_BX] : m);
+	cpu_wr(c, in->seg, ea, 8, eq ? (c->gpr[R_CX] << 32) | (uint32_t)c->gpr[R_BX] : m);
 	if (!eq) {
 		reg32_set(c, R_AX, (uint32_t)m);
 		reg32_set(c, R_DX, (uint32_t)(m >> 32));
@@ -134,10 +131,12 @@ static void cmpxchg16b(struct cpu *c, const struct insn *in)
 }
 
 #define ANY OPT_ANY
-#define L OPF_LOCKABLE
-#define E_RM(opc, fn, nm)                                                       \
-	{ opc, ANY, ANY, ANY, OPT_MOD_REG, 0, ANY, 0, 0, fn, nm },              \
-	{ opc, ANY, ANY, ANY, OPT_MOD_MEM, 0, ANY, L, 0, fn, nm }
+#define L   OPF_LOCKABLE
+#define E_RM(opc, fn, nm)                                             \
+	{ opc, ANY, ANY, ANY, OPT_MOD_REG, 0, ANY, 0, 0, fn, nm },    \
+	{                                                             \
+		opc, ANY, ANY, ANY, OPT_MOD_MEM, 0, ANY, L, 0, fn, nm \
+	}
 
 static const struct optab_entry atomic_tab[] = {
 	E_RM(0x1c0, xadd_Eb, "xadd"),

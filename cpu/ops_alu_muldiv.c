@@ -251,15 +251,17 @@ static void idiv_Ev(struct cpu *c, const struct insn *in)
 }
 
 #define ANY OPT_ANY
-#define E(opc, r, fn, nm) { opc, ANY, r, ANY, OPT_MOD_ANY, 0, ANY, 0, 0, fn, nm }
+#define E(opc, r, fn, nm)                                           \
+	{                                                           \
+		opc, ANY, r, ANY, OPT_MOD_ANY, 0, ANY, 0, 0, fn, nm \
+	}
 
 static const struct optab_entry muldiv_tab[] = {
-	E(0xf6, 4, mul_Eb, "mul"), E(0xf6, 5, imul_Eb, "imul"),
-	E(0xf6, 6, div_Eb, "div"), E(0xf6, 7, idiv_Eb, "idiv"),
-	E(0xf7, 4, mul_Ev, "mul"), E(0xf7, 5, imul_Ev, "imul"),
-	E(0xf7, 6, div_Ev, "div"), E(0xf7, 7, idiv_Ev, "idiv"),
-	E(0x1af, ANY, imul_GvEv, "imul"),
-	E(0x69, ANY, imul_GvEvI, "imul"),
+	E(0xf6, 4, mul_Eb, "mul"),        E(0xf6, 5, imul_Eb, "imul"),
+	E(0xf6, 6, div_Eb, "div"),        E(0xf6, 7, idiv_Eb, "idiv"),
+	E(0xf7, 4, mul_Ev, "mul"),        E(0xf7, 5, imul_Ev, "imul"),
+	E(0xf7, 6, div_Ev, "div"),        E(0xf7, 7, idiv_Ev, "idiv"),
+	E(0x1af, ANY, imul_GvEv, "imul"), E(0x69, ANY, imul_GvEvI, "imul"),
 	E(0x6b, ANY, imul_GvEvI, "imul"),
 };
 

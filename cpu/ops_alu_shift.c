@@ -17,7 +17,16 @@
  */
 #include "cpu/ops_alu.h"
 
-enum shift_op { S_ROL, S_ROR, S_RCL, S_RCR, S_SHL, S_SHR, S_SAL, S_SAR };
+enum shift_op {
+	S_ROL,
+	S_ROR,
+	S_RCL,
+	S_RCR,
+	S_SHL,
+	S_SHR,
+	S_SAL,
+	S_SAR
+};
 
 static inline unsigned count_mask(unsigned size)
 {
@@ -80,8 +89,7 @@ static inline __attribute__((always_inline)) void shift_do(struct cpu *c, const 
 	case S_ROR:
 		t = n & (bits - 1);
 		res = t ? ((a >> t) | (a << (bits - t))) & m : a;
-		f = with_cf_of(c, alu_msb(res, size),
-			       alu_msb(res, size) ^ alu_msb(res << 1, size));
+		f = with_cf_of(c, alu_msb(res, size), alu_msb(res, size) ^ alu_msb(res << 1, size));
 		break;
 	case S_RCL:
 		/* Rotate the (bits+1)-bit value CF:a left by t. */
@@ -122,33 +130,33 @@ static inline __attribute__((always_inline)) void shift_do(struct cpu *c, const 
 }
 
 /* One handler per (operation, count source, size class). */
-#define SHIFT_FORMS_MOD(name, OP, sfx, MEM)                                              \
-	static void name##_Eb1##sfx(struct cpu *c, const struct insn *in)                \
-	{                                                                                \
-		shift_do(c, in, OP, 1, 1, MEM);                                          \
-	}                                                                                \
-	static void name##_EbCL##sfx(struct cpu *c, const struct insn *in)               \
-	{                                                                                \
-		shift_do(c, in, OP, 1, (unsigned)c->gpr[R_CX] & 0xff, MEM);              \
-	}                                                                                \
-	static void name##_EbIb##sfx(struct cpu *c, const struct insn *in)               \
-	{                                                                                \
-		shift_do(c, in, OP, 1, (unsigned)in->imm & 0xff, MEM);                   \
-	}                                                                                \
-	static void name##_Ev1##sfx(struct cpu *c, const struct insn *in)                \
-	{                                                                                \
-		shift_do(c, in, OP, ev_size(in), 1, MEM);                                \
-	}                                                                                \
-	static void name##_EvCL##sfx(struct cpu *c, const struct insn *in)               \
-	{                                                                                \
-		shift_do(c, in, OP, ev_size(in), (unsigned)c->gpr[R_CX] & 0xff, MEM);    \
-	}                                                                                \
-	static void name##_EvIb##sfx(struct cpu *c, const struct insn *in)               \
-	{                                                                                \
-		shift_do(c, in, OP, ev_size(in), (unsigned)in->imm & 0xff, MEM);         \
+#define SHIFT_FORMS_MOD(name, OP, sfx, MEM)                                           \
+	static void name##_Eb1##sfx(struct cpu *c, const struct insn *in)             \
+	{                                                                             \
+		shift_do(c, in, OP, 1, 1, MEM);                                       \
+	}                                                                             \
+	static void name##_EbCL##sfx(struct cpu *c, const struct insn *in)            \
+	{                                                                             \
+		shift_do(c, in, OP, 1, (unsigned)c->gpr[R_CX] & 0xff, MEM);           \
+	}                                                                             \
+	static void name##_EbIb##sfx(struct cpu *c, const struct insn *in)            \
+	{                                                                             \
+		shift_do(c, in, OP, 1, (unsigned)in->imm & 0xff, MEM);                \
+	}                                                                             \
+	static void name##_Ev1##sfx(struct cpu *c, const struct insn *in)             \
+	{                                                                             \
+		shift_do(c, in, OP, ev_size(in), 1, MEM);                             \
+	}                                                                             \
+	static void name##_EvCL##sfx(struct cpu *c, const struct insn *in)            \
+	{                                                                             \
+		shift_do(c, in, OP, ev_size(in), (unsigned)c->gpr[R_CX] & 0xff, MEM); \
+	}                                                                             \
+	static void name##_EvIb##sfx(struct cpu *c, const struct insn *in)            \
+	{                                                                             \
+		shift_do(c, in, OP, ev_size(in), (unsigned)in->imm & 0xff, MEM);      \
 	}
 /* Register (_r) and memory (_m) destination forms. */
-#define SHIFT_FORMS(name, OP)                 \
+#define SHIFT_FORMS(name, OP)                \
 	SHIFT_FORMS_MOD(name, OP, _r, false) \
 	SHIFT_FORMS_MOD(name, OP, _m, true)
 
@@ -230,23 +238,35 @@ static void shrd_CL(struct cpu *c, const struct insn *in)
 	shxd_do(c, in, false, (unsigned)c->gpr[R_CX] & 0xff);
 }
 
-
 #define ANY OPT_ANY
-#define E(opc, r, fn, nm) { opc, ANY, r, ANY, OPT_MOD_ANY, 0, ANY, 0, 0, fn, nm }
-#define E2(opc, r, fn, nm) { opc, ANY, r, ANY, OPT_MOD_REG, 0, ANY, 0, 0, fn##_r, nm }, \
-	{ opc, ANY, r, ANY, OPT_MOD_MEM, 0, ANY, 0, 0, fn##_m, nm }
-#define GRP2(r, name, nm)                                        \
-	E2(0xc0, r, name##_EbIb, nm), E2(0xc1, r, name##_EvIb, nm), \
-	E2(0xd0, r, name##_Eb1, nm), E2(0xd1, r, name##_Ev1, nm),   \
-	E2(0xd2, r, name##_EbCL, nm), E2(0xd3, r, name##_EvCL, nm)
+#define E(opc, r, fn, nm)                                           \
+	{                                                           \
+		opc, ANY, r, ANY, OPT_MOD_ANY, 0, ANY, 0, 0, fn, nm \
+	}
+#define E2(opc, r, fn, nm)                                              \
+	{ opc, ANY, r, ANY, OPT_MOD_REG, 0, ANY, 0, 0, fn##_r, nm },    \
+	{                                                               \
+		opc, ANY, r, ANY, OPT_MOD_MEM, 0, ANY, 0, 0, fn##_m, nm \
+	}
+#define GRP2(r, name, nm)                                                                        \
+	E2(0xc0, r, name##_EbIb, nm), E2(0xc1, r, name##_EvIb, nm), E2(0xd0, r, name##_Eb1, nm), \
+		E2(0xd1, r, name##_Ev1, nm), E2(0xd2, r, name##_EbCL, nm),                       \
+		E2(0xd3, r, name##_EvCL, nm)
 
 static const struct optab_entry shift_tab[] = {
-	GRP2(0, rol, "rol"), GRP2(1, ror, "ror"), GRP2(2, rcl, "rcl"), GRP2(3, rcr, "rcr"),
-	GRP2(4, shl, "shl"), GRP2(5, shr, "shr"),
+	GRP2(0, rol, "rol"),
+	GRP2(1, ror, "ror"),
+	GRP2(2, rcl, "rcl"),
+	GRP2(3, rcr, "rcr"),
+	GRP2(4, shl, "shl"),
+	GRP2(5, shr, "shr"),
 	/* /6 is an undocumented alias of SHL on Intel and AMD. */
-	GRP2(6, shl, "sal"), GRP2(7, sar, "sar"),
-	E(0x1a4, ANY, shld_Ib, "shld"), E(0x1a5, ANY, shld_CL, "shld"),
-	E(0x1ac, ANY, shrd_Ib, "shrd"), E(0x1ad, ANY, shrd_CL, "shrd"),
+	GRP2(6, shl, "sal"),
+	GRP2(7, sar, "sar"),
+	E(0x1a4, ANY, shld_Ib, "shld"),
+	E(0x1a5, ANY, shld_CL, "shld"),
+	E(0x1ac, ANY, shrd_Ib, "shrd"),
+	E(0x1ad, ANY, shrd_CL, "shrd"),
 };
 
 void ops_alu_shift_register(void)

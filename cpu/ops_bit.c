@@ -21,7 +21,12 @@ static inline bool has_feat(const struct cpu *c, unsigned f)
 
 /* ---- BT / BTS / BTR / BTC ---- */
 
-enum bt_op { BT_TEST, BT_SET, BT_RESET, BT_COMP };
+enum bt_op {
+	BT_TEST,
+	BT_SET,
+	BT_RESET,
+	BT_COMP
+};
 
 static inline uint64_t bt_apply(enum bt_op op, uint64_t v, unsigned bit)
 {
@@ -112,7 +117,6 @@ static void btc_EvIb(struct cpu *c, const struct insn *in)
 {
 	bt_do(c, in, BT_COMP, in->imm & 0xff, false);
 }
-
 
 /* ---- BSF / BSR / TZCNT / LZCNT / POPCNT ---- */
 
@@ -226,7 +230,6 @@ static void adox(struct cpu *c, const struct insn *in)
 	adx_do(c, in, F_OF);
 }
 
-
 /* ---- CRC32: CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) with no
  * pre/post inversion (SDM Vol. 2 "CRC32"). Table: 4 steps per nibble. ---- */
 
@@ -264,7 +267,6 @@ static void crc32_Ev(struct cpu *c, const struct insn *in)
 {
 	crc32_do(c, in, in->osz);
 }
-
 
 /* ---- MOVBE (memory only) and BSWAP ---- */
 
@@ -305,13 +307,21 @@ static void bswap(struct cpu *c, const struct insn *in)
 }
 
 #define ANY OPT_ANY
-#define L OPF_LOCKABLE
-#define E(opc, mp, r, fn, feat, nm) { opc, mp, r, ANY, OPT_MOD_ANY, 0, ANY, 0, feat, fn, nm }
+#define L   OPF_LOCKABLE
+#define E(opc, mp, r, fn, feat, nm)                                   \
+	{                                                             \
+		opc, mp, r, ANY, OPT_MOD_ANY, 0, ANY, 0, feat, fn, nm \
+	}
 /* BTS/BTR/BTC take LOCK with a memory destination. */
-#define E_LK(opc, r, fn, nm)                                                    \
-	{ opc, ANY, r, ANY, OPT_MOD_REG, 0, ANY, 0, 0, fn, nm },                \
-	{ opc, ANY, r, ANY, OPT_MOD_MEM, 0, ANY, L, 0, fn, nm }
-#define E_MEM(opc, mp, fn, feat, nm) { opc, mp, ANY, ANY, OPT_MOD_MEM, 0, ANY, 0, feat, fn, nm }
+#define E_LK(opc, r, fn, nm)                                        \
+	{ opc, ANY, r, ANY, OPT_MOD_REG, 0, ANY, 0, 0, fn, nm },    \
+	{                                                           \
+		opc, ANY, r, ANY, OPT_MOD_MEM, 0, ANY, L, 0, fn, nm \
+	}
+#define E_MEM(opc, mp, fn, feat, nm)                                    \
+	{                                                               \
+		opc, mp, ANY, ANY, OPT_MOD_MEM, 0, ANY, 0, feat, fn, nm \
+	}
 
 static const struct optab_entry bit_tab[] = {
 	E(0x1a3, ANY, ANY, bt_EvGv, 0, "bt"),
@@ -339,10 +349,14 @@ static const struct optab_entry bit_tab[] = {
 	E_MEM(0x2f1, MP_NONE, movbe_store, FEAT_MOVBE, "movbe"),
 	E_MEM(0x2f1, MP_66, movbe_store, FEAT_MOVBE, "movbe"),
 
-	E(0x1c8, ANY, ANY, bswap, 0, "bswap"), E(0x1c9, ANY, ANY, bswap, 0, "bswap"),
-	E(0x1ca, ANY, ANY, bswap, 0, "bswap"), E(0x1cb, ANY, ANY, bswap, 0, "bswap"),
-	E(0x1cc, ANY, ANY, bswap, 0, "bswap"), E(0x1cd, ANY, ANY, bswap, 0, "bswap"),
-	E(0x1ce, ANY, ANY, bswap, 0, "bswap"), E(0x1cf, ANY, ANY, bswap, 0, "bswap"),
+	E(0x1c8, ANY, ANY, bswap, 0, "bswap"),
+	E(0x1c9, ANY, ANY, bswap, 0, "bswap"),
+	E(0x1ca, ANY, ANY, bswap, 0, "bswap"),
+	E(0x1cb, ANY, ANY, bswap, 0, "bswap"),
+	E(0x1cc, ANY, ANY, bswap, 0, "bswap"),
+	E(0x1cd, ANY, ANY, bswap, 0, "bswap"),
+	E(0x1ce, ANY, ANY, bswap, 0, "bswap"),
+	E(0x1cf, ANY, ANY, bswap, 0, "bswap"),
 };
 
 void ops_bit_register(void)

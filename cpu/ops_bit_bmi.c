@@ -45,7 +45,11 @@ static void bextr(struct cpu *c, const struct insn *in)
 
 /* Group 17 (0F38 F3 /1-/3): destination vvvv, source r/m; OF = 0,
  * SF/ZF from the result. */
-enum blsx { BLSR, BLSMSK, BLSI };
+enum blsx {
+	BLSR,
+	BLSMSK,
+	BLSI
+};
 
 static inline void blsx_do(struct cpu *c, const struct insn *in, enum blsx op)
 {
@@ -85,7 +89,6 @@ static void blsi(struct cpu *c, const struct insn *in)
 {
 	blsx_do(c, in, BLSI);
 }
-
 
 /* BZHI r, r/m, vvvv: clear bits from index vvvv[7:0] up; CF = index beyond
  * the operand; SF/ZF from the result, OF = 0. */
@@ -166,7 +169,11 @@ static void rorx(struct cpu *c, const struct insn *in)
 }
 
 /* SHLX/SHRX/SARX r, r/m, vvvv: count vvvv masked to 5/6 bits, no flags. */
-enum shx { SHX_L, SHX_R, SHX_A };
+enum shx {
+	SHX_L,
+	SHX_R,
+	SHX_A
+};
 
 static inline void shx_do(struct cpu *c, const struct insn *in, enum shx op)
 {
@@ -203,9 +210,11 @@ static void sarx(struct cpu *c, const struct insn *in)
 	shx_do(c, in, SHX_A);
 }
 
-
 #define ANY OPT_ANY
-#define V(opc, mp, r, fn, feat, nm) { opc, mp, r, ANY, OPT_MOD_ANY, 1, ANY, 0, feat, fn, nm }
+#define V(opc, mp, r, fn, feat, nm)                                   \
+	{                                                             \
+		opc, mp, r, ANY, OPT_MOD_ANY, 1, ANY, 0, feat, fn, nm \
+	}
 
 static const struct optab_entry bmi_tab[] = {
 	V(0x2f2, MP_NONE, ANY, andn, FEAT_BMI1, "andn"),

@@ -17,6 +17,9 @@
  *  - outside 64-bit mode, target > CS.limit;
  *  - in 64-bit mode, a non-canonical target (48 bits, 57 with CR4.LA57).
  */
+/* Rows of macro invocations (instruction tables) that clang-format cannot
+ * lay out stably: the file is kept as written. */
+/* clang-format off */
 #include "cpu/access.h"
 #include "cpu/cpu.h"
 #include "cpu/cpuid.h"
@@ -184,7 +187,8 @@ static void op_bound(struct cpu *cpu, const struct insn *in)
 	unsigned osz = in->osz == 2 ? 2 : 4;
 	uint64_t ea = insn_ea(cpu, in);
 	uint64_t lo = cpu_rd(cpu, in->seg, ea, osz);
-	uint64_t hi = cpu_rd(cpu, in->seg, (ea + osz) & (in->asz == 2 ? 0xffff : 0xffffffffull), osz);
+	uint64_t hi =
+		cpu_rd(cpu, in->seg, (ea + osz) & (in->asz == 2 ? 0xffff : 0xffffffffull), osz);
 	int64_t idx, l, h;
 	if (osz == 2) {
 		idx = (int16_t)reg_get(cpu, in->reg, 2);
@@ -201,16 +205,19 @@ static void op_bound(struct cpu *cpu, const struct insn *in)
 
 void ops_ctrl_register(void)
 {
-	static const struct optab_entry bound = {.op = 0x062, .mp = OPT_ANY, .reg = OPT_ANY,
-						 .rm = OPT_ANY, .mod = OPT_MOD_MEM, .w = OPT_ANY,
-						 .fn = op_bound, .name = "bound"};
+	static const struct optab_entry bound = { .op = 0x062,
+						  .mp = OPT_ANY,
+						  .reg = OPT_ANY,
+						  .rm = OPT_ANY,
+						  .mod = OPT_MOD_MEM,
+						  .w = OPT_ANY,
+						  .fn = op_bound,
+						  .name = "bound" };
 	optab_add(&bound);
 	optab_add_many(ctrl_ops, (int)(sizeof(ctrl_ops) / sizeof(ctrl_ops[0])));
-	struct optab_entry e = {.mp = OPT_ANY,
-	                        .reg = OPT_ANY,
-	                        .rm = OPT_ANY,
-	                        .w = OPT_ANY,
-	                        .name = "jcc"};
+	struct optab_entry e = {
+		.mp = OPT_ANY, .reg = OPT_ANY, .rm = OPT_ANY, .w = OPT_ANY, .name = "jcc"
+	};
 	for (int cc = 0; cc < 16; cc++) {
 		e.fn = jcc_fn[cc];
 		e.op = (uint16_t)(0x070 + cc);

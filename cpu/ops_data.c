@@ -30,18 +30,18 @@ static inline bool has_rex(const struct insn *in)
  * registered as two handlers, one per ModRM.mod class, so that the register
  * form carries no memory-path code (and no register saves for it). */
 #define MODRM_BODY static inline __attribute__((always_inline)) void
-#define MODRM_SPLIT(fn)                                                                  \
-	static void fn##_r(struct cpu *cpu, const struct insn *in)                       \
-	{                                                                                \
-		if (in->mod != 3)                                                        \
-			__builtin_unreachable();                                         \
-		fn(cpu, in);                                                             \
-	}                                                                                \
-	static void fn##_m(struct cpu *cpu, const struct insn *in)                       \
-	{                                                                                \
-		if (in->mod == 3)                                                        \
-			__builtin_unreachable();                                         \
-		fn(cpu, in);                                                             \
+#define MODRM_SPLIT(fn)                                            \
+	static void fn##_r(struct cpu *cpu, const struct insn *in) \
+	{                                                          \
+		if (in->mod != 3)                                  \
+			__builtin_unreachable();                   \
+		fn(cpu, in);                                       \
+	}                                                          \
+	static void fn##_m(struct cpu *cpu, const struct insn *in) \
+	{                                                          \
+		if (in->mod == 3)                                  \
+			__builtin_unreachable();                   \
+		fn(cpu, in);                                       \
 	}
 
 /* ---- MOV ---- */
@@ -207,7 +207,7 @@ static void op_xchg_ax(struct cpu *cpu, const struct insn *in)
 	int r = in->rm;
 	if (r == R_AX) {
 		if (in->pfx & PFX_REP) {
-			struct icpt_info info = {.insn = in};
+			struct icpt_info info = { .insn = in };
 			VIRT_ICPT(cpu, ICPT_PAUSE, &info);
 			if (cpu->machine && cpu->machine->ncpus > 1)
 				cpu->pending |= PEND_EXIT;
@@ -228,9 +228,8 @@ static void op_xchg_ax(struct cpu *cpu, const struct insn *in)
 /* Write back the CMOV destination without a branch on the condition (it is
  * data-dependent and mispredicts): a false condition still zero-extends a
  * 32-bit destination (SDM CMOVcc). */
-static inline __attribute__((always_inline)) void cmov_commit(struct cpu *cpu,
-							      const struct insn *in, uint64_t v,
-							      bool take)
+static inline __attribute__((always_inline)) void
+cmov_commit(struct cpu *cpu, const struct insn *in, uint64_t v, bool take)
 {
 	uint64_t *d = &cpu->gpr[in->reg];
 	uint64_t old = *d;
@@ -252,33 +251,33 @@ static inline __attribute__((always_inline)) void cmov_commit(struct cpu *cpu,
 
 /* One handler per condition (and SETcc below) so that cond_eval_const
  * folds the condition. */
-#define CMOV(cc)                                                                         \
-	MODRM_BODY op_cmov_##cc(struct cpu *cpu, const struct insn *in)                  \
-	{                                                                                \
+#define CMOV(cc)                                                                           \
+	MODRM_BODY op_cmov_##cc(struct cpu *cpu, const struct insn *in)                    \
+	{                                                                                  \
 		cmov_commit(cpu, in, rm_read(cpu, in, in->osz), cond_eval_const(cpu, cc)); \
-	}                                                                                \
+	}                                                                                  \
 	MODRM_SPLIT(op_cmov_##cc)
 
 /* 0F 90+cc: SETcc r/m8 (ModRM.reg is ignored) */
-#define SETCC(cc)                                                                        \
-	MODRM_BODY op_setcc_##cc(struct cpu *cpu, const struct insn *in)                 \
-	{                                                                                \
-		rm_write(cpu, in, 1, cond_eval_const(cpu, cc));                          \
-	}                                                                                \
+#define SETCC(cc)                                                        \
+	MODRM_BODY op_setcc_##cc(struct cpu *cpu, const struct insn *in) \
+	{                                                                \
+		rm_write(cpu, in, 1, cond_eval_const(cpu, cc));          \
+	}                                                                \
 	MODRM_SPLIT(op_setcc_##cc)
-#define CC16(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) \
-		M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15)
+#define CC16(M) \
+	M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15)
 CC16(CMOV)
 CC16(SETCC)
 #undef CMOV
 #undef SETCC
 
 typedef void (*cc_handler)(struct cpu *, const struct insn *);
-#define CMOV_FN(cc) {op_cmov_##cc##_m, op_cmov_##cc##_r},
-#define SETCC_FN(cc) {op_setcc_##cc##_m, op_setcc_##cc##_r},
+#define CMOV_FN(cc)  { op_cmov_##cc##_m, op_cmov_##cc##_r },
+#define SETCC_FN(cc) { op_setcc_##cc##_m, op_setcc_##cc##_r },
 /* [cc][0]: memory operand, [cc][1]: register operand */
-static const cc_handler cmov_fn[16][2] = {CC16(CMOV_FN)};
-static const cc_handler setcc_fn[16][2] = {CC16(SETCC_FN)};
+static const cc_handler cmov_fn[16][2] = { CC16(CMOV_FN) };
+static const cc_handler setcc_fn[16][2] = { CC16(SETCC_FN) };
 #undef CMOV_FN
 #undef SETCC_FN
 #undef CC16
@@ -451,12 +450,9 @@ static const struct optab_entry data_ops[] = {
 
 static void data_register_ranges(void)
 {
-	struct optab_entry e = {.mp = OPT_ANY,
-	                        .reg = OPT_ANY,
-	                        .rm = OPT_ANY,
-	                        .w = OPT_ANY,
-	                        .fn = NULL,
-	                        .name = NULL};
+	struct optab_entry e = {
+		.mp = OPT_ANY, .reg = OPT_ANY, .rm = OPT_ANY, .w = OPT_ANY, .fn = NULL, .name = NULL
+	};
 	for (int i = 0; i < 8; i++) {
 		e.op = (uint16_t)(0x0b0 + i);
 		e.fn = op_mov_r8_imm;

@@ -183,8 +183,7 @@ void far_jump(struct cpu *cpu, uint16_t sel, uint64_t off, unsigned osz)
 	uint64_t cd;
 	off = read_call_gate(cpu, sel, d, addr, &cs, &cd);
 	/* JMP through a gate never changes privilege (§5.8.6). */
-	if (attr_conforming(cs.attr) ? attr_dpl(cs.attr) > cpu->cpl
-				     : attr_dpl(cs.attr) != cpu->cpl)
+	if (attr_conforming(cs.attr) ? attr_dpl(cs.attr) > cpu->cpl : attr_dpl(cs.attr) != cpu->cpl)
 		cpu_gp(cpu, cs.sel & 0xfffc);
 	cs.sel = (uint16_t)((cs.sel & ~3u) | cpu->cpl);
 	check_target(cpu, &cs, off);

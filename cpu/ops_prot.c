@@ -86,12 +86,22 @@ static void op_mov_rm_sreg(struct cpu *cpu, const struct insn *in)
 static int sreg_of_push_pop(uint16_t op)
 {
 	switch (op) {
-	case 0x006: case 0x007: return S_ES;
-	case 0x00e: return S_CS;
-	case 0x016: case 0x017: return S_SS;
-	case 0x01e: case 0x01f: return S_DS;
-	case 0x1a0: case 0x1a1: return S_FS;
-	default: return S_GS;
+	case 0x006:
+	case 0x007:
+		return S_ES;
+	case 0x00e:
+		return S_CS;
+	case 0x016:
+	case 0x017:
+		return S_SS;
+	case 0x01e:
+	case 0x01f:
+		return S_DS;
+	case 0x1a0:
+	case 0x1a1:
+		return S_FS;
+	default:
+		return S_GS;
 	}
 }
 
@@ -117,11 +127,21 @@ static void op_load_far_ptr(struct cpu *cpu, const struct insn *in)
 {
 	int sreg;
 	switch (in->op) {
-	case 0x0c4: sreg = S_ES; break;
-	case 0x0c5: sreg = S_DS; break;
-	case 0x1b2: sreg = S_SS; break;
-	case 0x1b4: sreg = S_FS; break;
-	default: sreg = S_GS; break;
+	case 0x0c4:
+		sreg = S_ES;
+		break;
+	case 0x0c5:
+		sreg = S_DS;
+		break;
+	case 0x1b2:
+		sreg = S_SS;
+		break;
+	case 0x1b4:
+		sreg = S_FS;
+		break;
+	default:
+		sreg = S_GS;
+		break;
 	}
 	uint64_t ea = insn_ea(cpu, in);
 	uint64_t off = cpu_rd(cpu, in->seg, ea, in->osz);
@@ -139,7 +159,7 @@ static void op_load_far_ptr(struct cpu *cpu, const struct insn *in)
  * 1 SIDT/STR, 2 LGDT/LLDT, 3 LIDT/LTR; | 4 for the LDTR/TR group. */
 static inline void desc_icpt(struct cpu *cpu, const struct insn *in, unsigned id)
 {
-	struct icpt_info info = {.insn = in, .index = id};
+	struct icpt_info info = { .insn = in, .index = id };
 	VIRT_ICPT(cpu, ICPT_DESC, &info);
 }
 
@@ -219,8 +239,7 @@ static void op_str(struct cpu *cpu, const struct insn *in)
 
 /* Read a system descriptor (16 bytes in IA-32e mode) from the GDT for
  * LLDT/LTR, #GP(sel) if outside the GDT or in the LDT. */
-static uint64_t read_sys_desc(struct cpu *cpu, uint16_t sel, uint64_t *base_hi,
-			      uint64_t *addr)
+static uint64_t read_sys_desc(struct cpu *cpu, uint16_t sel, uint64_t *base_hi, uint64_t *addr)
 {
 	uint64_t d[2];
 	bool lma = cpu->msr.efer & EFER_LMA;
@@ -305,9 +324,9 @@ static bool probe_desc(struct cpu *cpu, uint16_t sel, uint32_t sys_ok, uint64_t 
 
 /* System types valid for LAR (legacy / IA-32e) and LSL (Table in LAR/LSL). */
 #define LAR_SYS_LEGACY 0x1a3eu /* 1,2,3,4,5,9,11,12 */
-#define LAR_SYS_LONG 0x1a04u   /* 2,9,11,12 */
+#define LAR_SYS_LONG   0x1a04u /* 2,9,11,12 */
 #define LSL_SYS_LEGACY 0x0a0eu /* 1,2,3,9,11 */
-#define LSL_SYS_LONG 0x0a04u   /* 2,9,11 */
+#define LSL_SYS_LONG   0x0a04u /* 2,9,11 */
 
 /* 0F 02: LAR r, r/m16. */
 static void op_lar(struct cpu *cpu, const struct insn *in)
@@ -412,8 +431,8 @@ static void op_int1(struct cpu *cpu, const struct insn *in)
  * 4 GiB, G = 1; SDM Vol. 2 pseudocode). */
 #define ATTR_CODE64 (SEG_ATTR_P | SEG_ATTR_S | 0xb | SEG_ATTR_L | SEG_ATTR_G)
 #define ATTR_CODE32 (SEG_ATTR_P | SEG_ATTR_S | 0xb | SEG_ATTR_DB | SEG_ATTR_G)
-#define ATTR_DATA (SEG_ATTR_P | SEG_ATTR_S | 0x3 | SEG_ATTR_DB | SEG_ATTR_G)
-#define ATTR_DPL3 (3u << SEG_ATTR_DPL_SHIFT)
+#define ATTR_DATA   (SEG_ATTR_P | SEG_ATTR_S | 0x3 | SEG_ATTR_DB | SEG_ATTR_G)
+#define ATTR_DPL3   (3u << SEG_ATTR_DPL_SHIFT)
 
 static void load_flat(struct cpu *cpu, uint16_t cs_sel, uint32_t cs_attr, uint16_t ss_sel,
 		      uint32_t ss_attr)
@@ -435,8 +454,8 @@ static void op_syscall(struct cpu *cpu, const struct insn *in)
 {
 	if (!(cpu->msr.efer & EFER_SCE))
 		cpu_ud(cpu);
-	if (cpu->mode != MODE_LONG64 && (!is_amd(cpu) || cpu->mode == MODE_REAL ||
-					 cpu->mode == MODE_V86))
+	if (cpu->mode != MODE_LONG64 &&
+	    (!is_amd(cpu) || cpu->mode == MODE_REAL || cpu->mode == MODE_V86))
 		cpu_ud(cpu);
 	uint16_t sel = (uint16_t)(cpu->msr.star >> 32) & 0xfffc;
 	uint64_t fl = flags_get(cpu) & ~(uint64_t)F_RF;
@@ -461,8 +480,8 @@ static void op_sysret(struct cpu *cpu, const struct insn *in)
 {
 	if (!(cpu->msr.efer & EFER_SCE))
 		cpu_ud(cpu);
-	if (cpu->mode != MODE_LONG64 && (!is_amd(cpu) || cpu->mode == MODE_REAL ||
-					 cpu->mode == MODE_V86))
+	if (cpu->mode != MODE_LONG64 &&
+	    (!is_amd(cpu) || cpu->mode == MODE_REAL || cpu->mode == MODE_V86))
 		cpu_ud(cpu);
 	need_cpl0(cpu);
 	uint16_t base = (uint16_t)(cpu->msr.star >> 48);
@@ -550,9 +569,15 @@ static void op_swapgs(struct cpu *cpu, const struct insn *in)
 
 #define EB OPF_ENDS_BLOCK
 /* Any ModRM (or none). */
-#define E(o, fl, f, n) {(o), OPT_ANY, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, (fl), 0, (f), (n)}
+#define E(o, fl, f, n)                                                                     \
+	{                                                                                  \
+		(o), OPT_ANY, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, (fl), 0, (f), (n) \
+	}
 /* Group member /r with a mod constraint. */
-#define G(o, r, md, fl, f, n) {(o), OPT_ANY, (r), OPT_ANY, (md), 0, OPT_ANY, (fl), 0, (f), (n)}
+#define G(o, r, md, fl, f, n)                                                   \
+	{                                                                       \
+		(o), OPT_ANY, (r), OPT_ANY, (md), 0, OPT_ANY, (fl), 0, (f), (n) \
+	}
 
 static const struct optab_entry prot_ops[] = {
 	E(0x08e, 0, op_mov_sreg_rm, "mov"),
@@ -577,7 +602,7 @@ static const struct optab_entry prot_ops[] = {
 	G(0x101, 1, OPT_MOD_MEM, 0, op_sgdt_sidt, "sidt"),
 	G(0x101, 2, OPT_MOD_MEM, EB, op_lgdt_lidt, "lgdt"),
 	G(0x101, 3, OPT_MOD_MEM, EB, op_lgdt_lidt, "lidt"),
-	{0x101, OPT_ANY, 7, 0, OPT_MOD_REG, 0, OPT_ANY, 0, 0, op_swapgs, "swapgs"},
+	{ 0x101, OPT_ANY, 7, 0, OPT_MOD_REG, 0, OPT_ANY, 0, 0, op_swapgs, "swapgs" },
 	G(0x100, 0, OPT_MOD_ANY, 0, op_sldt, "sldt"),
 	G(0x100, 1, OPT_MOD_ANY, 0, op_str, "str"),
 	G(0x100, 2, OPT_MOD_ANY, EB, op_lldt, "lldt"),

@@ -117,14 +117,14 @@ static void op_pushf(struct cpu *cpu, const struct insn *in)
 			cpu_gp(cpu, 0);
 		f = (f & ~(uint64_t)F_IF) | ((f & F_VIF) ? F_IF : 0) | F_IOPL;
 	}
-	struct icpt_info info = {.insn = in};
+	struct icpt_info info = { .insn = in };
 	VIRT_ICPT(cpu, ICPT_PUSHF, &info); /* SVM PUSHF intercept */
 	cpu_push(cpu, osz, f & size_mask(osz));
 }
 
 /* Bits POPF may ever write (reserved bits, VM, VIF, VIP excluded; RF is
  * handled separately: cleared by 32/64-bit POPF). */
-#define POPF_BITS                                                                                  \
+#define POPF_BITS \
 	(F_CF | F_PF | F_AF | F_ZF | F_SF | F_TF | F_IF | F_DF | F_OF | F_IOPL | F_NT | F_AC | F_ID)
 
 /* 9D: POPF. IOPL changes only at CPL 0, IF only when CPL <= IOPL; VM, VIP and
@@ -137,7 +137,7 @@ static void op_popf(struct cpu *cpu, const struct insn *in)
 	 * before the stack read. */
 	if (cpu->mode == MODE_V86 && iopl_of(cpu) < 3 && (!(cpu->cr4 & CR4_VME) || osz != 2))
 		cpu_gp(cpu, 0);
-	struct icpt_info info = {.insn = in};
+	struct icpt_info info = { .insn = in };
 	VIRT_ICPT(cpu, ICPT_POPF, &info);
 	uint64_t v = cpu_stack_peek(cpu, osz, 0);
 	uint64_t old = flags_get(cpu);
@@ -258,12 +258,9 @@ static const struct optab_entry stack_ops[] = {
 void ops_stack_register(void)
 {
 	optab_add_many(stack_ops, (int)(sizeof(stack_ops) / sizeof(stack_ops[0])));
-	struct optab_entry e = {.mp = OPT_ANY,
-	                        .reg = OPT_ANY,
-	                        .rm = OPT_ANY,
-	                        .w = OPT_ANY,
-	                        .fn = NULL,
-	                        .name = NULL};
+	struct optab_entry e = {
+		.mp = OPT_ANY, .reg = OPT_ANY, .rm = OPT_ANY, .w = OPT_ANY, .fn = NULL, .name = NULL
+	};
 	for (int i = 0; i < 8; i++) {
 		e.op = (uint16_t)(0x050 + i);
 		e.fn = op_push_r;

@@ -113,7 +113,7 @@ static inline bool bulk_lin(const struct cpu *cpu, int seg, uint64_t lo, uint64_
 /* How many elements starting at offset off (linear lin) stay inside lin's
  * page and away from the address-size wrap, moving forward or backward. */
 static inline uint64_t bulk_room(uint64_t off, uint64_t lin, unsigned size, bool down,
-                                 uint64_t amask)
+				 uint64_t amask)
 {
 	unsigned pg = (unsigned)(lin & 0xfff);
 	if (!down) {
@@ -129,7 +129,7 @@ static inline uint64_t bulk_room(uint64_t off, uint64_t lin, unsigned size, bool
 /* Number of elements (>= 2) of a bulk run for an access at seg:off, or 0.
  * *lo receives the lowest offset of the run. */
 static inline uint64_t bulk_plan(const struct cpu *cpu, int seg, uint64_t off, unsigned size,
-                                 bool down, uint64_t amask, uint64_t n, uint64_t *lo, uint64_t *lin)
+				 bool down, uint64_t amask, uint64_t n, uint64_t *lo, uint64_t *lin)
 {
 	/* Page position of the first element. */
 	uint64_t l0;
@@ -224,7 +224,7 @@ static void op_movs(struct cpu *cpu, const struct insn *in)
 /* ---- STOS ---- */
 
 static uint64_t stos_bulk(struct cpu *cpu, const struct insn *in, unsigned size, uint64_t v,
-                          uint64_t max)
+			  uint64_t max)
 {
 	unsigned asz = in->asz;
 	bool down = (cpu->rflags & F_DF) != 0;

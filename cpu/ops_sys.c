@@ -37,7 +37,7 @@ static void op_rdmsr(struct cpu *cpu, const struct insn *in)
 {
 	uint64_t v;
 	sys_need_cpl0(cpu);
-	struct icpt_info info = {.insn = in, .index = (uint32_t)cpu->gpr[R_CX]};
+	struct icpt_info info = { .insn = in, .index = (uint32_t)cpu->gpr[R_CX] };
 	VIRT_ICPT(cpu, ICPT_RDMSR, &info);
 	if (!msr_read(cpu, (uint32_t)cpu->gpr[R_CX], &v))
 		cpu_gp(cpu, 0);
@@ -48,7 +48,7 @@ static void op_wrmsr(struct cpu *cpu, const struct insn *in)
 {
 	sys_need_cpl0(cpu);
 	uint64_t v = (cpu->gpr[R_DX] << 32) | (uint32_t)cpu->gpr[R_AX];
-	struct icpt_info info = {.insn = in, .index = (uint32_t)cpu->gpr[R_CX], .value = v};
+	struct icpt_info info = { .insn = in, .index = (uint32_t)cpu->gpr[R_CX], .value = v };
 	VIRT_ICPT(cpu, ICPT_WRMSR, &info);
 	if (!msr_write(cpu, (uint32_t)cpu->gpr[R_CX], v))
 		cpu_gp(cpu, 0);
@@ -60,7 +60,7 @@ static void op_rdtsc(struct cpu *cpu, const struct insn *in)
 {
 	if ((cpu->cr4 & CR4_TSD) && cpu->cpl > 0)
 		cpu_gp(cpu, 0);
-	struct icpt_info info = {.insn = in};
+	struct icpt_info info = { .insn = in };
 	VIRT_ICPT(cpu, ICPT_RDTSC, &info);
 	set_edx_eax(cpu, cpu_tsc(cpu));
 }
@@ -69,7 +69,7 @@ static void op_rdtscp(struct cpu *cpu, const struct insn *in)
 {
 	/* The VMX intercept raises #UD itself when "enable RDTSCP" is 0 (a
 	 * check that precedes the CPL one, SDM Vol. 3C §26.3). */
-	struct icpt_info info = {.insn = in};
+	struct icpt_info info = { .insn = in };
 	VIRT_ICPT(cpu, ICPT_RDTSCP, &info);
 	if ((cpu->cr4 & CR4_TSD) && cpu->cpl > 0)
 		cpu_gp(cpu, 0);
@@ -83,7 +83,7 @@ static void op_rdpmc(struct cpu *cpu, const struct insn *in)
 {
 	if (!(cpu->cr4 & CR4_PCE) && cpu->cpl > 0)
 		cpu_gp(cpu, 0);
-	struct icpt_info info = {.insn = in, .index = (uint32_t)cpu->gpr[R_CX]};
+	struct icpt_info info = { .insn = in, .index = (uint32_t)cpu->gpr[R_CX] };
 	VIRT_ICPT(cpu, ICPT_RDPMC, &info);
 	cpu_gp(cpu, 0);
 }
@@ -100,7 +100,7 @@ static void op_monitor_ud(struct cpu *cpu, const struct insn *in)
 static void op_cpuid(struct cpu *cpu, const struct insn *in)
 {
 	uint32_t r[4];
-	struct icpt_info info = {.insn = in};
+	struct icpt_info info = { .insn = in };
 	VIRT_ICPT(cpu, ICPT_CPUID, &info);
 	cpuid_query(cpu, (uint32_t)cpu->gpr[R_AX], (uint32_t)cpu->gpr[R_CX], r);
 	reg32_set(cpu, R_AX, r[0]);
@@ -114,7 +114,7 @@ static void op_cpuid(struct cpu *cpu, const struct insn *in)
 static void op_hlt(struct cpu *cpu, const struct insn *in)
 {
 	sys_need_cpl0(cpu);
-	struct icpt_info info = {.insn = in};
+	struct icpt_info info = { .insn = in };
 	VIRT_ICPT(cpu, ICPT_HLT, &info);
 	cpu->halted = 1; /* the loop waits for an interrupt */
 }
@@ -123,7 +123,7 @@ static void op_hlt(struct cpu *cpu, const struct insn *in)
 static void op_invd(struct cpu *cpu, const struct insn *in)
 {
 	sys_need_cpl0(cpu);
-	struct icpt_info info = {.insn = in};
+	struct icpt_info info = { .insn = in };
 	VIRT_ICPT(cpu, in->op == 0x108 ? ICPT_INVD : ICPT_WBINVD, &info);
 }
 
@@ -234,14 +234,14 @@ static void rand_common(struct cpu *cpu, const struct insn *in, uint64_t salt)
 
 static void op_rdrand(struct cpu *cpu, const struct insn *in)
 {
-	struct icpt_info info = {.insn = in};
+	struct icpt_info info = { .insn = in };
 	VIRT_ICPT(cpu, ICPT_RDRAND, &info);
 	rand_common(cpu, in, 0x5244524e44ull);
 }
 
 static void op_rdseed(struct cpu *cpu, const struct insn *in)
 {
-	struct icpt_info info = {.insn = in};
+	struct icpt_info info = { .insn = in };
 	VIRT_ICPT(cpu, ICPT_RDSEED, &info);
 	rand_common(cpu, in, 0x5244534545ull);
 }
@@ -277,10 +277,10 @@ static void op_fsgsbase(struct cpu *cpu, const struct insn *in)
 	cpu->seg[seg].base = v;
 }
 
-#define A OPT_ANY
+#define A    OPT_ANY
 #define MODA OPT_MOD_ANY
-#define REG OPT_MOD_REG
-#define END OPF_ENDS_BLOCK
+#define REG  OPT_MOD_REG
+#define END  OPF_ENDS_BLOCK
 
 static const struct optab_entry sys_ops[] = {
 	/* op    mp  reg rm mod vex w flags feat fn name */

@@ -27,12 +27,13 @@
 /* CR0 bits that exist; the others are ignored on write and read as 0
  * (SDM Vol. 3 §2.5: "attempts to set them have no impact"). ET is
  * hardwired to 1. */
-#define CR0_DEFINED (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | \
-		     CR0_NW | CR0_CD | CR0_PG)
+#define CR0_DEFINED                                                                                \
+	(CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | \
+	 CR0_PG)
 /* CR0 / CR4 bits whose change alters translations (TLB flush). */
 #define CR0_TLB_BITS (CR0_PG | CR0_WP | CR0_PE)
-#define CR4_TLB_BITS (CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | \
-		      CR4_PKE | CR4_LA57)
+#define CR4_TLB_BITS \
+	(CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_LA57)
 /* CR4 bits whose change reloads the PDPTEs in PAE mode (SDM Vol. 3
  * §4.4.1). */
 #define CR4_PDPTE_BITS (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)
@@ -87,8 +88,8 @@ void sys_write_cr0(struct cpu *cpu, uint64_t v)
 		/* Activating IA-32e mode needs PAE, a CS without L and a TR
 		 * that is not a 16-bit TSS (SDM Vol. 2B MOV CR exceptions). */
 		unsigned tr_type = cpu->tr.attr & SEG_ATTR_TYPE;
-		if (!(cpu->cr4 & CR4_PAE) || (cpu->seg[S_CS].attr & SEG_ATTR_L) ||
-		    tr_type == 1 || tr_type == 3)
+		if (!(cpu->cr4 & CR4_PAE) || (cpu->seg[S_CS].attr & SEG_ATTR_L) || tr_type == 1 ||
+		    tr_type == 3)
 			cpu_gp(cpu, 0);
 		lma = true;
 	}
@@ -114,15 +115,24 @@ uint64_t sys_cr4_valid_mask(const struct cpu *cpu)
 		uint16_t feat;
 		uint32_t bits;
 	} map[] = {
-		{ FEAT_VME, CR4_VME | CR4_PVI }, { FEAT_TSC, CR4_TSD },
-		{ FEAT_DE, CR4_DE },              { FEAT_PSE, CR4_PSE },
-		{ FEAT_PAE, CR4_PAE },            { FEAT_MCE, CR4_MCE },
-		{ FEAT_PGE, CR4_PGE },            { FEAT_FXSR, CR4_OSFXSR },
-		{ FEAT_SSE, CR4_OSXMMEXCPT },     { FEAT_UMIP, CR4_UMIP },
-		{ FEAT_LA57, CR4_LA57 },          { FEAT_VMX, CR4_VMXE },
-		{ FEAT_FSGSBASE, CR4_FSGSBASE },  { FEAT_PCID, CR4_PCIDE },
-		{ FEAT_XSAVE, CR4_OSXSAVE },      { FEAT_SMEP, CR4_SMEP },
-		{ FEAT_SMAP, CR4_SMAP },          { FEAT_PKU, CR4_PKE },
+		{ FEAT_VME, CR4_VME | CR4_PVI },
+		{ FEAT_TSC, CR4_TSD },
+		{ FEAT_DE, CR4_DE },
+		{ FEAT_PSE, CR4_PSE },
+		{ FEAT_PAE, CR4_PAE },
+		{ FEAT_MCE, CR4_MCE },
+		{ FEAT_PGE, CR4_PGE },
+		{ FEAT_FXSR, CR4_OSFXSR },
+		{ FEAT_SSE, CR4_OSXMMEXCPT },
+		{ FEAT_UMIP, CR4_UMIP },
+		{ FEAT_LA57, CR4_LA57 },
+		{ FEAT_VMX, CR4_VMXE },
+		{ FEAT_FSGSBASE, CR4_FSGSBASE },
+		{ FEAT_PCID, CR4_PCIDE },
+		{ FEAT_XSAVE, CR4_OSXSAVE },
+		{ FEAT_SMEP, CR4_SMEP },
+		{ FEAT_SMAP, CR4_SMAP },
+		{ FEAT_PKU, CR4_PKE },
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (model_has(m, map[i].feat))
@@ -234,8 +244,9 @@ static void op_mov_r_cr(struct cpu *cpu, const struct insn *in)
 	/* In guest mode the intercept may exit (CR3/CR8-store exiting) or
 	 * return the read shadow's bits (CR0/CR4, SDM Vol. 3C §26.3). */
 	if (__builtin_expect((cpu->icpt & ICPT_BIT(ICPT_CR_READ)) != 0, 0)) {
-		struct icpt_info info = {.insn = in, .index = (uint32_t)cr, .value = v,
-					 .reg = (uint8_t)in->rm};
+		struct icpt_info info = {
+			.insn = in, .index = (uint32_t)cr, .value = v, .reg = (uint8_t)in->rm
+		};
 		cpu->virt->intercept(cpu, ICPT_CR_READ, &info);
 		v = info.value;
 	}
@@ -255,8 +266,9 @@ static void op_mov_cr_r(struct cpu *cpu, const struct insn *in)
 	 * hypervisor owns kept at their current values (CR0/CR4 guest/host
 	 * masks, SDM Vol. 3C §26.3). */
 	if (__builtin_expect((cpu->icpt & ICPT_BIT(ICPT_CR_WRITE)) != 0, 0)) {
-		struct icpt_info info = {.insn = in, .index = (uint32_t)cr, .value = v,
-					 .reg = (uint8_t)in->rm};
+		struct icpt_info info = {
+			.insn = in, .index = (uint32_t)cr, .value = v, .reg = (uint8_t)in->rm
+		};
 		cpu->virt->intercept(cpu, ICPT_CR_WRITE, &info);
 		v = info.value;
 	}
@@ -292,8 +304,9 @@ static int dr_index(struct cpu *cpu, const struct insn *in, bool read)
 			cpu_ud(cpu);
 	}
 	/* MOV-DR exiting comes before the general-detect #DB. */
-	struct icpt_info info = {.insn = in, .index = (uint32_t)dr, .reg = (uint8_t)in->rm,
-				 .in = read};
+	struct icpt_info info = {
+		.insn = in, .index = (uint32_t)dr, .reg = (uint8_t)in->rm, .in = read
+	};
 	VIRT_ICPT(cpu, ICPT_DR, &info);
 	if (dr == 4 || dr == 5)
 		dr += 2; /* aliases of DR6/DR7 */
@@ -346,7 +359,7 @@ static void op_clts(struct cpu *cpu, const struct insn *in)
 	sys_need_cpl0(cpu);
 	/* Guest mode: value 1 = "CLTS clears TS"; the intercept exits or may
 	 * clear it to 0 when the hypervisor owns TS (SDM Vol. 3C §26.3). */
-	struct icpt_info info = {.insn = in, .value = 1};
+	struct icpt_info info = { .insn = in, .value = 1 };
 	VIRT_ICPT(cpu, ICPT_CLTS, &info);
 	if (info.value)
 		cpu->cr0 &= ~CR0_TS;
@@ -360,7 +373,7 @@ static void op_lmsw(struct cpu *cpu, const struct insn *in)
 	/* Guest mode: the intercept exits, or returns the source with the
 	 * hypervisor-owned bits replaced by CR0's (SDM Vol. 3C §26.3). */
 	if (__builtin_expect((cpu->icpt & ICPT_BIT(ICPT_LMSW)) != 0, 0)) {
-		struct icpt_info info = {.insn = in, .value = msw, .reg = (uint8_t)in->rm};
+		struct icpt_info info = { .insn = in, .value = msw, .reg = (uint8_t)in->rm };
 		if (in->mod != 3)
 			info.lin = cpu->seg[in->seg].base + insn_ea(cpu, in);
 		cpu->virt->intercept(cpu, ICPT_LMSW, &info);
@@ -379,7 +392,7 @@ static void op_smsw(struct cpu *cpu, const struct insn *in)
 	if (__builtin_expect((cpu->icpt & ICPT_BIT(ICPT_CR_READ)) != 0, 0)) {
 		/* SMSW reads CR0 through the read shadow; it never exits (index
 		 * 0x100 marks SMSW for the intercept). */
-		struct icpt_info info = {.insn = in, .index = 0x100, .value = v};
+		struct icpt_info info = { .insn = in, .index = 0x100, .value = v };
 		cpu->virt->intercept(cpu, ICPT_CR_READ, &info);
 		v = info.value;
 	}
@@ -408,7 +421,7 @@ static void op_invlpg(struct cpu *cpu, const struct insn *in)
 {
 	sys_need_cpl0(cpu);
 	uint64_t lin = operand_lin(cpu, in);
-	struct icpt_info info = {.insn = in, .lin = lin};
+	struct icpt_info info = { .insn = in, .lin = lin };
 	VIRT_ICPT(cpu, ICPT_INVLPG, &info);
 	/* A non-canonical address makes INVLPG a no-op. */
 	if (!mode64(cpu) || cpu_canonical(cpu, lin))
@@ -424,7 +437,7 @@ static void op_invpcid(struct cpu *cpu, const struct insn *in)
 		cpu_ud(cpu);
 	sys_need_cpl0(cpu);
 	/* Guest mode: #UD without "enable INVPCID", exit with INVLPG exiting. */
-	struct icpt_info info = {.insn = in};
+	struct icpt_info info = { .insn = in };
 	VIRT_ICPT(cpu, ICPT_INVPCID, &info);
 	uint64_t type = mode64(cpu) ? cpu->gpr[in->reg] : (uint32_t)cpu->gpr[in->reg];
 	if (type > 3)
@@ -468,7 +481,7 @@ static void op_xsetbv(struct cpu *cpu, const struct insn *in)
 	if (!(cpu->cr4 & CR4_OSXSAVE))
 		cpu_ud(cpu);
 	sys_need_cpl0(cpu);
-	struct icpt_info info = {.insn = in, .index = (uint32_t)cpu->gpr[R_CX]};
+	struct icpt_info info = { .insn = in, .index = (uint32_t)cpu->gpr[R_CX] };
 	VIRT_ICPT(cpu, ICPT_XSETBV, &info);
 	uint64_t v = (cpu->gpr[R_DX] << 32) | (uint32_t)cpu->gpr[R_AX];
 	if ((uint32_t)cpu->gpr[R_CX] != 0)
@@ -479,9 +492,9 @@ static void op_xsetbv(struct cpu *cpu, const struct insn *in)
 	cpu->xcr0 = v;
 }
 
-#define A OPT_ANY
+#define A    OPT_ANY
 #define MODA OPT_MOD_ANY
-#define END OPF_ENDS_BLOCK
+#define END  OPF_ENDS_BLOCK
 
 static const struct optab_entry cr_ops[] = {
 	/* op    mp  reg rm mod vex w flags feat fn name */

@@ -46,9 +46,12 @@ static inline void io_icpt(struct cpu *cpu, const struct insn *in, uint16_t port
 			   bool dir_in, bool string)
 {
 	if (__builtin_expect((cpu->icpt & ICPT_BIT(ICPT_IO)) != 0, 0)) {
-		struct icpt_info info = {.insn = in, .index = port, .size = (uint8_t)size,
-					 .in = dir_in, .string = string,
-					 .rep = (in->pfx & (PFX_REP | PFX_REPNE)) != 0};
+		struct icpt_info info = { .insn = in,
+					  .index = port,
+					  .size = (uint8_t)size,
+					  .in = dir_in,
+					  .string = string,
+					  .rep = (in->pfx & (PFX_REP | PFX_REPNE)) != 0 };
 		cpu->virt->intercept(cpu, ICPT_IO, &info);
 	}
 }
@@ -193,7 +196,7 @@ static void op_outs(struct cpu *cpu, const struct insn *in)
 		cpu->rip = cpu->ip_start;
 }
 
-#define A OPT_ANY
+#define A    OPT_ANY
 #define MODA OPT_MOD_ANY
 
 static const struct optab_entry io_ops[] = {

@@ -15,6 +15,9 @@
  * Build with -DOPTAB_WEAK_FAMILIES to get the weak, call-if-linked variant
  * back (useful only when linking object files directly, not the archive).
  */
+/* Rows of macro invocations (instruction tables) that clang-format cannot
+ * lay out stably: the file is kept as written. */
+/* clang-format off */
 #include <stdio.h>
 #include <stdlib.h>
 #include <threads.h>

@@ -88,8 +88,8 @@ void seg_make_null(struct seg *s, uint16_t sel, unsigned dpl)
 }
 
 /* SDM Vol. 2 "MOV—Move" (segment register forms), protected-mode checks. */
-void seg_check_data(struct cpu *cpu, int sreg, uint16_t sel, unsigned cpl, int vec,
-		    uint32_t ext, struct seg *out)
+void seg_check_data(struct cpu *cpu, int sreg, uint16_t sel, unsigned cpl, int vec, uint32_t ext,
+		    struct seg *out)
 {
 	uint32_t ec = (sel & 0xfffc) | ext;
 	unsigned rpl = sel & 3;

@@ -104,9 +104,18 @@ static inline bool attr_expand_down(uint32_t a)
 /* System descriptor types (S = 0), SDM Vol. 3 Table 3-2. In IA-32e mode
  * only LDT, 64-bit TSS (9/11), call gate (12), interrupt/trap gate (14/15). */
 enum {
-	SYS_TSS16 = 1, SYS_LDT = 2, SYS_TSS16_BUSY = 3, SYS_CALLGATE16 = 4,
-	SYS_TASKGATE = 5, SYS_INTGATE16 = 6, SYS_TRAPGATE16 = 7, SYS_TSS32 = 9,
-	SYS_TSS32_BUSY = 11, SYS_CALLGATE32 = 12, SYS_INTGATE32 = 14, SYS_TRAPGATE32 = 15
+	SYS_TSS16 = 1,
+	SYS_LDT = 2,
+	SYS_TSS16_BUSY = 3,
+	SYS_CALLGATE16 = 4,
+	SYS_TASKGATE = 5,
+	SYS_INTGATE16 = 6,
+	SYS_TRAPGATE16 = 7,
+	SYS_TSS32 = 9,
+	SYS_TSS32_BUSY = 11,
+	SYS_CALLGATE32 = 12,
+	SYS_INTGATE32 = 14,
+	SYS_TRAPGATE32 = 15
 };
 
 /* Fill s from a descriptor (base 31:0, expanded limit, attr). */
@@ -158,8 +167,8 @@ void seg_set_tss_busy(struct cpu *cpu, uint16_t sel, bool busy);
  * unusable segment (SS: only in 64-bit mode at cpl < 3 with RPL = cpl, else
  * vec(0|ext)).
  */
-void seg_check_data(struct cpu *cpu, int sreg, uint16_t sel, unsigned cpl, int vec,
-		    uint32_t ext, struct seg *out);
+void seg_check_data(struct cpu *cpu, int sreg, uint16_t sel, unsigned cpl, int vec, uint32_t ext,
+		    struct seg *out);
 /* Store a checked hidden part into sreg. For SS/CS this also updates CPL and
  * mode state (cpu_update_mode, PEND_MODE). For CS, cpl is the new CPL (the
  * caller has put it into sel's RPL). */
@@ -206,10 +215,10 @@ void tss_inner_stack(struct cpu *cpu, unsigned dpl, unsigned ist, uint32_t ext, 
 struct stk {
 	struct seg ss;
 	uint64_t sp;
-	uint64_t mask;   /* 0xffff, 0xffffffff or ~0 (stack address size) */
-	bool is64;       /* 64-bit mode: no limit check, canonical check */
-	uint32_t err;    /* #SS error code on limit violation */
-	int acc;         /* ACC_WRITE, | ACC_SYS for an inner-privilege stack */
+	uint64_t mask; /* 0xffff, 0xffffffff or ~0 (stack address size) */
+	bool is64;     /* 64-bit mode: no limit check, canonical check */
+	uint32_t err;  /* #SS error code on limit violation */
+	int acc;       /* ACC_WRITE, | ACC_SYS for an inner-privilege stack */
 };
 /* Prepare the stack described by ss/sp for pushes. */
 void stk_init(struct stk *k, struct cpu *cpu, const struct seg *ss, uint64_t sp, bool is64,
@@ -228,13 +237,18 @@ void cpu_set_cs_rip(struct cpu *cpu, const struct seg *cs, uint64_t rip);
 
 /* ---- task switch (cpu/task.c, SDM Vol. 3 §7.3) ---- */
 
-enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
+enum task_reason {
+	TASK_JMP,
+	TASK_CALL,
+	TASK_IRET,
+	TASK_INT
+};
 /* Switch to the task whose TSS selector is sel (desc = its GDT descriptor,
  * already checked to be a TSS by the caller for gates; task_switch checks
  * busy/limit/present). ext is the EXT bit for error codes. For TASK_INT,
  * errcode (or NO_ERRCODE) is pushed on the new task's stack. */
-void task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_reason why,
-		 uint32_t ext, uint32_t errcode);
+void task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_reason why, uint32_t ext,
+		 uint32_t errcode);
 
 /* ---- far transfers used by other families (cpu/ops_far.c) ---- */
 

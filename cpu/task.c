@@ -115,8 +115,8 @@ static void load_task_cs(struct cpu *cpu, uint16_t sel, uint32_t ext, struct seg
 	seg_from_desc(cs, sel, d);
 }
 
-void task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_reason why,
-		 uint32_t ext, uint32_t errcode)
+void task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_reason why, uint32_t ext,
+		 uint32_t errcode)
 {
 	uint32_t ec = (sel & 0xfffc) | ext;
 	uint32_t a = desc_attr(desc);

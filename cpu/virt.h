@@ -34,16 +34,53 @@
 enum icpt_reason {
 	ICPT_NONE = 0,
 	/* instructions */
-	ICPT_CPUID, ICPT_HLT, ICPT_INVD, ICPT_INVLPG, ICPT_INVPCID, ICPT_RDPMC,
-	ICPT_RDTSC, ICPT_RDTSCP, ICPT_RSM, ICPT_VMCALL, ICPT_VMX_INSN, ICPT_SVM_INSN,
-	ICPT_CR_READ, ICPT_CR_WRITE, ICPT_CLTS, ICPT_LMSW, ICPT_DR, ICPT_IO,
-	ICPT_RDMSR, ICPT_WRMSR, ICPT_MWAIT, ICPT_MONITOR, ICPT_PAUSE, ICPT_WBINVD,
-	ICPT_XSETBV, ICPT_RDRAND, ICPT_RDSEED, ICPT_DESC, ICPT_PUSHF, ICPT_POPF,
-	ICPT_IRET, ICPT_INTN, ICPT_TASK_SWITCH, ICPT_GETSEC, ICPT_XSAVES,
+	ICPT_CPUID,
+	ICPT_HLT,
+	ICPT_INVD,
+	ICPT_INVLPG,
+	ICPT_INVPCID,
+	ICPT_RDPMC,
+	ICPT_RDTSC,
+	ICPT_RDTSCP,
+	ICPT_RSM,
+	ICPT_VMCALL,
+	ICPT_VMX_INSN,
+	ICPT_SVM_INSN,
+	ICPT_CR_READ,
+	ICPT_CR_WRITE,
+	ICPT_CLTS,
+	ICPT_LMSW,
+	ICPT_DR,
+	ICPT_IO,
+	ICPT_RDMSR,
+	ICPT_WRMSR,
+	ICPT_MWAIT,
+	ICPT_MONITOR,
+	ICPT_PAUSE,
+	ICPT_WBINVD,
+	ICPT_XSETBV,
+	ICPT_RDRAND,
+	ICPT_RDSEED,
+	ICPT_DESC,
+	ICPT_PUSHF,
+	ICPT_POPF,
+	ICPT_IRET,
+	ICPT_INTN,
+	ICPT_TASK_SWITCH,
+	ICPT_GETSEC,
+	ICPT_XSAVES,
 	ICPT_RDPID,
 	/* events */
-	ICPT_EXCEPTION, ICPT_EXTINT, ICPT_NMI, ICPT_INIT, ICPT_SIPI, ICPT_SMI,
-	ICPT_INTR_WINDOW, ICPT_NMI_WINDOW, ICPT_TRIPLE_FAULT, ICPT_PREEMPT_TIMER,
+	ICPT_EXCEPTION,
+	ICPT_EXTINT,
+	ICPT_NMI,
+	ICPT_INIT,
+	ICPT_SIPI,
+	ICPT_SMI,
+	ICPT_INTR_WINDOW,
+	ICPT_NMI_WINDOW,
+	ICPT_TRIPLE_FAULT,
+	ICPT_PREEMPT_TIMER,
 	ICPT_COUNT
 };
 #define ICPT_BIT(r) (1ull << (r))
@@ -78,10 +115,10 @@ struct virt_ops {
 
 /* The check every exiting instruction class makes (one AND when no
  * guest runs). */
-#define VIRT_ICPT(cpu, reason, info)                                                              \
-	do {                                                                                       \
-		if (__builtin_expect(((cpu)->icpt & ICPT_BIT(reason)) != 0, 0))                    \
-			(cpu)->virt->intercept((cpu), (reason), (info));                           \
+#define VIRT_ICPT(cpu, reason, info)                                            \
+	do {                                                                    \
+		if (__builtin_expect(((cpu)->icpt & ICPT_BIT(reason)) != 0, 0)) \
+			(cpu)->virt->intercept((cpu), (reason), (info));        \
 	} while (0)
 
 /* Abandon the current instruction after a VM exit (or VMRUN / VM entry)

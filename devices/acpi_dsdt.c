@@ -40,18 +40,18 @@
 #include "devices/acpi_tables.h"
 
 /* AML opcodes (§20.2). */
-#define AML_ZERO 0x00
-#define AML_ONE 0x01
-#define AML_NAME 0x08
-#define AML_BYTE 0x0a
-#define AML_WORD 0x0b
-#define AML_DWORD 0x0c
-#define AML_STRING 0x0d
-#define AML_SCOPE 0x10
-#define AML_BUFFER 0x11
+#define AML_ZERO    0x00
+#define AML_ONE     0x01
+#define AML_NAME    0x08
+#define AML_BYTE    0x0a
+#define AML_WORD    0x0b
+#define AML_DWORD   0x0c
+#define AML_STRING  0x0d
+#define AML_SCOPE   0x10
+#define AML_BUFFER  0x11
 #define AML_PACKAGE 0x12
-#define AML_EXT 0x5b
-#define AML_DEVICE 0x82 /* after AML_EXT */
+#define AML_EXT     0x5b
+#define AML_DEVICE  0x82 /* after AML_EXT */
 
 #define AML_MAX_DEPTH 8
 
@@ -87,7 +87,7 @@ static void le(struct aml *a, uint64_t v, unsigned n)
 /* NameSeg: four characters, padded with '_' (§20.2.2). */
 static void nameseg(struct aml *a, const char *s)
 {
-	char seg[4] = {'_', '_', '_', '_'};
+	char seg[4] = { '_', '_', '_', '_' };
 	for (int i = 0; i < 4 && s[i]; i++)
 		seg[i] = s[i];
 	emit(a, seg, 4);
@@ -247,13 +247,13 @@ static void res_word(struct aml *a, uint8_t type, uint8_t tflags, uint16_t min, 
 {
 	byte(a, 0x88);
 	le(a, 13, 2);
-	byte(a, type);  /* 1 = I/O, 2 = bus number */
-	byte(a, 0x0c);  /* MinFixed | MaxFixed, positive decode, producer */
+	byte(a, type); /* 1 = I/O, 2 = bus number */
+	byte(a, 0x0c); /* MinFixed | MaxFixed, positive decode, producer */
 	byte(a, tflags);
-	le(a, 0, 2);    /* granularity */
+	le(a, 0, 2); /* granularity */
 	le(a, min, 2);
 	le(a, max, 2);
-	le(a, 0, 2);    /* translation */
+	le(a, 0, 2); /* translation */
 	le(a, (uint32_t)(max - min + 1), 2);
 }
 
@@ -262,7 +262,7 @@ static void res_dword_mem(struct aml *a, uint8_t cache, uint32_t min, uint32_t m
 {
 	byte(a, 0x87);
 	le(a, 23, 2);
-	byte(a, 0);     /* memory */
+	byte(a, 0); /* memory */
 	byte(a, 0x0c);
 	byte(a, (uint8_t)(cache << 1 | 1));
 	le(a, 0, 4);
@@ -279,7 +279,7 @@ static void res_qword_mem(struct aml *a, uint64_t min, uint64_t len)
 	le(a, 43, 2);
 	byte(a, 0);
 	byte(a, 0x0c);
-	byte(a, 1);     /* non-cacheable, read/write */
+	byte(a, 1); /* non-cacheable, read/write */
 	le(a, 0, 8);
 	le(a, min, 8);
 	le(a, min + len - 1, 8);
@@ -288,7 +288,7 @@ static void res_qword_mem(struct aml *a, uint64_t min, uint64_t len)
 }
 
 /* PIRQA..D -> GSI, as SeaBIOS programs the PIIX3 (acpi_tables.h). */
-static const uint8_t pirq_gsi[4] = {10, 10, 11, 11};
+static const uint8_t pirq_gsi[4] = { 10, 10, 11, 11 };
 
 static void pci0(struct aml *a, const struct acpi_config *cfg)
 {
@@ -299,7 +299,7 @@ static void pci0(struct aml *a, const struct acpi_config *cfg)
 	uint32_t crs = crs_open(a);
 	res_word(a, 2, 0, 0, 0xff);
 	res_io(a, 0xcf8, 1, 8);
-	res_word(a, 1, 3, 0, 0xcf7);        /* EntireRange */
+	res_word(a, 1, 3, 0, 0xcf7); /* EntireRange */
 	res_word(a, 1, 3, 0xd00, 0xffff);
 	res_dword_mem(a, 1, 0xa0000, 0xbffff);
 	uint32_t lo = cfg->pci_hole_start ? cfg->pci_hole_start : 0xc0000000u;
@@ -376,7 +376,7 @@ static void pci0(struct aml *a, const struct acpi_config *cfg)
 
 uint32_t acpi_dsdt_aml(const struct acpi_config *cfg, uint8_t *buf, uint32_t cap)
 {
-	struct aml a = {.b = buf, .cap = cap};
+	struct aml a = { .b = buf, .cap = cap };
 
 	/* Name (_S5, Package (4) { 0, 0, 0, 0 }) */
 	byte(&a, AML_NAME);
@@ -396,7 +396,7 @@ uint32_t acpi_dsdt_aml(const struct acpi_config *cfg, uint8_t *buf, uint32_t cap
 	pci0(&a, cfg);
 	for (int i = 0; i < cfg->ncpus; i++) {
 		static const char hex[] = "0123456789ABCDEF";
-		char name[5] = {'C', hex[(i >> 8) & 15], hex[(i >> 4) & 15], hex[i & 15], 0};
+		char name[5] = { 'C', hex[(i >> 8) & 15], hex[(i >> 4) & 15], hex[i & 15], 0 };
 		device_open(&a, name);
 		byte(&a, AML_NAME);
 		nameseg(&a, "_HID");

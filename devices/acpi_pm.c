@@ -55,13 +55,13 @@ static uint64_t tmr_ticks(uint64_t ns)
 static uint64_t tmr_time(uint64_t t)
 {
 	return (uint64_t)(((unsigned __int128)t * 1000000000u + ACPI_PM_TMR_HZ - 1) /
-	                  ACPI_PM_TMR_HZ);
+			  ACPI_PM_TMR_HZ);
 }
 
 static void update_sci(struct acpi_pm *pm)
 {
 	bool level = (pm->pm1_cnt & ACPI_PM1_SCI_EN) &&
-	             ((pm->pm1_sts & pm->pm1_en & PM1_EN_MASK) || (pm->gpe_sts & pm->gpe_en));
+		     ((pm->pm1_sts & pm->pm1_en & PM1_EN_MASK) || (pm->gpe_sts & pm->gpe_en));
 	if (level != pm->sci_level) {
 		pm->sci_level = level;
 		irq_set(&pm->sci, level);
@@ -177,7 +177,7 @@ static void pm_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
 	update_sci(pm);
 }
 
-static const struct ioport_ops pm_ops = {pm_read, pm_write, false};
+static const struct ioport_ops pm_ops = { pm_read, pm_write, false };
 
 void acpi_pm_set_base(struct acpi_pm *pm, uint16_t base, bool enabled)
 {
@@ -218,7 +218,7 @@ static void apm_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
 		acpi_pm_set_sci_en(pm, false);
 }
 
-static const struct ioport_ops apm_ops = {apm_read, apm_write, true};
+static const struct ioport_ops apm_ops = { apm_read, apm_write, true };
 
 void acpi_pm_map_apm(struct acpi_pm *pm, uint8_t enable_val, uint8_t disable_val)
 {
@@ -273,7 +273,7 @@ static void rcr_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
 	}
 }
 
-static const struct ioport_ops rcr_ops = {rcr_read, rcr_write, true};
+static const struct ioport_ops rcr_ops = { rcr_read, rcr_write, true };
 
 /* ---- life cycle ---- */
 

@@ -79,20 +79,19 @@ static void gas_io(uint8_t *g, uint8_t bits, uint16_t port)
 	put64(g + 4, port);
 }
 
-
 /* Record a pointer field of the tables blob that points into `target`. */
 static void link_ptr(struct tbuf *t, uint8_t blob, uint32_t off, uint8_t size, uint8_t target)
 {
 	struct acpi_links *l = t->links;
 	if (l->npointers < ACPI_MAX_POINTERS)
-		l->pointer[l->npointers++] = (struct acpi_pointer){blob, size, target, off};
+		l->pointer[l->npointers++] = (struct acpi_pointer){ blob, size, target, off };
 }
 
 static void link_cksum(struct tbuf *t, uint8_t blob, uint32_t off, uint32_t start, uint32_t len)
 {
 	struct acpi_links *l = t->links;
 	if (l->nchecksums < ACPI_MAX_CHECKSUMS)
-		l->checksum[l->nchecksums++] = (struct acpi_checksum){blob, off, start, len};
+		l->checksum[l->nchecksums++] = (struct acpi_checksum){ blob, off, start, len };
 }
 
 /* Checksum of a whole table at offset at of the tables blob. */
@@ -106,8 +105,10 @@ static void table_checksum(struct tbuf *t, uint32_t at)
 uint32_t acpi_build_blobs(const struct acpi_config *cfg, uint8_t *rsdp_buf, uint8_t *buf,
 			  uint32_t cap, struct acpi_links *links)
 {
-	enum { T = ACPI_BLOB_TABLES };
-	struct tbuf t = {buf, 0, cap, links};
+	enum {
+		T = ACPI_BLOB_TABLES
+	};
+	struct tbuf t = { buf, 0, cap, links };
 	memset(buf, 0, cap);
 	memset(rsdp_buf, 0, ACPI_RSDP_SIZE);
 	memset(links, 0, sizeof(*links));
@@ -148,11 +149,11 @@ uint32_t acpi_build_blobs(const struct acpi_config *cfg, uint8_t *rsdp_buf, uint
 	/* FADT (§5.2.9), revision 6 layout, 276 bytes. */
 	uint8_t *f = buf + fadt;
 	header(f, "FACP", 276, 6);
-	put32(f + 36, facs);        /* FIRMWARE_CTRL */
+	put32(f + 36, facs); /* FIRMWARE_CTRL */
 	link_ptr(&t, T, fadt + 36, 4, T);
-	put32(f + 40, dsdt);        /* DSDT */
+	put32(f + 40, dsdt); /* DSDT */
 	link_ptr(&t, T, fadt + 40, 4, T);
-	f[45] = 0;                  /* preferred PM profile: unspecified */
+	f[45] = 0; /* preferred PM profile: unspecified */
 	put16(f + 46, cfg->sci_irq);
 	put32(f + 48, cfg->smi_cmd);
 	f[52] = cfg->acpi_enable;
@@ -161,24 +162,24 @@ uint32_t acpi_build_blobs(const struct acpi_config *cfg, uint8_t *rsdp_buf, uint
 	put32(f + 64, cfg->pm_base + 4);    /* PM1a_CNT_BLK */
 	put32(f + 76, cfg->pm_base + 8);    /* PM_TMR_BLK */
 	put32(f + 80, cfg->pm_base + 0x0c); /* GPE0_BLK (devices/acpi_pm.h) */
-	f[88] = 4;                  /* PM1_EVT_LEN */
-	f[89] = 2;                  /* PM1_CNT_LEN */
-	f[91] = 4;                  /* PM_TMR_LEN */
-	f[92] = 4;                  /* GPE0_BLK_LEN */
-	put16(f + 96, 0xfff);       /* P_LVL2_LAT: C2 unsupported */
-	put16(f + 98, 0xfff);       /* P_LVL3_LAT: C3 unsupported */
-	f[108] = 0x32;              /* CENTURY in CMOS */
-	put16(f + 109, 0x0003);     /* IAPC_BOOT_ARCH: LEGACY_DEVICES | 8042 */
+	f[88] = 4;                          /* PM1_EVT_LEN */
+	f[89] = 2;                          /* PM1_CNT_LEN */
+	f[91] = 4;                          /* PM_TMR_LEN */
+	f[92] = 4;                          /* GPE0_BLK_LEN */
+	put16(f + 96, 0xfff);               /* P_LVL2_LAT: C2 unsupported */
+	put16(f + 98, 0xfff);               /* P_LVL3_LAT: C3 unsupported */
+	f[108] = 0x32;                      /* CENTURY in CMOS */
+	put16(f + 109, 0x0003);             /* IAPC_BOOT_ARCH: LEGACY_DEVICES | 8042 */
 	/* Flags: WBINVD, PROC_C1, SLP_BUTTON (no fixed sleep button; the
 	 * fixed power button stays: PWR_BUTTON clear), TMR_VAL_EXT,
 	 * RESET_REG_SUP. */
 	put32(f + 112, 1u << 0 | 1u << 2 | 1u << 5 | 1u << 8 | 1u << 10);
-	gas_io(f + 116, 8, 0xcf9);  /* RESET_REG */
-	f[128] = 0x06;              /* RESET_VALUE */
-	f[131] = 1;                 /* FADT minor version */
-	put64(f + 132, facs);       /* X_FIRMWARE_CTRL */
+	gas_io(f + 116, 8, 0xcf9); /* RESET_REG */
+	f[128] = 0x06;             /* RESET_VALUE */
+	f[131] = 1;                /* FADT minor version */
+	put64(f + 132, facs);      /* X_FIRMWARE_CTRL */
 	link_ptr(&t, T, fadt + 132, 8, T);
-	put64(f + 140, dsdt);       /* X_DSDT */
+	put64(f + 140, dsdt); /* X_DSDT */
 	link_ptr(&t, T, fadt + 140, 8, T);
 	gas_io(f + 148, 32, cfg->pm_base);
 	gas_io(f + 172, 16, (uint16_t)(cfg->pm_base + 4));
@@ -243,7 +244,7 @@ uint32_t acpi_build_blobs(const struct acpi_config *cfg, uint8_t *rsdp_buf, uint
 	}
 
 	/* RSDT and XSDT */
-	uint32_t tables[3] = {fadt, madt, hpet};
+	uint32_t tables[3] = { fadt, madt, hpet };
 	header(buf + rsdt, "RSDT", 36 + 4 * ntables, 1);
 	header(buf + xsdt, "XSDT", 36 + 8 * ntables, 1);
 	for (uint32_t i = 0; i < ntables; i++) {
@@ -301,8 +302,8 @@ uint32_t acpi_build(const struct acpi_config *cfg, uint8_t *buf, uint32_t cap, u
 	if (!len)
 		return 0;
 	memset(buf + ACPI_RSDP_SIZE, 0, ACPI_TABLES_ALIGN - ACPI_RSDP_SIZE);
-	uint8_t *const blob[2] = {buf, buf + ACPI_TABLES_ALIGN};
-	const uint64_t addr[2] = {base, (uint64_t)base + ACPI_TABLES_ALIGN};
+	uint8_t *const blob[2] = { buf, buf + ACPI_TABLES_ALIGN };
+	const uint64_t addr[2] = { base, (uint64_t)base + ACPI_TABLES_ALIGN };
 	acpi_link(&links, blob, addr);
 	return ACPI_TABLES_ALIGN + len;
 }

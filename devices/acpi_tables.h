@@ -58,10 +58,13 @@ uint32_t acpi_build(const struct acpi_config *cfg, uint8_t *buf, uint32_t cap, u
 
 /* ---- linker/loader form ---- */
 
-enum { ACPI_BLOB_RSDP = 0, ACPI_BLOB_TABLES = 1 };
-#define ACPI_RSDP_SIZE 36
-#define ACPI_TABLES_ALIGN 64 /* the FACS needs 64-byte alignment */
-#define ACPI_MAX_POINTERS 24
+enum {
+	ACPI_BLOB_RSDP = 0,
+	ACPI_BLOB_TABLES = 1
+};
+#define ACPI_RSDP_SIZE     36
+#define ACPI_TABLES_ALIGN  64 /* the FACS needs 64-byte alignment */
+#define ACPI_MAX_POINTERS  24
 #define ACPI_MAX_CHECKSUMS 12
 
 /* A pointer field of blob `blob` at `offset`, `size` bytes (4 or 8), that

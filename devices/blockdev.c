@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #define CHUNK_SHIFT 16
-#define CHUNK_SIZE (1u << CHUNK_SHIFT)
-#define LEAF_SHIFT 10
-#define LEAF_SIZE (1u << LEAF_SHIFT)
+#define CHUNK_SIZE  (1u << CHUNK_SHIFT)
+#define LEAF_SHIFT  10
+#define LEAF_SIZE   (1u << LEAF_SHIFT)
 
 struct blockdev {
 	int fd;
@@ -33,8 +33,7 @@ struct blockdev {
 	size_t ntop;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, const char *path,
-		    const char *what)
+static void set_err(char *err, size_t errlen, const char *fmt, const char *path, const char *what)
 {
 	if (err && errlen)
 		snprintf(err, errlen, fmt, path, what);
@@ -75,8 +74,7 @@ struct blockdev *blockdev_open(const char *path, unsigned flags, char *err, size
 	}
 	uint8_t magic[4] = { 0 };
 	if (st.st_size >= 4 && pread(fd, magic, 4, 0) == 4 && !memcmp(magic, "QFI\xfb", 4)) {
-		set_err(err, errlen,
-			"disk image '%s': %s", path,
+		set_err(err, errlen, "disk image '%s': %s", path,
 			"is a qcow2 image; only raw images are supported (convert it with "
 			"'qemu-img convert -O raw')");
 		close(fd);

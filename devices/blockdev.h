@@ -28,7 +28,7 @@ struct blockdev;
 /* blockdev_open flags. */
 #define BLOCKDEV_READONLY 1u /* never write; writes return -EROFS */
 #define BLOCKDEV_SNAPSHOT 2u /* writes go to a RAM overlay, file untouched */
-#define BLOCKDEV_CDROM 4u    /* size need not be a multiple of 512 */
+#define BLOCKDEV_CDROM    4u /* size need not be a multiple of 512 */
 
 /* Open path. On failure returns NULL and writes a one-line message naming
  * the file and the problem (missing, not a regular file, permission, size,
@@ -50,8 +50,7 @@ int blockdev_write(struct blockdev *b, uint64_t off, const void *buf, size_t n);
 int blockdev_flush(struct blockdev *b);
 
 /* 512-byte sector helpers. */
-static inline int blockdev_read_sectors(struct blockdev *b, uint64_t lba, void *buf,
-					uint32_t count)
+static inline int blockdev_read_sectors(struct blockdev *b, uint64_t lba, void *buf, uint32_t count)
 {
 	return blockdev_read(b, lba * 512, buf, (size_t)count * 512);
 }

@@ -47,10 +47,10 @@
 #include "mmu/mmu.h"
 
 #define LOWMEM_MAX 0xc0000000ull /* the PCI hole starts at 3 GiB */
-#define ACPI_BASE 0xe0000u
-#define ACPI_SIZE 0x10000u
-#define PM_BASE 0x600
-#define SCI_IRQ 9
+#define ACPI_BASE  0xe0000u
+#define ACPI_SIZE  0x10000u
+#define PM_BASE    0x600
+#define SCI_IRQ    9
 
 struct pc_board {
 	struct debugcon con;
@@ -213,16 +213,16 @@ static struct acpi_config acpi_config_of(const struct machine *m, const struct p
 static int build_e820(const struct pc_board *b, struct e820_entry *e)
 {
 	int n = 0;
-	e[n++] = (struct e820_entry){0, 0x9fc00, 1};
-	e[n++] = (struct e820_entry){0x9fc00, 0x400, 2};
-	e[n++] = (struct e820_entry){0xe0000, 0x20000, 2};
-	e[n++] = (struct e820_entry){0x100000, b->lowmem - 0x100000, 1};
-	e[n++] = (struct e820_entry){0xfec00000, 0x1000, 2};
-	e[n++] = (struct e820_entry){0xfed00000, 0x400, 2};
-	e[n++] = (struct e820_entry){0xfee00000, 0x1000, 2};
-	e[n++] = (struct e820_entry){0xfffc0000, 0x40000, 2};
+	e[n++] = (struct e820_entry){ 0, 0x9fc00, 1 };
+	e[n++] = (struct e820_entry){ 0x9fc00, 0x400, 2 };
+	e[n++] = (struct e820_entry){ 0xe0000, 0x20000, 2 };
+	e[n++] = (struct e820_entry){ 0x100000, b->lowmem - 0x100000, 1 };
+	e[n++] = (struct e820_entry){ 0xfec00000, 0x1000, 2 };
+	e[n++] = (struct e820_entry){ 0xfed00000, 0x400, 2 };
+	e[n++] = (struct e820_entry){ 0xfee00000, 0x1000, 2 };
+	e[n++] = (struct e820_entry){ 0xfffc0000, 0x40000, 2 };
 	if (b->highmem)
-		e[n++] = (struct e820_entry){1ull << 32, b->highmem, 1};
+		e[n++] = (struct e820_entry){ 1ull << 32, b->highmem, 1 };
 	return n;
 }
 
@@ -296,13 +296,13 @@ static void pc_board_free(struct machine *m)
  * -boot (c = disks, d = CD-ROMs) with OpenFirmware device paths. */
 static bool attach_drives(struct machine *m, struct pc_board *b, const struct machine_config *cfg)
 {
-	struct irq_line irq[2] = {{isa_line, b, 14}, {isa_line, b, 15}};
+	struct irq_line irq[2] = { { isa_line, b, 14 }, { isa_line, b, 15 } };
 	b->ide = ide_init(m, b->pci, irq);
 	if (!b->ide) {
 		fprintf(stderr, "nestbox: out of memory creating the IDE controller\n");
 		return false;
 	}
-	bool used[4] = {false};
+	bool used[4] = { false };
 	for (int i = 0; i < cfg->ndrives; i++)
 		if (!cfg->drives[i].virtio && cfg->drives[i].index >= 0) {
 			if (used[cfg->drives[i].index]) {
@@ -319,9 +319,10 @@ static bool attach_drives(struct machine *m, struct pc_board *b, const struct ma
 			const struct drive_config *d = &cfg->drives[i];
 			if (pass == 0) {
 				char err[512];
-				unsigned flags = (d->readonly ? BLOCKDEV_READONLY : 0) |
-						 (d->snapshot ? BLOCKDEV_SNAPSHOT : 0) |
-						 (d->cdrom ? BLOCKDEV_CDROM | BLOCKDEV_READONLY : 0);
+				unsigned flags =
+					(d->readonly ? BLOCKDEV_READONLY : 0) |
+					(d->snapshot ? BLOCKDEV_SNAPSHOT : 0) |
+					(d->cdrom ? BLOCKDEV_CDROM | BLOCKDEV_READONLY : 0);
 				b->bd[i] = blockdev_open(d->file, flags, err, sizeof(err));
 				if (!b->bd[i]) {
 					fprintf(stderr, "nestbox: -drive: %s\n", err);
@@ -330,8 +331,7 @@ static bool attach_drives(struct machine *m, struct pc_board *b, const struct ma
 				continue;
 			}
 			if (d->virtio) {
-				b->vblk[i] = virtio_blk_new_blockdev(m, b->pci,
-								     PCI_DEVFN(vslot, 0),
+				b->vblk[i] = virtio_blk_new_blockdev(m, b->pci, PCI_DEVFN(vslot, 0),
 								     b->bd[i], NULL);
 				if (!b->vblk[i]) {
 					fprintf(stderr, "nestbox: -drive %s: no free PCI slot\n",
@@ -347,14 +347,15 @@ static bool attach_drives(struct machine *m, struct pc_board *b, const struct ma
 				while (idx < 4 && used[idx])
 					idx++;
 				if (idx == 4) {
-					fprintf(stderr, "nestbox: -drive %s: all four IDE positions "
-							"are taken\n",
+					fprintf(stderr,
+						"nestbox: -drive %s: all four IDE positions "
+						"are taken\n",
 						d->file);
 					return false;
 				}
 				used[idx] = true;
 			}
-			struct ide_drive_config ic = {.bd = b->bd[i], .cdrom = d->cdrom};
+			struct ide_drive_config ic = { .bd = b->bd[i], .cdrom = d->cdrom };
 			if (!ide_attach(b->ide, idx, &ic))
 				return false;
 		}
@@ -370,8 +371,8 @@ static bool attach_drives(struct machine *m, struct pc_board *b, const struct ma
 			if (idx < 0)
 				continue; /* auto-placed drives keep SeaBIOS's default order */
 			size_t n = strlen(order);
-			snprintf(order + n, sizeof(order) - n, "/pci@i0cf8/ide@1,1/drive@%d/disk@%d\n",
-				 idx / 2, idx % 2);
+			snprintf(order + n, sizeof(order) - n,
+				 "/pci@i0cf8/ide@1,1/drive@%d/disk@%d\n", idx / 2, idx % 2);
 		}
 	}
 	if (*order) {
@@ -418,7 +419,7 @@ struct machine *machine_new_pc(const struct machine_config *cfg)
 		machine_free(m);
 		return NULL;
 	}
-	b->pic.intr = (struct irq_line){lapic_lint_set, b->lapic, 0}; /* BSP LINT0 */
+	b->pic.intr = (struct irq_line){ lapic_lint_set, b->lapic, 0 }; /* BSP LINT0 */
 	lapic_set_extint(b->lapic, pic_extint_ack, b);
 	lapic_set_eoi_hook(b->lapic, ioapic_eoi, b->ioapic);
 	for (int i = 0; i < m->ncpus; i++)
@@ -427,17 +428,17 @@ struct machine *machine_new_pc(const struct machine_config *cfg)
 	/* Timers and the RTC. */
 	if (!cfg->no_pit) {
 		i8254_init(m, &b->pit);
-		b->pit.irq0 = (struct irq_line){pit_irq, b, 0};
+		b->pit.irq0 = (struct irq_line){ pit_irq, b, 0 };
 	}
 	mc146818_init(m, &b->rtc);
-	b->rtc.irq = (struct irq_line){rtc_irq, b, 8};
+	b->rtc.irq = (struct irq_line){ rtc_irq, b, 8 };
 	b->hpet = hpet_init(m, HPET_DEFAULT_BASE);
 	if (b->hpet) {
 		struct irq_line pins[HPET_NPINS], legacy[2];
 		for (int i = 0; i < HPET_NPINS; i++)
-			pins[i] = (struct irq_line){hpet_pin, b, i};
-		legacy[0] = (struct irq_line){isa_line, b, 0};
-		legacy[1] = (struct irq_line){isa_line, b, 8};
+			pins[i] = (struct irq_line){ hpet_pin, b, i };
+		legacy[0] = (struct irq_line){ isa_line, b, 0 };
+		legacy[1] = (struct irq_line){ isa_line, b, 8 };
 		hpet_connect(b->hpet, pins, legacy, hpet_legacy_changed, b);
 	}
 
@@ -445,16 +446,16 @@ struct machine *machine_new_pc(const struct machine_config *cfg)
 	uart16550_init(m, &b->com[0], 0x3f8, cfg->serial);
 	b->com[0].tee = cfg->console_tee;
 	b->com[0].tee_opaque = cfg->console_opaque;
-	b->com[0].irq = (struct irq_line){isa_line, b, 4};
+	b->com[0].irq = (struct irq_line){ isa_line, b, 4 };
 
 	/* Keyboard controller and System Control Port A (A20, reset). */
 	i8042_init(m, &b->kbc);
-	b->kbc.irq_kbd = (struct irq_line){isa_line, b, 1};
-	b->kbc.irq_aux = (struct irq_line){isa_line, b, 12};
+	b->kbc.irq_kbd = (struct irq_line){ isa_line, b, 1 };
+	b->kbc.irq_aux = (struct irq_line){ isa_line, b, 12 };
 	port92_init(m, &b->p92);
 
 	/* ACPI PM block and PCI. */
-	struct irq_line sci = {isa_line, b, SCI_IRQ};
+	struct irq_line sci = { isa_line, b, SCI_IRQ };
 	b->pm = acpi_pm_init(m, PM_BASE, &sci);
 	b->pci = pci_init(m);
 	if (!b->pm || !b->pci) {
@@ -462,7 +463,7 @@ struct machine *machine_new_pc(const struct machine_config *cfg)
 		machine_free(m);
 		return NULL;
 	}
-	struct pci_board_hooks hooks = {.opaque = b, .isa_irq = isa_irq, .pam = pam_write};
+	struct pci_board_hooks hooks = { .opaque = b, .isa_irq = isa_irq, .pam = pam_write };
 	pci_add_i440fx_piix(b->pci, &hooks, b->pm);
 
 	/* fw_cfg: what SeaBIOS (and kvm-unit-tests) read about the machine. */
@@ -533,8 +534,8 @@ struct machine *machine_new_pc(const struct machine_config *cfg)
 	if (cfg->pc_testdev) {
 		struct irq_line lines[PC_TESTDEV_NLINES];
 		for (int i = 0; i < PC_TESTDEV_NLINES; i++)
-			lines[i] = i < 16 ? (struct irq_line){isa_line, b, i}
-					  : (struct irq_line){ioapic_set_irq, b->ioapic, i};
+			lines[i] = i < 16 ? (struct irq_line){ isa_line, b, i }
+					  : (struct irq_line){ ioapic_set_irq, b->ioapic, i };
 		b->pc_testdev = pc_testdev_init(m, lines, NULL, NULL);
 	}
 	if (cfg->pci_testdev)
@@ -571,7 +572,7 @@ bool pc_boot_kernel(struct machine *m, const uint8_t *img, size_t size, const ch
 	/* What firmware would have done: PCI interrupt routing as the DSDT's
 	 * _PRT describes it (PIRQA-D → IRQ 10, 10, 11, 11, level triggered),
 	 * and ACPI mode on (no SMI_CMD handshake without firmware). */
-	static const uint8_t pirq[4] = {10, 10, 11, 11};
+	static const uint8_t pirq[4] = { 10, 10, 11, 11 };
 	for (int i = 0; i < 4; i++)
 		pci_cfg_write(b->pci, PCI_DEVFN(1, 0), 0x60 + (unsigned)i, pirq[i], 1);
 	ioport_write(m->io, 0x4d1, 1, ioport_read(m->io, 0x4d1, 1) | 0x0c);
@@ -668,7 +669,8 @@ bool pc_reset(struct machine *m)
 	m->exit_requested = false;
 	for (int i = 0; i < m->ncpus; i++) {
 		cpu_reset(m->cpu[i], false);
-		m->cpu[i]->pending &= ~(uint32_t)(PEND_EXIT | PEND_IRQ | PEND_NMI | PEND_INIT | PEND_SIPI);
+		m->cpu[i]->pending &=
+			~(uint32_t)(PEND_EXIT | PEND_IRQ | PEND_NMI | PEND_INIT | PEND_SIPI);
 	}
 	machine_set_a20(m, true);
 	lapic_reset_all(b->lapic);

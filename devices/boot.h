@@ -43,8 +43,8 @@ bool linux_probe(const uint8_t *img, size_t size);
  * starts at code32_start in flat protected mode with ESI = zero page. On
  * error returns false with a message naming the problem in err. */
 bool linux_load(struct machine *m, const uint8_t *img, size_t size, const char *cmdline,
-		const char *initrd_path, const struct e820_entry *e820, int ne820,
-		uint64_t rsdp, char *err, size_t errlen);
+		const char *initrd_path, const struct e820_entry *e820, int ne820, uint64_t rsdp,
+		char *err, size_t errlen);
 
 /* Read a whole file (user input: errors are reported in err). */
 uint8_t *boot_read_file(const char *path, size_t *size, char *err, size_t errlen);

@@ -47,7 +47,7 @@ uint8_t *boot_read_file(const char *path, size_t *size, char *err, size_t errlen
 
 void boot_set_flat32(struct machine *m, uint32_t gdt_addr, uint32_t entry)
 {
-	static const uint64_t gdt[4] = {0, 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull};
+	static const uint64_t gdt[4] = { 0, 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull };
 	phys_write_buf(m->mmu, gdt_addr, gdt, sizeof(gdt));
 	struct cpu *c = m->cpu[0];
 	c->cr0 = CR0_PE | CR0_ET;

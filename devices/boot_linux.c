@@ -22,30 +22,30 @@
 #include "devices/machine.h"
 #include "mmu/mmu.h"
 
-#define ZERO_PAGE 0x7000u
-#define GDT_ADDR 0x6000u
+#define ZERO_PAGE    0x7000u
+#define GDT_ADDR     0x6000u
 #define CMDLINE_ADDR 0x20000u
-#define CMDLINE_MAX 0xffffu
+#define CMDLINE_MAX  0xffffu
 
 /* Offsets in struct boot_params / the setup header. */
-#define BP_ACPI_RSDP 0x070
-#define BP_E820_ENTRIES 0x1e8
-#define BP_HDR 0x1f1
-#define BP_E820_TABLE 0x2d0
-#define HDR_SETUP_SECTS 0x1f1
-#define HDR_BOOT_FLAG 0x1fe
-#define HDR_MAGIC 0x202
-#define HDR_VERSION 0x206
-#define HDR_TYPE_OF_LOADER 0x210
-#define HDR_LOADFLAGS 0x211
-#define HDR_CODE32_START 0x214
-#define HDR_RAMDISK_IMAGE 0x218
-#define HDR_RAMDISK_SIZE 0x21c
-#define HDR_HEAP_END_PTR 0x224
-#define HDR_CMD_LINE_PTR 0x228
+#define BP_ACPI_RSDP        0x070
+#define BP_E820_ENTRIES     0x1e8
+#define BP_HDR              0x1f1
+#define BP_E820_TABLE       0x2d0
+#define HDR_SETUP_SECTS     0x1f1
+#define HDR_BOOT_FLAG       0x1fe
+#define HDR_MAGIC           0x202
+#define HDR_VERSION         0x206
+#define HDR_TYPE_OF_LOADER  0x210
+#define HDR_LOADFLAGS       0x211
+#define HDR_CODE32_START    0x214
+#define HDR_RAMDISK_IMAGE   0x218
+#define HDR_RAMDISK_SIZE    0x21c
+#define HDR_HEAP_END_PTR    0x224
+#define HDR_CMD_LINE_PTR    0x228
 #define HDR_INITRD_ADDR_MAX 0x22c
-#define HDR_CMDLINE_SIZE 0x238
-#define HDR_END 0x280 /* setup header ends at 0x201 + byte at 0x201 */
+#define HDR_CMDLINE_SIZE    0x238
+#define HDR_END             0x280 /* setup header ends at 0x201 + byte at 0x201 */
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -73,8 +73,8 @@ bool linux_probe(const uint8_t *img, size_t size)
 }
 
 bool linux_load(struct machine *m, const uint8_t *img, size_t size, const char *cmdline,
-		const char *initrd_path, const struct e820_entry *e820, int ne820,
-		uint64_t rsdp, char *err, size_t errlen)
+		const char *initrd_path, const struct e820_entry *e820, int ne820, uint64_t rsdp,
+		char *err, size_t errlen)
 {
 	if (!linux_probe(img, size)) {
 		snprintf(err, errlen, "not a Linux bzImage (no 'HdrS' setup header)");
@@ -149,8 +149,9 @@ bool linux_load(struct machine *m, const uint8_t *img, size_t size, const char *
 			top = max + 1;
 		uint64_t at = (top - isize) & ~0xfffull;
 		if (isize >= top || at < 0x100000 + kernel_size) {
-			snprintf(err, errlen, "-initrd %s (%zu bytes) does not fit below the kernel's "
-					      "limit; use more -m",
+			snprintf(err, errlen,
+				 "-initrd %s (%zu bytes) does not fit below the kernel's "
+				 "limit; use more -m",
 				 initrd_path, isize);
 			free(idata);
 			free(bp);
@@ -187,8 +188,8 @@ bool linux_load(struct machine *m, const uint8_t *img, size_t size, const char *
 	phys_write_buf(m->mmu, 0x100000, img + setup_size, kernel_size);
 
 	/* CPU: flat 32-bit protected mode, paging off, interrupts off. */
-	boot_set_flat32(m, GDT_ADDR, rd32(img + HDR_CODE32_START) ? rd32(img + HDR_CODE32_START)
-								   : 0x100000);
+	boot_set_flat32(m, GDT_ADDR,
+			rd32(img + HDR_CODE32_START) ? rd32(img + HDR_CODE32_START) : 0x100000);
 	m->cpu[0]->gpr[R_SI] = ZERO_PAGE;
 	return true;
 }

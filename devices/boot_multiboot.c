@@ -18,12 +18,12 @@
 #include "devices/machine.h"
 #include "mmu/mmu.h"
 
-#define MB_MAGIC 0x1BADB002u
-#define MB_BOOT_MAGIC 0x2BADB002u
+#define MB_MAGIC       0x1BADB002u
+#define MB_BOOT_MAGIC  0x2BADB002u
 #define MB_AOUT_KLUDGE (1u << 16)
-#define GDT_ADDR 0x6000u
-#define INFO_ADDR 0x7000u
-#define INFO_END 0x9f000u
+#define GDT_ADDR       0x6000u
+#define INFO_ADDR      0x7000u
+#define INFO_END       0x9f000u
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -178,7 +178,8 @@ bool multiboot_load(struct machine *m, const uint8_t *img, size_t size, const ch
 		uint32_t header_addr = rd32(h + 12), load_addr = rd32(h + 16);
 		uint32_t load_end = rd32(h + 20), bss_end = rd32(h + 24);
 		entry = rd32(h + 28);
-		if (header_addr < load_addr || (uint64_t)(header_addr - load_addr) > (uint64_t)hoff) {
+		if (header_addr < load_addr ||
+		    (uint64_t)(header_addr - load_addr) > (uint64_t)hoff) {
 			snprintf(err, errlen, "kernel: inconsistent Multiboot a.out addresses");
 			return false;
 		}
@@ -200,8 +201,9 @@ bool multiboot_load(struct machine *m, const uint8_t *img, size_t size, const ch
 		}
 	} else {
 		if (size < 52 || memcmp(img, "\177ELF", 4) != 0) {
-			snprintf(err, errlen,
-				 "kernel: Multiboot image is neither ELF nor uses the a.out kludge");
+			snprintf(
+				err, errlen,
+				"kernel: Multiboot image is neither ELF nor uses the a.out kludge");
 			return false;
 		}
 		if (!load_elf(m, img, size, &entry, &end, err, errlen))
@@ -209,7 +211,7 @@ bool multiboot_load(struct machine *m, const uint8_t *img, size_t size, const ch
 	}
 
 	/* Modules, page-aligned after the kernel. */
-	struct info_writer w = {m, INFO_ADDR + 120};
+	struct info_writer w = { m, INFO_ADDR + 120 };
 	uint32_t modlist[4 * 64];
 	if (nmods > 64) {
 		snprintf(err, errlen, "too many modules (at most 64)");
@@ -234,9 +236,9 @@ bool multiboot_load(struct machine *m, const uint8_t *img, size_t size, const ch
 	}
 
 	uint64_t ram = mmu_ram_size(m->mmu);
-	uint32_t info[30] = {0};
+	uint32_t info[30] = { 0 };
 	info[0] = 1u << 0 | 1u << 2 | 1u << 6 | 1u << 9; /* MEM, CMDLINE, MMAP, LOADER */
-	info[1] = 639;                                     /* mem_lower (KiB) */
+	info[1] = 639;                                   /* mem_lower (KiB) */
 	info[2] = (uint32_t)((ram > (1ull << 32) ? (1ull << 32) : ram) / 1024 - 1024);
 	const char *cl = cmdline ? cmdline : "";
 	info[4] = info_alloc(&w, cl, strlen(cl) + 1);
@@ -251,10 +253,10 @@ bool multiboot_load(struct machine *m, const uint8_t *img, size_t size, const ch
 		uint64_t base, len;
 		uint32_t type;
 	} mm[4] = {
-		{20, 0, 0x9fc00, 1},
-		{20, 0x9fc00, 0x400, 2},
-		{20, 0xf0000, 0x10000, 2},
-		{20, 0x100000, ram - 0x100000, 1},
+		{ 20, 0, 0x9fc00, 1 },
+		{ 20, 0x9fc00, 0x400, 2 },
+		{ 20, 0xf0000, 0x10000, 2 },
+		{ 20, 0x100000, ram - 0x100000, 1 },
 	};
 	info[11] = sizeof(mm);
 	info[12] = info_alloc(&w, mm, sizeof(mm));

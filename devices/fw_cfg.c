@@ -29,13 +29,13 @@ struct fw_cfg {
 	struct fw_item *items;
 	unsigned nitems, cap;
 	unsigned nfiles;
-	int cur;          /* selected item index, -1 = none */
-	uint32_t offset;  /* data offset in the selected item */
-	uint8_t dma[8];   /* DMA address register, big-endian */
+	int cur;         /* selected item index, -1 = none */
+	uint32_t offset; /* data offset in the selected item */
+	uint8_t dma[8];  /* DMA address register, big-endian */
 	uint16_t base;
 };
 
-static const uint8_t dma_signature[8] = {'Q', 'E', 'M', 'U', ' ', 'C', 'F', 'G'};
+static const uint8_t dma_signature[8] = { 'Q', 'E', 'M', 'U', ' ', 'C', 'F', 'G' };
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -88,7 +88,7 @@ static int set_item(struct fw_cfg *f, uint16_t key, const void *data, uint32_t l
 			f->cap = cap;
 		}
 		i = (int)f->nitems++;
-		f->items[i] = (struct fw_item){.key = key};
+		f->items[i] = (struct fw_item){ .key = key };
 	}
 	free(f->items[i].data);
 	f->items[i].data = copy;
@@ -132,7 +132,7 @@ bool fw_cfg_add_bytes(struct fw_cfg *f, uint16_t key, const void *data, uint32_t
 
 bool fw_cfg_add_i16(struct fw_cfg *f, uint16_t key, uint16_t v)
 {
-	uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
 	return fw_cfg_add_bytes(f, key, b, 2);
 }
 
@@ -399,7 +399,7 @@ bool fw_cfg_add_pc_items(struct fw_cfg *f, const struct fw_cfg_pc_config *c)
 	free(numa);
 
 	/* etc/e820: struct { le64 address, length; le32 type; } packed. */
-	uint8_t e820[2 * 20] = {0};
+	uint8_t e820[2 * 20] = { 0 };
 	uint32_t n = 0;
 	if (c->ram_below_4g) {
 		put_le(e820 + 20 * n + 8, c->ram_below_4g, 8);
@@ -418,12 +418,11 @@ bool fw_cfg_add_pc_items(struct fw_cfg *f, const struct fw_cfg_pc_config *c)
 		ok = ok && fw_cfg_add_file(f, "bootorder", c->bootorder,
 					   (uint32_t)strlen(c->bootorder) + 1) >= 0;
 	if (c->boot_fail_wait >= 0)
-		ok = ok && fw_cfg_add_file_int(f, "etc/boot-fail-wait",
-					       (uint32_t)c->boot_fail_wait, 4) >= 0;
+		ok = ok && fw_cfg_add_file_int(f, "etc/boot-fail-wait", (uint32_t)c->boot_fail_wait,
+					       4) >= 0;
 	if (c->boot_menu_wait)
-		ok = ok && fw_cfg_add_file_int(f, "etc/boot-menu-wait",
-					       c->boot_menu_wait > 0xffff ? 0xffff
-									  : c->boot_menu_wait,
-					       2) >= 0;
+		ok = ok && fw_cfg_add_file_int(
+				   f, "etc/boot-menu-wait",
+				   c->boot_menu_wait > 0xffff ? 0xffff : c->boot_menu_wait, 2) >= 0;
 	return ok;
 }

@@ -81,21 +81,21 @@ enum fw_cfg_key {
 };
 
 /* FW_CFG_ID feature bits. */
-#define FW_CFG_VERSION 0x01
+#define FW_CFG_VERSION     0x01
 #define FW_CFG_VERSION_DMA 0x02
 
 /* DMA control bits. */
-#define FW_CFG_DMA_CTL_ERROR 0x01
-#define FW_CFG_DMA_CTL_READ 0x02
-#define FW_CFG_DMA_CTL_SKIP 0x04
+#define FW_CFG_DMA_CTL_ERROR  0x01
+#define FW_CFG_DMA_CTL_READ   0x02
+#define FW_CFG_DMA_CTL_SKIP   0x04
 #define FW_CFG_DMA_CTL_SELECT 0x08
-#define FW_CFG_DMA_CTL_WRITE 0x10
+#define FW_CFG_DMA_CTL_WRITE  0x10
 
-#define FW_CFG_MAX_FILE_PATH 56
+#define FW_CFG_MAX_FILE_PATH  56
 #define FW_CFG_DIR_ENTRY_SIZE 64 /* be32 size, be16 select, u16 0, name[56] */
 
 /* e820 entry as in "etc/e820" (packed, little-endian, 20 bytes). */
-#define FW_CFG_E820_RAM 1
+#define FW_CFG_E820_RAM      1
 #define FW_CFG_E820_RESERVED 2
 
 /* Create the device with its signature, FW_CFG_ID (traditional + DMA) and

@@ -24,10 +24,17 @@
 #include "devices/fw_cfg.h"
 
 #define LOADER_ENTRY 128
-enum { CMD_ALLOCATE = 1, CMD_ADD_POINTER = 2, CMD_ADD_CHECKSUM = 3 };
-enum { ZONE_HIGH = 1, ZONE_FSEG = 2 };
+enum {
+	CMD_ALLOCATE = 1,
+	CMD_ADD_POINTER = 2,
+	CMD_ADD_CHECKSUM = 3
+};
+enum {
+	ZONE_HIGH = 1,
+	ZONE_FSEG = 2
+};
 
-static const char *const blob_file[2] = {"etc/acpi/rsdp", "etc/acpi/tables"};
+static const char *const blob_file[2] = { "etc/acpi/rsdp", "etc/acpi/tables" };
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -42,7 +49,9 @@ static void put_name(uint8_t *p, const char *name)
 
 bool fw_cfg_add_acpi(struct fw_cfg *f, const struct acpi_config *cfg)
 {
-	enum { CAP = 0x10000 };
+	enum {
+		CAP = 0x10000
+	};
 	uint8_t rsdp[ACPI_RSDP_SIZE];
 	uint8_t *tables = malloc(CAP);
 	struct acpi_links *links = malloc(sizeof(*links));

@@ -292,7 +292,7 @@ static void mmio_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 	reg_write(opaque, (unsigned)off & 0x3f8, val << sh, bytes);
 }
 
-static const struct mmio_ops hpet_ops = {mmio_read, mmio_write};
+static const struct mmio_ops hpet_ops = { mmio_read, mmio_write };
 
 void hpet_reset(struct hpet *h)
 {
@@ -329,8 +329,8 @@ struct hpet *hpet_init(struct machine *m, uint64_t base)
 }
 
 void hpet_connect(struct hpet *h, const struct irq_line pins[HPET_NPINS],
-                  const struct irq_line legacy[2], void (*legacy_changed)(void *opaque, bool on),
-                  void *opaque)
+		  const struct irq_line legacy[2], void (*legacy_changed)(void *opaque, bool on),
+		  void *opaque)
 {
 	if (pins)
 		memcpy(h->pins, pins, sizeof(h->pins));

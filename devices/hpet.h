@@ -32,8 +32,8 @@ struct hpet;
 
 struct hpet *hpet_init(struct machine *m, uint64_t base);
 void hpet_connect(struct hpet *h, const struct irq_line pins[HPET_NPINS],
-                  const struct irq_line legacy[2], void (*legacy_changed)(void *opaque, bool on),
-                  void *opaque);
+		  const struct irq_line legacy[2], void (*legacy_changed)(void *opaque, bool on),
+		  void *opaque);
 void hpet_reset(struct hpet *h);
 void hpet_free(struct hpet *h);
 

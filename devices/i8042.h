@@ -29,22 +29,22 @@ struct ps2_queue {
 };
 
 struct i8042 {
-	uint8_t ram[32];      /* controller RAM; ram[0] is the command byte */
-	uint8_t outport;      /* output port: 0 reset (active low), 1 A20 */
-	uint8_t out_buf;      /* output buffer (port 0x60) */
-	bool obf, out_aux;    /* output buffer full / holds AUX data */
-	bool sys_flag;        /* status bit 2 */
-	bool last_cmd;        /* status bit 3: last write went to 0x64 */
-	uint8_t pending_cmd;  /* controller command waiting for its data byte */
-	bool xlat_break;      /* translation saw an F0 prefix */
-	struct ps2_queue ctl_q; /* controller replies and 0xD2 bytes (keyboard) */
+	uint8_t ram[32];            /* controller RAM; ram[0] is the command byte */
+	uint8_t outport;            /* output port: 0 reset (active low), 1 A20 */
+	uint8_t out_buf;            /* output buffer (port 0x60) */
+	bool obf, out_aux;          /* output buffer full / holds AUX data */
+	bool sys_flag;              /* status bit 2 */
+	bool last_cmd;              /* status bit 3: last write went to 0x64 */
+	uint8_t pending_cmd;        /* controller command waiting for its data byte */
+	bool xlat_break;            /* translation saw an F0 prefix */
+	struct ps2_queue ctl_q;     /* controller replies and 0xD2 bytes (keyboard) */
 	struct ps2_queue ctl_aux_q; /* 0xD3 bytes (as from the mouse) */
-	struct ps2_queue kbd_q; /* bytes from the keyboard */
-	struct ps2_queue aux_q; /* bytes from the mouse */
+	struct ps2_queue kbd_q;     /* bytes from the keyboard */
+	struct ps2_queue aux_q;     /* bytes from the mouse */
 	/* Keyboard. */
-	uint8_t kbd_pending;  /* command waiting for its parameter */
-	uint8_t kbd_last;     /* last byte sent (for Resend) */
-	uint8_t kbd_set;      /* scan code set 1-3 */
+	uint8_t kbd_pending; /* command waiting for its parameter */
+	uint8_t kbd_last;    /* last byte sent (for Resend) */
+	uint8_t kbd_set;     /* scan code set 1-3 */
 	uint8_t kbd_leds, kbd_typematic;
 	bool kbd_scanning;
 	/* Mouse. */

@@ -244,8 +244,8 @@ static void write_control(struct i8254 *p, uint8_t v, uint64_t now)
 				c->count_latched = true;
 			}
 			if (!(v & 0x10) && !c->status_latched) {
-				c->status = (uint8_t)((out ? 0x80 : 0) | (c->null_count ? 0x40 : 0) |
-						      c->ctrl);
+				c->status = (uint8_t)((out ? 0x80 : 0) |
+						      (c->null_count ? 0x40 : 0) | c->ctrl);
 				c->status_latched = true;
 			}
 		}

@@ -21,19 +21,19 @@ struct machine;
 #define PIT_HZ 1193182u
 
 struct pit_channel {
-	uint8_t mode;        /* 0-5 (6/7 are aliases of 2/3) */
-	uint8_t ctrl;        /* control word bits 5:0 as written (status byte) */
-	uint8_t rw;          /* 1 = LSB, 2 = MSB, 3 = LSB then MSB */
+	uint8_t mode; /* 0-5 (6/7 are aliases of 2/3) */
+	uint8_t ctrl; /* control word bits 5:0 as written (status byte) */
+	uint8_t rw;   /* 1 = LSB, 2 = MSB, 3 = LSB then MSB */
 	bool bcd;
 	bool gate;
-	bool loaded;         /* a count was written since the control word */
-	bool triggered;      /* modes 1/5: gate edge seen since the count */
-	bool null_count;     /* count register not yet moved to the counter */
-	uint32_t cr;         /* count register (binary, 1..65536 / 10000) */
-	uint32_t n;          /* count of the current cycle */
-	uint64_t start;      /* PIT tick where the current cycle began */
-	uint64_t paused_d;   /* ticks counted when the gate went low */
-	uint64_t switch_at;  /* modes 2/3: tick where n := cr, or UINT64_MAX */
+	bool loaded;        /* a count was written since the control word */
+	bool triggered;     /* modes 1/5: gate edge seen since the count */
+	bool null_count;    /* count register not yet moved to the counter */
+	uint32_t cr;        /* count register (binary, 1..65536 / 10000) */
+	uint32_t n;         /* count of the current cycle */
+	uint64_t start;     /* PIT tick where the current cycle began */
+	uint64_t paused_d;  /* ticks counted when the gate went low */
+	uint64_t switch_at; /* modes 2/3: tick where n := cr, or UINT64_MAX */
 	/* Access state. */
 	bool write_msb_next, read_msb_next;
 	uint8_t write_lsb;
@@ -44,10 +44,10 @@ struct pit_channel {
 
 struct i8254 {
 	struct pit_channel ch[3];
-	uint8_t port61;      /* bits 3:0 of port 0x61 as written */
+	uint8_t port61; /* bits 3:0 of port 0x61 as written */
 	struct irq_line irq0;
 	bool irq0_level;
-	bool pulse;          /* the armed event is a mode 2/4/5 strobe */
+	bool pulse; /* the armed event is a mode 2/4/5 strobe */
 	struct vtimer timer;
 	struct machine *m;
 };

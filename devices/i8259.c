@@ -184,16 +184,16 @@ static void write_ocw2(struct pic_chip *c, uint8_t v)
 	case 5: /* rotate on non-specific EOI */
 		n = highest(c, c->isr);
 		if (n >= 0) {
-			c->isr &= (uint8_t)~(1u << n);
+			c->isr &= (uint8_t) ~(1u << n);
 			if (v >> 5 == 5)
 				c->lowest = (uint8_t)n;
 		}
 		break;
 	case 3: /* specific EOI */
-		c->isr &= (uint8_t)~(1u << l);
+		c->isr &= (uint8_t) ~(1u << l);
 		break;
 	case 7: /* rotate on specific EOI */
-		c->isr &= (uint8_t)~(1u << l);
+		c->isr &= (uint8_t) ~(1u << l);
 		c->lowest = (uint8_t)l;
 		break;
 	case 6: /* set priority */

@@ -389,8 +389,11 @@ static void set_features(struct ide_drive *d)
 		break;
 	case 0x03: { /* set transfer mode from the sector count */
 		uint8_t v = d->nsect, mode = v & 7;
-		bool ok = (v & 0xf8) == 0x00 ? mode <= 1 : (v & 0xf8) == 0x08 ? mode <= 4
-			: (v & 0xf8) == 0x20 ? mode <= 2 : (v & 0xf8) == 0x40 ? mode <= 5 : false;
+		bool ok = (v & 0xf8) == 0x00   ? mode <= 1
+			  : (v & 0xf8) == 0x08 ? mode <= 4
+			  : (v & 0xf8) == 0x20 ? mode <= 2
+			  : (v & 0xf8) == 0x40 ? mode <= 5
+					       : false;
 		if (!ok) {
 			cmd_abort(d);
 			return;
@@ -417,8 +420,17 @@ static void set_features(struct ide_drive *d)
 static bool atapi_allowed(uint8_t cmd)
 {
 	switch (cmd) {
-	case 0x08: case 0x90: case 0xa0: case 0xa1: case 0xef:
-	case 0xe0: case 0xe1: case 0xe5: case 0xe6: case 0x94: case 0x95:
+	case 0x08:
+	case 0x90:
+	case 0xa0:
+	case 0xa1:
+	case 0xef:
+	case 0xe0:
+	case 0xe1:
+	case 0xe5:
+	case 0xe6:
+	case 0x94:
+	case 0x95:
 		return true;
 	default:
 		return false;
@@ -480,9 +492,11 @@ static void ata_command(struct ide_drive *d, uint8_t cmd)
 	case 0x90: /* EXECUTE DEVICE DIAGNOSTIC */
 		exec_diag(ch);
 		break;
-	case 0x20: case 0x21: /* READ SECTORS (with/without retry) */
-	case 0x24:            /* READ SECTORS EXT */
-	case 0xc4: case 0x29: /* READ MULTIPLE (EXT) */
+	case 0x20:
+	case 0x21: /* READ SECTORS (with/without retry) */
+	case 0x24: /* READ SECTORS EXT */
+	case 0xc4:
+	case 0x29: /* READ MULTIPLE (EXT) */
 		if (is_multiple(cmd) && !d->mult) {
 			cmd_abort(d);
 			break;
@@ -490,9 +504,11 @@ static void ata_command(struct ide_drive *d, uint8_t cmd)
 		if (setup_rw(d, cmd == 0x24 || cmd == 0x29))
 			pio_read_block(d);
 		break;
-	case 0x30: case 0x31: /* WRITE SECTORS (with/without retry) */
-	case 0x34:            /* WRITE SECTORS EXT */
-	case 0xc5: case 0x39: /* WRITE MULTIPLE (EXT) */
+	case 0x30:
+	case 0x31: /* WRITE SECTORS (with/without retry) */
+	case 0x34: /* WRITE SECTORS EXT */
+	case 0xc5:
+	case 0x39: /* WRITE MULTIPLE (EXT) */
 		if (is_multiple(cmd) && !d->mult) {
 			cmd_abort(d);
 			break;
@@ -501,15 +517,21 @@ static void ata_command(struct ide_drive *d, uint8_t cmd)
 		if (setup_rw(d, cmd == 0x34 || cmd == 0x39))
 			pio_write_block(d, false);
 		break;
-	case 0xc8: case 0xc9: case 0x25: /* READ DMA (EXT) */
+	case 0xc8:
+	case 0xc9:
+	case 0x25: /* READ DMA (EXT) */
 		if (setup_rw(d, cmd == 0x25))
 			ata_dma_start(d, true);
 		break;
-	case 0xca: case 0xcb: case 0x35: /* WRITE DMA (EXT) */
+	case 0xca:
+	case 0xcb:
+	case 0x35: /* WRITE DMA (EXT) */
 		if (setup_rw(d, cmd == 0x35))
 			ata_dma_start(d, false);
 		break;
-	case 0x40: case 0x41: case 0x42: /* READ VERIFY SECTORS (EXT) */
+	case 0x40:
+	case 0x41:
+	case 0x42: /* READ VERIFY SECTORS (EXT) */
 		if (setup_rw(d, cmd == 0x42)) {
 			set_tf_lba(d, d->lba + d->left - 1);
 			cmd_ok(d, true);
@@ -546,13 +568,15 @@ static void ata_command(struct ide_drive *d, uint8_t cmd)
 	case 0xef: /* SET FEATURES */
 		set_features(d);
 		break;
-	case 0xe7: case 0xea: /* FLUSH CACHE (EXT) */
+	case 0xe7:
+	case 0xea: /* FLUSH CACHE (EXT) */
 		if (blockdev_flush(d->bd) < 0)
 			cmd_error(d, ER_ABRT);
 		else
 			cmd_ok(d, true);
 		break;
-	case 0xf8: case 0x27: { /* READ NATIVE MAX ADDRESS (EXT) */
+	case 0xf8:
+	case 0x27: { /* READ NATIVE MAX ADDRESS (EXT) */
 		uint64_t max = d->nsectors - 1;
 		d->lba48 = cmd == 0x27;
 		if (!d->lba48) {
@@ -564,13 +588,21 @@ static void ata_command(struct ide_drive *d, uint8_t cmd)
 		cmd_ok(d, true);
 		break;
 	}
-	case 0xe5: case 0x98: /* CHECK POWER MODE: active or idle */
+	case 0xe5:
+	case 0x98: /* CHECK POWER MODE: active or idle */
 		d->nsect = 0xff;
 		cmd_ok(d, true);
 		break;
-	case 0xe0: case 0xe1: case 0xe2: case 0xe3: /* STANDBY/IDLE (IMMEDIATE) */
-	case 0x94: case 0x95: case 0x96: case 0x97: /* their old opcodes */
-	case 0xe6: case 0x99:                       /* SLEEP */
+	case 0xe0:
+	case 0xe1:
+	case 0xe2:
+	case 0xe3: /* STANDBY/IDLE (IMMEDIATE) */
+	case 0x94:
+	case 0x95:
+	case 0x96:
+	case 0x97: /* their old opcodes */
+	case 0xe6:
+	case 0x99: /* SLEEP */
 		cmd_ok(d, true);
 		break;
 	default:
@@ -653,13 +685,31 @@ static void reg_write(struct ide_channel *ch, unsigned reg, uint8_t v)
 	for (int u = 0; u < 2; u++) {
 		struct ide_drive *d = &ch->drive[u];
 		switch (reg) {
-		case 1: d->hob_feature = d->feature; d->feature = v; break;
-		case 2: d->hob_nsect = d->nsect; d->nsect = v; break;
-		case 3: d->hob_lbal = d->lbal; d->lbal = v; break;
-		case 4: d->hob_lbam = d->lbam; d->lbam = v; break;
-		case 5: d->hob_lbah = d->lbah; d->lbah = v; break;
-		case 6: d->dev = v; break;
-		default: break;
+		case 1:
+			d->hob_feature = d->feature;
+			d->feature = v;
+			break;
+		case 2:
+			d->hob_nsect = d->nsect;
+			d->nsect = v;
+			break;
+		case 3:
+			d->hob_lbal = d->lbal;
+			d->lbal = v;
+			break;
+		case 4:
+			d->hob_lbam = d->lbam;
+			d->lbam = v;
+			break;
+		case 5:
+			d->hob_lbah = d->lbah;
+			d->lbah = v;
+			break;
+		case 6:
+			d->dev = v;
+			break;
+		default:
+			break;
 		}
 	}
 	if (reg == 6) {
@@ -778,8 +828,7 @@ struct ide *ide_init(struct machine *m, struct pci_bus *bus, const struct irq_li
 	s->m = m;
 	struct pci_dev *p = pci_find(bus, PCI_DEVFN(1, 1));
 	if (!p) {
-		p = pci_register(bus, PCI_DEVFN(1, 1), 0x8086, 0x7010, 0x010180, 0x00,
-				 "piix3-ide");
+		p = pci_register(bus, PCI_DEVFN(1, 1), 0x8086, 0x7010, 0x010180, 0x00, "piix3-ide");
 		if (!p) {
 			free(s);
 			return NULL;
@@ -840,7 +889,9 @@ bool ide_attach(struct ide *s, int index, const struct ide_drive_config *cfg)
 	d->atapi = cfg->cdrom;
 	d->bd = cfg->bd;
 	snprintf(d->model, sizeof(d->model), "%s",
-		 cfg->model ? cfg->model : cfg->cdrom ? "NESTBOX DVD-ROM" : "NESTBOX HARDDISK");
+		 cfg->model   ? cfg->model
+		 : cfg->cdrom ? "NESTBOX DVD-ROM"
+			      : "NESTBOX HARDDISK");
 	if (cfg->serial)
 		snprintf(d->serial, sizeof(d->serial), "%s", cfg->serial);
 	else

@@ -43,7 +43,7 @@ enum {
 };
 
 #define DVD_MIN_BLOCKS 405000u
-#define PROFILE_CDROM 0x0008
+#define PROFILE_CDROM  0x0008
 #define PROFILE_DVDROM 0x0010
 
 static inline void be16(uint8_t *p, uint32_t v)
@@ -409,10 +409,10 @@ static size_t page_2a(const struct ide_drive *d, uint8_t *b, bool changeable)
 	b[2] = 0x3b; /* reads CD-R, CD-RW, DVD-ROM, DVD-R, DVD-RAM */
 	b[4] = 0x71; /* audio play, mode 2 form 1/2, multi-session */
 	b[6] = (uint8_t)(0x29 | (d->locked ? 0x02 : 0)); /* tray, eject, lock */
-	be16(&b[8], 706 * 4);    /* maximum read speed, kB/s (obsolete) */
-	be16(&b[10], 256);       /* volume levels */
-	be16(&b[12], 512);       /* buffer size, KiB */
-	be16(&b[14], 706 * 4);   /* current read speed */
+	be16(&b[8], 706 * 4);                            /* maximum read speed, kB/s (obsolete) */
+	be16(&b[10], 256);                               /* volume levels */
+	be16(&b[12], 512);                               /* buffer size, KiB */
+	be16(&b[14], 706 * 4);                           /* current read speed */
 	return 22;
 }
 
@@ -488,7 +488,7 @@ static void cmd_get_configuration(struct ide_drive *d, const uint8_t *p)
 			be16(&e[8], PROFILE_CDROM);
 			e[10] = cur == PROFILE_CDROM;
 			break;
-		case 0x0001: /* core: ATAPI interface */
+		case 0x0001:          /* core: ATAPI interface */
 			e[2] |= 0x04; /* version 1 */
 			e[3] = 8;
 			be32(&e[4], 2);

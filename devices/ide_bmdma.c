@@ -97,7 +97,10 @@ static uint32_t bm_read(void *opaque, uint16_t port, unsigned size)
 		return ch->bm_cmd;
 	case 2:
 		return ch->bm_status;
-	case 4: case 5: case 6: case 7:
+	case 4:
+	case 5:
+	case 6:
+	case 7:
 		return (ch->prd >> (8 * (off & 3))) & 0xff;
 	default:
 		return 0;
@@ -128,10 +131,13 @@ static void bm_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
 	case 2:
 		/* Error and Interrupt are write-1-to-clear, the DMA-capable
 		 * bits plain read/write, Active read-only. */
-		ch->bm_status &= (uint8_t)~(BM_ST_CAP | (v & (BM_ST_ERROR | BM_ST_INT)));
+		ch->bm_status &= (uint8_t) ~(BM_ST_CAP | (v & (BM_ST_ERROR | BM_ST_INT)));
 		ch->bm_status |= v & BM_ST_CAP;
 		break;
-	case 4: case 5: case 6: case 7: {
+	case 4:
+	case 5:
+	case 6:
+	case 7: {
 		unsigned sh = 8 * (off & 3);
 		ch->prd = (ch->prd & ~(0xffu << sh)) | ((uint32_t)v << sh);
 		ch->prd &= ~3u; /* dword aligned */

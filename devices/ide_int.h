@@ -13,49 +13,49 @@
 #include "devices/ide.h"
 
 /* Status register (ATA/ATAPI-6 §7.15). */
-#define ST_ERR 0x01
-#define ST_DRQ 0x08
-#define ST_DSC 0x10 /* obsolete "seek complete"; SERV on packet devices */
-#define ST_DF 0x20
+#define ST_ERR  0x01
+#define ST_DRQ  0x08
+#define ST_DSC  0x10 /* obsolete "seek complete"; SERV on packet devices */
+#define ST_DF   0x20
 #define ST_DRDY 0x40
-#define ST_BSY 0x80
+#define ST_BSY  0x80
 /* Error register (§7.9). */
 #define ER_ABRT 0x04
 #define ER_IDNF 0x10
-#define ER_UNC 0x40
+#define ER_UNC  0x40
 /* Device control register (§7.8). */
 #define CTL_NIEN 0x02
 #define CTL_SRST 0x04
-#define CTL_HOB 0x80
+#define CTL_HOB  0x80
 /* ATAPI interrupt reason (sector count register, §8.21). */
 #define IR_COD 0x01
-#define IR_IO 0x02
+#define IR_IO  0x02
 
 /* SCSI sense keys and the additional sense codes used (SPC/MMC). */
-#define SK_NO_SENSE 0x0
-#define SK_NOT_READY 0x2
-#define SK_MEDIUM_ERROR 0x3
-#define SK_ILLEGAL_REQUEST 0x5
-#define SK_UNIT_ATTENTION 0x6
-#define ASC_INVALID_OPCODE 0x20
-#define ASC_LBA_OUT_OF_RANGE 0x21
-#define ASC_INVALID_FIELD 0x24
-#define ASC_MEDIUM_CHANGED 0x28
-#define ASC_RESET 0x29
+#define SK_NO_SENSE             0x0
+#define SK_NOT_READY            0x2
+#define SK_MEDIUM_ERROR         0x3
+#define SK_ILLEGAL_REQUEST      0x5
+#define SK_UNIT_ATTENTION       0x6
+#define ASC_INVALID_OPCODE      0x20
+#define ASC_LBA_OUT_OF_RANGE    0x21
+#define ASC_INVALID_FIELD       0x24
+#define ASC_MEDIUM_CHANGED      0x28
+#define ASC_RESET               0x29
 #define ASC_INCOMPATIBLE_MEDIUM 0x30
-#define ASC_MEDIUM_NOT_PRESENT 0x3a
-#define ASC_REMOVAL_PREVENTED 0x53
+#define ASC_MEDIUM_NOT_PRESENT  0x3a
+#define ASC_REMOVAL_PREVENTED   0x53
 
 /* Bus master registers (SFF-8038i §2.1). */
 #define BM_CMD_START 0x01
 #define BM_CMD_TOMEM 0x08 /* "read/write control": 1 = device to memory */
 #define BM_ST_ACTIVE 0x01
-#define BM_ST_ERROR 0x02
-#define BM_ST_INT 0x04
-#define BM_ST_CAP 0x60 /* drive 0/1 DMA capable (software-set) */
+#define BM_ST_ERROR  0x02
+#define BM_ST_INT    0x04
+#define BM_ST_CAP    0x60 /* drive 0/1 DMA capable (software-set) */
 
 #define IDE_BUF_SIZE (128 * 1024) /* 256 disk sectors / 64 CD blocks */
-#define CD_BLOCK 2048
+#define CD_BLOCK     2048
 
 enum ide_xfer {
 	X_NONE,
@@ -71,7 +71,7 @@ struct ide_drive {
 	int unit; /* 0 master, 1 slave */
 	bool present, atapi;
 	struct blockdev *bd;
-	uint64_t nsectors; /* disk: 512-byte sectors */
+	uint64_t nsectors;            /* disk: 512-byte sectors */
 	uint16_t cyls, heads, spt;    /* default geometry (IDENTIFY words 1/3/6) */
 	uint16_t lcyls, lheads, lspt; /* current geometry (INITIALIZE DEVICE PARAMETERS) */
 	char model[41], serial[21], fw[9];
@@ -83,7 +83,7 @@ struct ide_drive {
 	bool irq; /* INTRQ pending (cleared by reading Status) */
 
 	uint8_t cmd;
-	uint8_t mult;   /* READ/WRITE MULTIPLE block size, 0 = disabled */
+	uint8_t mult;      /* READ/WRITE MULTIPLE block size, 0 = disabled */
 	uint8_t xfer_mode; /* SET FEATURES 03h value: 0x08|pio, 0x20|mwdma, 0x40|udma */
 	bool wcache, lookahead;
 
@@ -123,10 +123,10 @@ struct ide_channel {
 	uint8_t bm_cmd, bm_status;
 	uint32_t prd;
 	/* Scatter-gather cursor of the transfer in progress. */
-	uint32_t prd_next;        /* address of the next PRD entry */
+	uint32_t prd_next; /* address of the next PRD entry */
 	uint32_t seg_addr, seg_left;
-	bool seg_eot;             /* the current segment is the last one */
-	unsigned prd_used;        /* entries read for this transfer */
+	bool seg_eot;      /* the current segment is the last one */
+	unsigned prd_used; /* entries read for this transfer */
 };
 
 struct ide {
@@ -157,7 +157,7 @@ void ide_bm_bar_moved(struct pci_dev *p, int bar, uint64_t addr, bool mapped);
 
 /* ide_atapi.c. */
 void atapi_identify(struct ide_drive *d, uint16_t *w);
-void atapi_packet_cmd(struct ide_drive *d);   /* PACKET: wait for the CDB */
+void atapi_packet_cmd(struct ide_drive *d); /* PACKET: wait for the CDB */
 void atapi_signature(struct ide_drive *d);
 void atapi_reset_state(struct ide_drive *d); /* power-on / hardware reset */
 

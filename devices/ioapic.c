@@ -50,7 +50,7 @@ static void deliver(struct ioapic *io, int pin)
 	if (dm == APIC_DM_EXTINT || dm == APIC_DM_SIPI || dm == 3) {
 		if (!io->extint_logged)
 			fprintf(stderr, "nestbox: ioapic: delivery mode %d on pin %d unsupported\n",
-			        dm, pin);
+				dm, pin);
 		io->extint_logged = true;
 		return;
 	}
@@ -58,7 +58,7 @@ static void deliver(struct ioapic *io, int pin)
 	if (level)
 		io->rte[pin] |= RTE_REMOTE_IRR;
 	lapic_deliver(io->m, (uint32_t)(e >> 56), !!(e & RTE_DEST_MODE), dm, (int)(e & 0xff),
-	              level);
+		      level);
 }
 
 /* Send again a level-triggered pin that is still asserted. */
@@ -174,7 +174,7 @@ static void mmio_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 	}
 }
 
-static const struct mmio_ops ioapic_ops = {mmio_read, mmio_write};
+static const struct mmio_ops ioapic_ops = { mmio_read, mmio_write };
 
 void ioapic_reset(struct ioapic *io)
 {

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NPORTS 65536
+#define NPORTS       65536
 #define MAX_HANDLERS 65535
 
 struct io_handler {
@@ -26,11 +26,11 @@ struct io_handler {
 };
 
 struct ioport_space {
-	uint16_t map[NPORTS];        /* handler index, 0 = unclaimed */
-	struct io_handler *h;        /* h[0] unused */
+	uint16_t map[NPORTS]; /* handler index, 0 = unclaimed */
+	struct io_handler *h; /* h[0] unused */
 	unsigned nh, cap;
 	int log_level;
-	uint8_t logged[NPORTS / 8];  /* unclaimed port already reported */
+	uint8_t logged[NPORTS / 8]; /* unclaimed port already reported */
 };
 
 struct ioport_space *ioport_new(void)

@@ -29,14 +29,26 @@
 #define BASE_EN   (1ull << 11)
 
 /* LVT indices (in register order from 320h). */
-enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_N };
+enum {
+	LVT_TIMER,
+	LVT_THERMAL,
+	LVT_PERF,
+	LVT_LINT0,
+	LVT_LINT1,
+	LVT_ERROR,
+	LVT_N
+};
 
 #define LVT_MASKED     (1u << 16)
 #define LVT_LEVEL      (1u << 15)
 #define LVT_REMOTE_IRR (1u << 14)
 #define LVT_DM(v)      (((v) >> 8) & 7)
 #define TIMER_MODE(v)  (((v) >> 17) & 3)
-enum { TM_ONESHOT, TM_PERIODIC, TM_DEADLINE };
+enum {
+	TM_ONESHOT,
+	TM_PERIODIC,
+	TM_DEADLINE
+};
 
 #define SVR_ENABLE       (1u << 8)
 #define SVR_EOI_SUPPRESS (1u << 12)
@@ -590,7 +602,7 @@ static void deliver_mask(struct machine *m, uint64_t mask, int dm, int vec, bool
 }
 
 void lapic_deliver(struct machine *m, uint32_t dest, int dest_mode, int delivery_mode, int vector,
-                   bool level)
+		   bool level)
 {
 	uint64_t mask = 0;
 	for (int i = 0; i < m->ncpus; i++) {
@@ -606,7 +618,7 @@ void lapic_msi(struct machine *m, uint64_t addr, uint32_t data)
 	if ((addr >> 20) != 0xfee)
 		return;
 	lapic_deliver(m, (uint32_t)(addr >> 12) & 0xff, (int)(addr >> 2) & 1, (int)(data >> 8) & 7,
-	              (int)(data & 0xff), (data >> 15) & 1);
+		      (int)(data & 0xff), (data >> 15) & 1);
 }
 
 /* Send the IPI described by the ICR (SDM §11.6.1). Delivery is immediate,
@@ -699,7 +711,7 @@ static uint32_t reg_read(struct lapic *l, unsigned off)
 
 /* Writable bits of each LVT entry (timer, thermal, perf, LINT0, LINT1,
  * error): vector, delivery mode, polarity, trigger, mask, timer mode. */
-static const uint32_t lvt_wmask[LVT_N] = {0x700ff, 0x107ff, 0x107ff, 0x1a7ff, 0x1a7ff, 0x100ff};
+static const uint32_t lvt_wmask[LVT_N] = { 0x700ff, 0x107ff, 0x107ff, 0x1a7ff, 0x1a7ff, 0x100ff };
 
 static void write_lvt(struct lapic *l, int idx, uint32_t v)
 {
@@ -832,7 +844,7 @@ static void mmio_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 	reg_write(l, (unsigned)off & 0xff0, (uint32_t)val);
 }
 
-static const struct mmio_ops lapic_mmio_ops = {mmio_read, mmio_write};
+static const struct mmio_ops lapic_mmio_ops = { mmio_read, mmio_write };
 
 static void map_base(struct lapic_sys *s, uint64_t base)
 {
@@ -841,7 +853,7 @@ static void map_base(struct lapic_sys *s, uint64_t base)
 			return;
 	if (s->nregions == MAX_REGIONS) {
 		fprintf(stderr, "nestbox: lapic: too many APIC base addresses, 0x%llx ignored\n",
-		        (unsigned long long)base);
+			(unsigned long long)base);
 		return;
 	}
 	struct region *rg = &s->region[s->nregions++];
@@ -907,7 +919,7 @@ static bool lapic_msr_write(struct cpu *cpu, uint32_t idx, uint64_t val)
 		return false;
 	unsigned r = idx - 0x800;
 	bool writable = r == 0x08 || r == 0x0b || r == 0x0f || r == 0x28 || r == 0x30 ||
-	                (r >= 0x32 && r <= 0x38) || r == 0x3e || r == 0x3f;
+			(r >= 0x32 && r <= 0x38) || r == 0x3e || r == 0x3f;
 	if (!writable || (val & ~x2_wmask(r)))
 		return false;
 	switch (r) {

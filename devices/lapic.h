@@ -78,7 +78,7 @@ void lapic_lint_set(void *opaque, int n, int level);
  * dest_mode 0 physical, 1 logical; delivery_mode APIC_DM_*; level true for
  * level-triggered (the TMR bit is set and EOI is broadcast). */
 void lapic_deliver(struct machine *m, uint32_t dest, int dest_mode, int delivery_mode, int vector,
-                   bool level);
+		   bool level);
 
 /* Deliver a PCI MSI (address 0xFEExxxxx, data) as the chipset decodes it:
  * destination ID = address bits 19:12, destination mode = bit 2 (redirection

@@ -139,7 +139,8 @@ static bool can_wake(const struct cpu *c)
 		return (c->pending & PEND_SIPI) != 0;
 	if ((c->pending & PEND_NMI) && !c->nmi_blocked)
 		return true;
-	return (c->pending & PEND_IRQ) && (c->rflags & F_IF) && c->irq_pending && c->irq_pending((struct cpu *)c);
+	return (c->pending & PEND_IRQ) && (c->rflags & F_IF) && c->irq_pending &&
+	       c->irq_pending((struct cpu *)c);
 }
 
 /* The round starts at the earliest clock among vCPUs that can run; UINT64_MAX

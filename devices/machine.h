@@ -28,11 +28,11 @@ struct cpu_model;
 /* A disk or CD-ROM the user attached (-drive, -hda, -cdrom). */
 struct drive_config {
 	const char *file;
-	bool virtio;    /* if=virtio, else IDE */
-	bool cdrom;     /* media=cdrom */
-	int index;      /* IDE position 0-3 (primary master .. secondary slave) */
+	bool virtio; /* if=virtio, else IDE */
+	bool cdrom;  /* media=cdrom */
+	int index;   /* IDE position 0-3 (primary master .. secondary slave) */
 	bool readonly;
-	bool snapshot;  /* writes go to memory; the file is never modified */
+	bool snapshot; /* writes go to memory; the file is never modified */
 };
 
 #define MAX_NICS 4
@@ -40,21 +40,21 @@ struct drive_config {
 /* A virtio-net NIC (-device virtio-net-pci,netdev=ID) and its backend
  * (-netdev none|hubport,...). */
 struct nic_config {
-	bool hub;       /* hubport backend, else "none" (frames dropped) */
+	bool hub; /* hubport backend, else "none" (frames dropped) */
 	int hubid;
 	uint8_t mac[6];
 };
 
 struct machine_config {
-	uint64_t ram_size;       /* bytes */
+	uint64_t ram_size; /* bytes */
 	int ncpus;
-	const char *cpu_model;   /* "intel", "amd", "max" plus +feat/-feat list */
-	bool deterministic;      /* clock from instruction count (default) */
+	const char *cpu_model; /* "intel", "amd", "max" plus +feat/-feat list */
+	bool deterministic;    /* clock from instruction count (default) */
 	/* isa-debug-exit: iobase/iosize, 0 size = absent */
 	uint16_t debug_exit_base;
 	uint16_t debug_exit_size;
-	FILE *debugcon;          /* port 0xe9 output, NULL = none */
-	FILE *serial;            /* COM1 output, NULL = none */
+	FILE *debugcon; /* port 0xe9 output, NULL = none */
+	FILE *serial;   /* COM1 output, NULL = none */
 	/* pc board: firmware, boot order, disks, test devices. */
 	const char *bios;        /* NULL = SeaBIOS from Debian's seabios package */
 	const char *kernel_path; /* -kernel (Multiboot passes it as argv[0]) */
@@ -64,8 +64,8 @@ struct machine_config {
 	struct drive_config drives[MAX_DRIVES];
 	int ndrives;
 	bool pc_testdev, pci_testdev;
-	bool no_vga;             /* -vga none */
-	bool no_pit;             /* -machine pit=off */
+	bool no_vga; /* -vga none */
+	bool no_pit; /* -machine pit=off */
 	struct nic_config nics[MAX_NICS];
 	int nnics;
 	/* Every byte the guest writes to its consoles (debugcon, COM1) is also
@@ -85,9 +85,9 @@ struct machine {
 	bool exit_requested;
 	int exit_code;
 	bool reset_requested;
-	struct cpu_model *model;   /* shared by all vCPUs */
-	struct vtimer *timers;     /* armed timers, sorted by deadline */
-	int current_cpu;           /* vCPU whose slice is running */
+	struct cpu_model *model;    /* shared by all vCPUs */
+	struct vtimer *timers;      /* armed timers, sorted by deadline */
+	int current_cpu;            /* vCPU whose slice is running */
 	struct block_cache *bcache; /* decoded code, shared by all vCPUs */
 	/* Board-private state and the board's destructor (frees devices, cancels
 	 * their timers) called first by machine_free. */

@@ -23,17 +23,17 @@
 #include "devices/ioport.h"
 #include "devices/machine.h"
 
-#define A_UIP 0x80
-#define B_SET 0x80
-#define B_PIE 0x40
-#define B_AIE 0x20
-#define B_UIE 0x10
-#define B_DM 0x04
-#define B_24H 0x02
+#define A_UIP  0x80
+#define B_SET  0x80
+#define B_PIE  0x40
+#define B_AIE  0x20
+#define B_UIE  0x10
+#define B_DM   0x04
+#define B_24H  0x02
 #define C_IRQF 0x80
-#define C_PF 0x40
-#define C_AF 0x20
-#define C_UF 0x10
+#define C_PF   0x40
+#define C_AF   0x20
+#define C_UF   0x10
 
 #define NS_PER_SEC 1000000000ull
 /* UIP rises this long before an update cycle (datasheet tBUC). */
@@ -110,8 +110,8 @@ static int64_t regs_to_time(const struct mc146818 *r)
 	if (day < 1 || day > 31)
 		day = 1;
 	int64_t days = days_from_civil((int64_t)cent * 100 + yy, mon, day);
-	return days * 86400 + dec_hour(r, c[RTC_HOUR]) % 24 * 3600 +
-	       dec(r, c[RTC_MIN]) % 60 * 60 + dec(r, c[RTC_SEC]) % 60;
+	return days * 86400 + dec_hour(r, c[RTC_HOUR]) % 24 * 3600 + dec(r, c[RTC_MIN]) % 60 * 60 +
+	       dec(r, c[RTC_SEC]) % 60;
 }
 
 static void time_to_regs(struct mc146818 *r, int64_t t)
@@ -352,7 +352,7 @@ int64_t mc146818_get_time(struct mc146818 *r)
 void mc146818_reset(struct mc146818 *r)
 {
 	rtc_sync(r);
-	r->cmos[RTC_REG_B] &= (uint8_t)~(B_PIE | B_AIE | B_UIE | 0x08);
+	r->cmos[RTC_REG_B] &= (uint8_t) ~(B_PIE | B_AIE | B_UIE | 0x08);
 	r->cmos[RTC_REG_C] = 0;
 	rtc_update(r);
 }
@@ -387,7 +387,7 @@ void mc146818_init(struct machine *m, struct mc146818 *r)
 	r->nmi_disabled = false;
 	r->irq_level = false;
 	vtimer_init(&r->timer, rtc_timer, r);
-	r->cmos[RTC_REG_A] = 0x26; /* 32.768 kHz, 1024 Hz periodic rate */
+	r->cmos[RTC_REG_A] = 0x26;  /* 32.768 kHz, 1024 Hz periodic rate */
 	r->cmos[RTC_REG_B] = B_24H; /* BCD, 24 h, no interrupts */
 	r->cmos[RTC_REG_C] = 0;
 	r->cmos[RTC_REG_D] = 0x80;

@@ -24,30 +24,30 @@ struct machine;
 #define RTC_FIXED_EPOCH 1704067200ll
 
 /* Register indexes. */
-#define RTC_SEC 0x00
-#define RTC_SEC_ALARM 0x01
-#define RTC_MIN 0x02
-#define RTC_MIN_ALARM 0x03
-#define RTC_HOUR 0x04
+#define RTC_SEC        0x00
+#define RTC_SEC_ALARM  0x01
+#define RTC_MIN        0x02
+#define RTC_MIN_ALARM  0x03
+#define RTC_HOUR       0x04
 #define RTC_HOUR_ALARM 0x05
-#define RTC_DOW 0x06
-#define RTC_DAY 0x07
-#define RTC_MONTH 0x08
-#define RTC_YEAR 0x09
-#define RTC_REG_A 0x0a
-#define RTC_REG_B 0x0b
-#define RTC_REG_C 0x0c
-#define RTC_REG_D 0x0d
-#define RTC_CENTURY 0x32 /* IBM PC convention */
+#define RTC_DOW        0x06
+#define RTC_DAY        0x07
+#define RTC_MONTH      0x08
+#define RTC_YEAR       0x09
+#define RTC_REG_A      0x0a
+#define RTC_REG_B      0x0b
+#define RTC_REG_C      0x0c
+#define RTC_REG_D      0x0d
+#define RTC_CENTURY    0x32 /* IBM PC convention */
 
 struct mc146818 {
 	uint8_t cmos[128];
-	uint8_t index;          /* bits 6:0 of the last write to 0x70 */
-	bool nmi_disabled;      /* bit 7 of the last write to 0x70 */
-	uint64_t div_base_ns;   /* when the divider chain last left reset */
+	uint8_t index;           /* bits 6:0 of the last write to 0x70 */
+	bool nmi_disabled;       /* bit 7 of the last write to 0x70 */
+	uint64_t div_base_ns;    /* when the divider chain last left reset */
 	uint64_t next_update_ns; /* next update cycle (second boundary) */
-	uint64_t period_index;  /* periodic-interrupt periods counted so far */
-	struct irq_line irq;    /* IRQ8 */
+	uint64_t period_index;   /* periodic-interrupt periods counted so far */
+	struct irq_line irq;     /* IRQ8 */
 	bool irq_level;
 	struct vtimer timer;
 	struct machine *m;

@@ -79,7 +79,7 @@ int pci_pirq_route(struct pci_bus *b, int n)
 /* Recompute every ISA IRQ driven by a PIRQ and report changes. */
 static void update_irqs(struct pci_bus *b)
 {
-	int level[16] = {0};
+	int level[16] = { 0 };
 	for (int n = 0; n < 4; n++) {
 		int irq = pci_pirq_route(b, n);
 		if (irq >= 0 && pci_pirq_level(b, n))
@@ -159,8 +159,8 @@ void pci_set_bar(struct pci_dev *d, int n, uint64_t size, int kind)
 	d->bar[n].size = size;
 	d->bar[n].kind = kind;
 	uint32_t flags =
-	        io ? 1
-	           : ((kind & 7) == PCI_BAR_MEM64 ? 4 : 0) | ((kind & PCI_BAR_PREFETCH) ? 8 : 0);
+		io ? 1
+		   : ((kind & 7) == PCI_BAR_MEM64 ? 4 : 0) | ((kind & PCI_BAR_PREFETCH) ? 8 : 0);
 	/* Address bits below the size are hardwired to 0, so writing all
 	 * ones reads back the size (sizing). I/O BARs keep all 32 bits
 	 * writable (firmware sizes them as ~(value & ~3) + 1); only addresses
@@ -184,7 +184,7 @@ void pci_snapshot(struct pci_dev *d)
 }
 
 struct pci_dev *pci_register(struct pci_bus *b, uint8_t devfn, uint16_t vendor, uint16_t device,
-                             uint32_t cls, uint8_t rev, const char *name)
+			     uint32_t cls, uint8_t rev, const char *name)
 {
 	if (b->dev[devfn])
 		return NULL;
@@ -289,8 +289,8 @@ static void data_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
 	pci_cfg_write(b, (uint8_t)(b->addr >> 8), off, val, size);
 }
 
-static const struct ioport_ops addr_ops = {addr_read, addr_write, false};
-static const struct ioport_ops data_ops = {data_read, data_write, false};
+static const struct ioport_ops addr_ops = { addr_read, addr_write, false };
+static const struct ioport_ops data_ops = { data_read, data_write, false };
 
 struct pci_bus *pci_init(struct machine *m)
 {
@@ -354,7 +354,7 @@ void pci_add_i440fx_piix(struct pci_bus *b, const struct pci_board_hooks *hooks,
 	b->pm = pm;
 
 	struct pci_dev *hb =
-	        pci_register(b, PCI_DEVFN(0, 0), 0x8086, 0x1237, 0x060000, 0x02, "i440fx");
+		pci_register(b, PCI_DEVFN(0, 0), 0x8086, 0x1237, 0x060000, 0x02, "i440fx");
 	if (hb) {
 		/* 50h-7Fh: PMC config, DRAM rows/control, PAM, SMRAM... stored. */
 		memset(&hb->wmask[0x50], 0xff, 0x30);
@@ -371,7 +371,7 @@ void pci_add_i440fx_piix(struct pci_bus *b, const struct pci_board_hooks *hooks,
 	}
 
 	struct pci_dev *isa =
-	        pci_register(b, PCI_DEVFN(1, 0), 0x8086, 0x7000, 0x060100, 0x00, "piix3-isa");
+		pci_register(b, PCI_DEVFN(1, 0), 0x8086, 0x7000, 0x060100, 0x00, "piix3-isa");
 	if (isa) {
 		memset(&isa->wmask[0x40], 0xff, 0xc0);
 		for (int n = 0; n < 4; n++) {
@@ -395,7 +395,7 @@ void pci_add_i440fx_piix(struct pci_bus *b, const struct pci_board_hooks *hooks,
 	}
 
 	struct pci_dev *ide =
-	        pci_register(b, PCI_DEVFN(1, 1), 0x8086, 0x7010, 0x010180, 0x00, "piix3-ide");
+		pci_register(b, PCI_DEVFN(1, 1), 0x8086, 0x7010, 0x010180, 0x00, "piix3-ide");
 	if (ide) {
 		/* IDETIM/SIDETIM; the bus-master BAR 4 (16 I/O ports). */
 		memset(&ide->wmask[0x40], 0xff, 0x05);
@@ -403,7 +403,7 @@ void pci_add_i440fx_piix(struct pci_bus *b, const struct pci_board_hooks *hooks,
 	}
 
 	struct pci_dev *acpi =
-	        pci_register(b, PCI_DEVFN(1, 3), 0x8086, 0x7113, 0x068000, 0x03, "piix4-acpi");
+		pci_register(b, PCI_DEVFN(1, 3), 0x8086, 0x7113, 0x068000, 0x03, "piix4-acpi");
 	if (acpi) {
 		acpi->cfg[PCI_INTERRUPT_PIN] = 1;
 		/* DEVACTB bit 1 (5Bh): no SMM, so firmware never waits on the APM
@@ -413,7 +413,7 @@ void pci_add_i440fx_piix(struct pci_bus *b, const struct pci_board_hooks *hooks,
 		put32(&acpi->cfg[0x40], 1);
 		put32(&acpi->wmask[0x40], 0xffc0);
 		acpi->wmask[0x5c] = acpi->wmask[0x5d] = acpi->wmask[0x5e] = acpi->wmask[0x5f] =
-		        0xff;
+			0xff;
 		acpi->wmask[0x80] = 0x01; /* PMREGMISC.PMIOSE */
 		/* SMBus base (SMBBA 90h) and host config (D2h): stored only. */
 		put32(&acpi->cfg[0x90], 1);

@@ -96,7 +96,7 @@ void pci_free(struct pci_bus *b);
 /* Add a function at devfn with its identification (class = base class << 16
  * | subclass << 8 | prog-if). Returns NULL if devfn is taken. */
 struct pci_dev *pci_register(struct pci_bus *b, uint8_t devfn, uint16_t vendor, uint16_t device,
-                             uint32_t cls, uint8_t rev, const char *name);
+			     uint32_t cls, uint8_t rev, const char *name);
 struct pci_dev *pci_find(struct pci_bus *b, uint8_t devfn);
 /* Declare BAR n (size a power of two; I/O >= 4, memory >= 16). */
 void pci_set_bar(struct pci_dev *d, int n, uint64_t size, int kind);
@@ -120,7 +120,7 @@ void pci_cfg_write(struct pci_bus *b, uint8_t devfn, unsigned off, uint32_t val,
 
 /* The i440FX + PIIX3 (+ IDE header) + PIIX4 ACPI functions. pm may be NULL. */
 void pci_add_i440fx_piix(struct pci_bus *b, const struct pci_board_hooks *hooks,
-                         struct acpi_pm *pm);
+			 struct acpi_pm *pm);
 /* Reset every function's writable state to power-on values. */
 void pci_reset(struct pci_bus *b);
 

@@ -17,7 +17,7 @@
 struct machine;
 
 struct port92 {
-	uint8_t val;   /* bits as written (bit 1 reads the gate's state, bit 0 reads 0) */
+	uint8_t val; /* bits as written (bit 1 reads the gate's state, bit 0 reads 0) */
 	struct machine *m;
 };
 

@@ -46,9 +46,10 @@ static void scratch_write(void *opaque, uint16_t port, uint32_t val, unsigned si
 	}
 }
 
-static const struct ioport_ops scratch_ops = {.read = scratch_read, .write = scratch_write};
-static const struct ioport_ops scratch_byte_ops = {
-	.read = scratch_read, .write = scratch_write, .byte_only = true};
+static const struct ioport_ops scratch_ops = { .read = scratch_read, .write = scratch_write };
+static const struct ioport_ops scratch_byte_ops = { .read = scratch_read,
+						    .write = scratch_write,
+						    .byte_only = true };
 
 static uint32_t zero_read(void *opaque, uint16_t port, unsigned size)
 {
@@ -62,7 +63,7 @@ static void flush_write(void *opaque, uint16_t port, uint32_t val, unsigned size
 		t->flush_page(t->opaque, val & ~0xfffull);
 }
 
-static const struct ioport_ops flush_ops = {.read = zero_read, .write = flush_write};
+static const struct ioport_ops flush_ops = { .read = zero_read, .write = flush_write };
 
 static void irq_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
 {
@@ -72,7 +73,7 @@ static void irq_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
 		irq_set(&t->lines[n], (val & 0xff) != 0);
 }
 
-static const struct ioport_ops irq_ops = {.read = zero_read, .write = irq_write};
+static const struct ioport_ops irq_ops = { .read = zero_read, .write = irq_write };
 
 static uint64_t iomem_read(void *opaque, uint64_t off, unsigned size)
 {
@@ -90,7 +91,7 @@ static void iomem_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 		memcpy(t->iomem + off, &val, size);
 }
 
-static const struct mmio_ops iomem_ops = {.read = iomem_read, .write = iomem_write};
+static const struct mmio_ops iomem_ops = { .read = iomem_read, .write = iomem_write };
 
 struct pc_testdev *pc_testdev_init(struct machine *m,
 				   const struct irq_line lines[PC_TESTDEV_NLINES],
@@ -127,19 +128,19 @@ void pc_testdev_free(struct pc_testdev *t)
 
 /* ---- pci-testdev ---- */
 
-#define NTESTS 3 /* per BAR */
+#define NTESTS       3 /* per BAR */
 #define MAX_IO_BASES 32
-#define DATA_MATCH 0xfa
+#define DATA_MATCH   0xfa
 #define DATA_NOMATCH 0xce
 
-static const char *const test_name[NTESTS] = {"no-eventfd", "wildcard-eventfd",
-					      "datamatch-eventfd"};
-static const char *const type_name[2] = {"mmio", "portio"};
+static const char *const test_name[NTESTS] = { "no-eventfd", "wildcard-eventfd",
+					       "datamatch-eventfd" };
+static const char *const type_name[2] = { "mmio", "portio" };
 
 struct pci_testdev {
 	struct machine *m;
 	struct pci_dev *dev;
-	int current;              /* global test 0-5 (type * 3 + n), -1 = none */
+	int current; /* global test 0-5 (type * 3 + n), -1 = none */
 	uint32_t count;
 	uint64_t mem_base;
 	bool mem_mapped;
@@ -171,12 +172,18 @@ static uint8_t hdr_byte(const struct pci_testdev *t, uint32_t off)
 		return (uint8_t)c;
 	case 1:
 		return 1;
-	case 4: case 5: case 6: case 7:
+	case 4:
+	case 5:
+	case 6:
+	case 7:
 		v = test_offset(c);
 		return (uint8_t)(v >> (8 * (off - 4)));
 	case 8:
 		return test_data(c);
-	case 12: case 13: case 14: case 15:
+	case 12:
+	case 13:
+	case 14:
+	case 15:
 		return (uint8_t)(t->count >> (8 * (off - 12)));
 	default:
 		break;
@@ -226,7 +233,7 @@ static void mem_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 	bar_write(opaque, 0, (uint32_t)off, val, size);
 }
 
-static const struct mmio_ops mem_ops = {.read = mem_read, .write = mem_write};
+static const struct mmio_ops mem_ops = { .read = mem_read, .write = mem_write };
 
 /* The handler stays registered at every base the BAR ever had (ioport.h
  * cannot unregister); ports outside the current window act unclaimed. */
@@ -251,7 +258,7 @@ static void io_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
 		bar_write(t, 1, (uint32_t)(port - t->io_base), val, size);
 }
 
-static const struct ioport_ops io_ops = {.read = io_read, .write = io_write};
+static const struct ioport_ops io_ops = { .read = io_read, .write = io_write };
 
 static void bar_moved(struct pci_dev *d, int bar, uint64_t addr, bool mapped)
 {

@@ -48,7 +48,7 @@ struct pci_bus;
 struct pc_testdev;
 struct pci_testdev;
 
-#define PC_TESTDEV_NLINES 24
+#define PC_TESTDEV_NLINES     24
 #define PC_TESTDEV_IOMEM_BASE 0xff000000ull
 #define PC_TESTDEV_IOMEM_SIZE 0x10000u
 
@@ -60,10 +60,10 @@ struct pc_testdev *pc_testdev_init(struct machine *m,
 void pc_testdev_reset(struct pc_testdev *t);
 void pc_testdev_free(struct pc_testdev *t);
 
-#define PCI_TESTDEV_VENDOR 0x1b36
-#define PCI_TESTDEV_DEVICE 0x0005
+#define PCI_TESTDEV_VENDOR   0x1b36
+#define PCI_TESTDEV_DEVICE   0x0005
 #define PCI_TESTDEV_MEM_SIZE 4096
-#define PCI_TESTDEV_IO_SIZE 256
+#define PCI_TESTDEV_IO_SIZE  256
 
 /* Register the function at devfn on bus; NULL if taken / out of memory. */
 struct pci_testdev *pci_testdev_init(struct machine *m, struct pci_bus *bus, uint8_t devfn);

@@ -24,17 +24,17 @@
 #include "devices/ioport.h"
 #include "devices/machine.h"
 
-#define IER_ERBFI 0x01
-#define IER_ETBEI 0x02
-#define IER_ELSI 0x04
-#define IER_EDSSI 0x08
-#define LSR_DR 0x01
-#define LSR_OE 0x02
-#define LSR_ERR 0x1e /* OE | PE | FE | BI */
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
-#define MCR_OUT2 0x08
-#define MCR_LOOP 0x10
+#define IER_ERBFI  0x01
+#define IER_ETBEI  0x02
+#define IER_ELSI   0x04
+#define IER_EDSSI  0x08
+#define LSR_DR     0x01
+#define LSR_OE     0x02
+#define LSR_ERR    0x1e /* OE | PE | FE | BI */
+#define LSR_THRE   0x20
+#define LSR_TEMT   0x40
+#define MCR_OUT2   0x08
+#define MCR_LOOP   0x10
 #define FCR_ENABLE 0x01
 
 static inline bool fifo_on(const struct uart16550 *u)

@@ -32,21 +32,21 @@ struct machine;
 #define UART_COM2_BASE 0x2f8
 #define UART_COM3_BASE 0x3e8
 #define UART_COM4_BASE 0x2e8
-#define UART_COM1_IRQ 4
-#define UART_COM2_IRQ 3
-#define UART_COM3_IRQ 4
-#define UART_COM4_IRQ 3
+#define UART_COM1_IRQ  4
+#define UART_COM2_IRQ  3
+#define UART_COM3_IRQ  4
+#define UART_COM4_IRQ  3
 
 struct uart16550 {
 	uint16_t base;
 	uint8_t ier, fcr, lcr, mcr, lsr, scr;
-	uint8_t msr;        /* status bits 7:4 and delta bits 3:0 */
-	uint8_t modem_in;   /* external CTS/DSR/RI/DCD in MSR bit positions */
+	uint8_t msr;      /* status bits 7:4 and delta bits 3:0 */
+	uint8_t modem_in; /* external CTS/DSR/RI/DCD in MSR bit positions */
 	uint16_t divisor;
 	uint8_t rx[UART_FIFO_SIZE];
 	unsigned rx_head, rx_count;
-	bool thre_ip;       /* THR-empty interrupt pending */
-	bool timeout_ip;    /* character timeout pending */
+	bool thre_ip;    /* THR-empty interrupt pending */
+	bool timeout_ip; /* character timeout pending */
 	/* Output: host stream (NULL = none) and tee (console_tee for COM1). */
 	FILE *out;
 	void (*tee)(void *opaque, uint8_t byte);

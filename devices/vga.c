@@ -35,13 +35,13 @@
 #include "devices/vga_priv.h"
 #include "mmu/mmu.h"
 
-#define LEGACY_BASE 0xa0000ull
-#define LEGACY_SIZE 0x20000ull
+#define LEGACY_BASE   0xa0000ull
+#define LEGACY_SIZE   0x20000ull
 #define MMIO_BAR_SIZE 0x1000u
-#define PCI_ROM_BAR 0x30
-#define QEXT_SIZE 8u
-#define QEXT_LE 0x1e1e1e1eu
-#define ROM_MAX (1u << 20)
+#define PCI_ROM_BAR   0x30
+#define QEXT_SIZE     8u
+#define QEXT_LE       0x1e1e1e1eu
+#define ROM_MAX       (1u << 20)
 
 /* ---- Bochs VBE ---- */
 
@@ -327,8 +327,8 @@ static void pci_bar_moved(struct pci_dev *d, int bar, uint64_t addr, bool mapped
 static struct pci_dev *pci_setup(struct vga *v, struct pci_bus *bus, uint8_t devfn)
 {
 	/* Revision 2: the BAR2 extension registers at 0x600 exist. */
-	struct pci_dev *d = pci_register(bus, devfn, VGA_PCI_VENDOR, VGA_PCI_DEVICE, 0x030000, 0x02,
-					 "vga");
+	struct pci_dev *d =
+		pci_register(bus, devfn, VGA_PCI_VENDOR, VGA_PCI_DEVICE, 0x030000, 0x02, "vga");
 	if (!d)
 		return NULL;
 	/* Subsystem 1af4:1100 (the QEMU identifiers guests expect). */
@@ -353,8 +353,10 @@ static bool load_rom(struct vga *v, const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		fprintf(stderr, "vga: cannot open VGA BIOS %s (install Debian's seabios package "
-				"or give another path)\n", path);
+		fprintf(stderr,
+			"vga: cannot open VGA BIOS %s (install Debian's seabios package "
+			"or give another path)\n",
+			path);
 		return false;
 	}
 	uint8_t *buf = malloc(ROM_MAX + 1);
@@ -398,8 +400,7 @@ static void reset_state(struct vga *v)
 	rom_check(v);
 }
 
-struct vga *vga_init(struct machine *m, struct pci_bus *bus, uint8_t devfn,
-		     const char *rom_path)
+struct vga *vga_init(struct machine *m, struct pci_bus *bus, uint8_t devfn, const char *rom_path)
 {
 	struct vga *v = calloc(1, sizeof(*v));
 	if (!v)

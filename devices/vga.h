@@ -33,9 +33,9 @@ struct pci_bus;
 struct vga;
 
 #define VGA_DEFAULT_ROM "/usr/share/seabios/vgabios-stdvga.bin"
-#define VGA_VRAM_SIZE (16u << 20)
-#define VGA_PCI_VENDOR 0x1234
-#define VGA_PCI_DEVICE 0x1111
+#define VGA_VRAM_SIZE   (16u << 20)
+#define VGA_PCI_VENDOR  0x1234
+#define VGA_PCI_DEVICE  0x1111
 
 /*
  * Create the VGA: registers its I/O ports and the 0xA0000-0xBFFFF window on
@@ -46,8 +46,7 @@ struct vga;
  * directly booted kernel finds a usable text screen (no font is loaded
  * without the BIOS: text snapshots work, pixel rendering shows no glyphs).
  */
-struct vga *vga_init(struct machine *m, struct pci_bus *bus, uint8_t devfn,
-		     const char *rom_path);
+struct vga *vga_init(struct machine *m, struct pci_bus *bus, uint8_t devfn, const char *rom_path);
 /* Machine reset: clears video RAM, VBE off, registers as after mode 3; the
  * ROM BAR mapping is re-read from configuration space, so call it after
  * pci_reset. */
@@ -82,8 +81,8 @@ uint64_t vga_generation(const struct vga *v);
 int vga_text_snapshot(struct vga *v, char *out, size_t outsz, int *rows, int *cols);
 
 enum vga_fmt {
-	VGA_FMT_NONE = 0,  /* nothing displayed */
-	VGA_FMT_XRGB8888,  /* 32-bit little-endian words 0x00RRGGBB */
+	VGA_FMT_NONE = 0, /* nothing displayed */
+	VGA_FMT_XRGB8888, /* 32-bit little-endian words 0x00RRGGBB */
 };
 
 /*

@@ -39,15 +39,15 @@ enum {
 };
 
 /* VBE_ENABLE bits. */
-#define VBE_EN_ENABLED 0x01
-#define VBE_EN_GETCAPS 0x02
-#define VBE_EN_8BIT_DAC 0x20
-#define VBE_EN_LFB 0x40
+#define VBE_EN_ENABLED    0x01
+#define VBE_EN_GETCAPS    0x02
+#define VBE_EN_8BIT_DAC   0x20
+#define VBE_EN_LFB        0x40
 #define VBE_EN_NOCLEARMEM 0x80
 
 #define VBE_MAX_XRES 2560
 #define VBE_MAX_YRES 1600
-#define VBE_MAX_BPP 32
+#define VBE_MAX_BPP  32
 
 struct vga {
 	struct machine *m;
@@ -55,7 +55,7 @@ struct vga {
 	uint8_t *vram;
 	uint32_t vram_size;
 	uint64_t gen;
-	bool warned;      /* one message about a bad VBE mode is enough */
+	bool warned; /* one message about a bad VBE mode is enough */
 
 	/* Option ROM and its PCI expansion ROM BAR. */
 	uint8_t *rom;
@@ -67,14 +67,14 @@ struct vga {
 	uint64_t lfb_addr, mmio_addr;
 
 	/* External registers. */
-	uint8_t misc;     /* 3C2 write / 3CC read */
-	uint8_t feature;  /* 3BA/3DA write / 3CA read */
-	uint8_t enable;   /* 3C3 */
+	uint8_t misc;    /* 3C2 write / 3CC read */
+	uint8_t feature; /* 3BA/3DA write / 3CA read */
+	uint8_t enable;  /* 3C3 */
 
 	uint8_t sr_index, sr[8];
 	uint8_t gr_index, gr[16];
 	uint8_t ar_index, ar[32];
-	bool ar_data;     /* attribute flip-flop: next 3C0 write is data */
+	bool ar_data; /* attribute flip-flop: next 3C0 write is data */
 	uint8_t cr_index, cr[64];
 
 	/* DAC. */
@@ -84,7 +84,7 @@ struct vga {
 	uint8_t dac_state; /* 3C7 read: 0 = write mode, 3 = read mode */
 	uint8_t dac_cur[3];
 
-	uint32_t latch;    /* the four plane latches, plane p in bits 8p+7:8p */
+	uint32_t latch; /* the four plane latches, plane p in bits 8p+7:8p */
 
 	/* Bochs VBE. */
 	uint16_t vbe_index;
@@ -94,7 +94,7 @@ struct vga {
 
 	/* Render cache (vga_render.c). */
 	uint32_t *fb;
-	size_t fb_cap;   /* pixels */
+	size_t fb_cap; /* pixels */
 	uint64_t fb_gen;
 	unsigned fb_w, fb_h;
 	bool fb_valid;

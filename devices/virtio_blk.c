@@ -37,7 +37,7 @@ struct virtio_blk {
 static uint32_t config_read(void *opaque, unsigned off, unsigned size)
 {
 	struct virtio_blk *b = opaque;
-	uint8_t c[CONFIG_SIZE] = {0};
+	uint8_t c[CONFIG_SIZE] = { 0 };
 	for (int i = 0; i < 8; i++)
 		c[i] = (uint8_t)(b->capacity >> (8 * i)); /* capacity */
 	c[12] = VIRTIO_BLK_SEG_MAX;                       /* seg_max (le32) */
@@ -58,7 +58,7 @@ static bool in_range(const struct virtio_blk *b, uint64_t sector, uint64_t bytes
 }
 
 static uint8_t do_read(struct virtio_blk *b, const struct virtq_elem *e, uint64_t sector,
-                       uint64_t bytes)
+		       uint64_t bytes)
 {
 	if (!in_range(b, sector, bytes))
 		return VIRTIO_BLK_S_IOERR;
@@ -73,7 +73,7 @@ static uint8_t do_read(struct virtio_blk *b, const struct virtq_elem *e, uint64_
 }
 
 static uint8_t do_write(struct virtio_blk *b, const struct virtq_elem *e, uint64_t sector,
-                        uint64_t bytes)
+			uint64_t bytes)
 {
 	if (b->be.read_only || !b->be.write || !in_range(b, sector, bytes))
 		return VIRTIO_BLK_S_IOERR;
@@ -100,7 +100,7 @@ static uint32_t handle(struct virtio_blk *b, const struct virtq_elem *e)
 		status = VIRTIO_BLK_S_IOERR;
 	} else {
 		uint32_t type =
-		        (uint32_t)hdr[0] | hdr[1] << 8 | hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+			(uint32_t)hdr[0] | hdr[1] << 8 | hdr[2] << 16 | (uint32_t)hdr[3] << 24;
 		uint64_t sector = 0;
 		for (int i = 0; i < 8; i++)
 			sector |= (uint64_t)hdr[8 + i] << (8 * i);
@@ -115,7 +115,7 @@ static uint32_t handle(struct virtio_blk *b, const struct virtq_elem *e)
 			break;
 		case VIRTIO_BLK_T_FLUSH:
 			status = b->be.flush && b->be.flush(b->be.opaque) < 0 ? VIRTIO_BLK_S_IOERR
-			                                                      : VIRTIO_BLK_S_OK;
+									      : VIRTIO_BLK_S_OK;
 			break;
 		case VIRTIO_BLK_T_GET_ID: {
 			/* §5.2.6.1: 20 bytes, NUL-padded when shorter. */
@@ -152,7 +152,7 @@ static void notify(void *opaque, int q)
 /* ---- life cycle ---- */
 
 struct virtio_blk *virtio_blk_new(struct machine *m, struct pci_bus *bus, uint8_t devfn,
-                                  const struct virtio_blk_backend *be)
+				  const struct virtio_blk_backend *be)
 {
 	struct virtio_blk *b = calloc(1, sizeof(*b));
 	if (!b)
@@ -167,16 +167,16 @@ struct virtio_blk *virtio_blk_new(struct machine *m, struct pci_bus *bus, uint8_
 	strncpy(b->serial, be->serial ? be->serial : "nestbox-vblk", sizeof(b->serial));
 	b->capacity = be->size / SECTOR;
 	b->ops = (struct virtio_dev_ops){
-	        .features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE |
-	                    1ull << VIRTIO_BLK_F_FLUSH |
-	                    (be->read_only ? 1ull << VIRTIO_BLK_F_RO : 0),
-	        .config_size = CONFIG_SIZE,
-	        .config_read = config_read,
-	        .notify = notify,
+		.features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE |
+			    1ull << VIRTIO_BLK_F_FLUSH |
+			    (be->read_only ? 1ull << VIRTIO_BLK_F_RO : 0),
+		.config_size = CONFIG_SIZE,
+		.config_read = config_read,
+		.notify = notify,
 	};
 	/* Class 01 80 00: mass storage, other. */
 	b->v = virtio_pci_new(m, bus, devfn, VIRTIO_ID_BLOCK, 0x018000, 1, &b->ops, b,
-	                      "virtio-blk");
+			      "virtio-blk");
 	if (!b->v) {
 		free(b->bounce);
 		free(b);
@@ -203,16 +203,16 @@ static int bd_flush(void *opaque)
 }
 
 struct virtio_blk *virtio_blk_new_blockdev(struct machine *m, struct pci_bus *bus, uint8_t devfn,
-                                           struct blockdev *bd, const char *serial)
+					   struct blockdev *bd, const char *serial)
 {
 	struct virtio_blk_backend be = {
-	        .opaque = bd,
-	        .size = blockdev_size(bd),
-	        .read_only = blockdev_readonly(bd),
-	        .read = bd_read,
-	        .write = bd_write,
-	        .flush = bd_flush,
-	        .serial = serial,
+		.opaque = bd,
+		.size = blockdev_size(bd),
+		.read_only = blockdev_readonly(bd),
+		.read = bd_read,
+		.write = bd_write,
+		.flush = bd_flush,
+		.serial = serial,
 	};
 	return virtio_blk_new(m, bus, devfn, &be);
 }

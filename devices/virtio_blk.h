@@ -58,11 +58,11 @@ struct virtio_blk_backend {
 /* Create the device at devfn (the backend struct is copied; opaque must
  * outlive the device). Returns NULL if devfn is taken. */
 struct virtio_blk *virtio_blk_new(struct machine *m, struct pci_bus *bus, uint8_t devfn,
-                                  const struct virtio_blk_backend *be);
+				  const struct virtio_blk_backend *be);
 /* Same on a disk image (read-only if blockdev_readonly); serial may be
  * NULL. The blockdev must outlive the device. */
 struct virtio_blk *virtio_blk_new_blockdev(struct machine *m, struct pci_bus *bus, uint8_t devfn,
-                                           struct blockdev *bd, const char *serial);
+					   struct blockdev *bd, const char *serial);
 void virtio_blk_reset(struct virtio_blk *b);
 /* Call before pci_free. */
 void virtio_blk_free(struct virtio_blk *b);

@@ -75,7 +75,7 @@ static void transmit(struct virtio_net *n)
 			virtq_elem_read(n->v, e, 0, n->tx_frame, (size_t)len);
 			if (n->be && n->be->send)
 				n->be->send(n->be, n->tx_frame + VIRTIO_NET_HDR_SIZE,
-				            (size_t)len - VIRTIO_NET_HDR_SIZE);
+					    (size_t)len - VIRTIO_NET_HDR_SIZE);
 		}
 		virtq_push(n->v, VIRTIO_NET_TXQ, e, 0);
 	}
@@ -135,7 +135,7 @@ static void receive_locked(struct virtio_net *n, const void *frame, size_t len)
 		virtq_fill(n->v, VIRTIO_NET_RXQ, e, (uint32_t)k, count);
 		off += k;
 	}
-	uint8_t nb[2] = {(uint8_t)count, (uint8_t)(count >> 8)};
+	uint8_t nb[2] = { (uint8_t)count, (uint8_t)(count >> 8) };
 	virtq_elem_write(n->v, &n->first, 10, nb, 2);
 	virtq_flush(n->v, VIRTIO_NET_RXQ, count);
 }
@@ -151,7 +151,7 @@ static void receive(void *opaque, const void *frame, size_t len)
 /* ---- life cycle ---- */
 
 struct virtio_net *virtio_net_new(struct machine *m, struct pci_bus *bus, uint8_t devfn,
-                                  const uint8_t mac[6], struct net_backend *be)
+				  const uint8_t mac[6], struct net_backend *be)
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -160,12 +160,12 @@ struct virtio_net *virtio_net_new(struct machine *m, struct pci_bus *bus, uint8_
 	n->status = VIRTIO_NET_S_LINK_UP;
 	n->be = be;
 	n->ops = (struct virtio_dev_ops){
-	        .features = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS |
-	                    1ull << VIRTIO_NET_F_MRG_RXBUF,
-	        .config_size = CONFIG_SIZE,
-	        .config_read = config_read,
-	        .config_write = config_write,
-	        .notify = notify,
+		.features = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS |
+			    1ull << VIRTIO_NET_F_MRG_RXBUF,
+		.config_size = CONFIG_SIZE,
+		.config_read = config_read,
+		.config_write = config_write,
+		.notify = notify,
 	};
 	/* Class 02 00 00: Ethernet controller. */
 	n->v = virtio_pci_new(m, bus, devfn, VIRTIO_ID_NET, 0x020000, 2, &n->ops, n, "virtio-net");

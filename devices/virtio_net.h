@@ -38,7 +38,7 @@ struct virtio_pci;
 /* Create the device at devfn with MAC address mac, attached to be (which
  * must outlive it; NULL = no backend, frames are dropped). */
 struct virtio_net *virtio_net_new(struct machine *m, struct pci_bus *bus, uint8_t devfn,
-                                  const uint8_t mac[6], struct net_backend *be);
+				  const uint8_t mac[6], struct net_backend *be);
 void virtio_net_reset(struct virtio_net *n);
 /* Call before pci_free; detaches from the backend (does not free it). */
 void virtio_net_free(struct virtio_net *n);

@@ -31,7 +31,7 @@ struct net_backend {
 
 /* Attach/detach a device's receive callback. */
 static inline void net_backend_attach(struct net_backend *be,
-                                      void (*receive)(void *, const void *, size_t), void *opaque)
+				      void (*receive)(void *, const void *, size_t), void *opaque)
 {
 	be->receive = receive;
 	be->rx_opaque = opaque;

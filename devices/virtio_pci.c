@@ -243,7 +243,7 @@ void virtio_pci_set_error(struct virtio_pci *v, const char *why)
 bool virtio_pci_ready(const struct virtio_pci *v)
 {
 	return (v->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK |
-	                     VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)) ==
+			     VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)) ==
 	       (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK);
 }
 
@@ -313,8 +313,8 @@ static void kick(struct virtio_pci *v, int q)
 static void queues_reset(struct virtio_pci *v)
 {
 	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++)
-		v->q[i] = (struct virtq){.size = i < v->nq ? VIRTQ_MAX_SIZE : 0,
-		                         .vector = VIRTIO_MSI_NO_VECTOR};
+		v->q[i] = (struct virtq){ .size = i < v->nq ? VIRTQ_MAX_SIZE : 0,
+					  .vector = VIRTIO_MSI_NO_VECTOR };
 }
 
 /* Driver-initiated reset (device_status = 0): the virtio state only; the
@@ -362,7 +362,7 @@ static void write_status(struct virtio_pci *v, uint8_t val)
 	    ((v->drv_features & ~v->dev_features) || !virtio_has_feature(v, VIRTIO_F_VERSION_1)))
 		val &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 	v->status =
-	        (uint8_t)((val & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
+		(uint8_t)((val & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
 	/* Buffers made available before DRIVER_OK (§3.1.1 step 7 allows rx
 	 * buffers) are looked at now. */
 	if (!(old & VIRTIO_STATUS_DRIVER_OK) && virtio_pci_ready(v))
@@ -439,7 +439,7 @@ static void common_write(struct virtio_pci *v, uint64_t off, uint64_t val, unsig
 	    !(v->status & VIRTIO_STATUS_FEATURES_OK)) {
 		unsigned sh = 32 * v->gfselect;
 		v->drv_features = (v->drv_features & ~(0xffffffffull << sh)) | ld_le(img + CC_GF, 4)
-		                                                                       << sh;
+										       << sh;
 	}
 	/* §4.1.5.1.2: a vector the device cannot map reads back NO_VECTOR. */
 	if (touches(off, size, CC_MSIX, 2))
@@ -473,7 +473,7 @@ static void common_write(struct virtio_pci *v, uint64_t off, uint64_t val, unsig
 /* MSI-X table and PBA (PCI 3.0 §6.8.2.6-§6.8.2.10), any access size. */
 static uint64_t msix_read(struct virtio_pci *v, uint64_t off, unsigned size)
 {
-	uint8_t img[16 * (VIRTIO_MAX_QUEUES + 1)] = {0};
+	uint8_t img[16 * (VIRTIO_MAX_QUEUES + 1)] = { 0 };
 	if (off >= VIRTIO_PCI_PBA_OFF) {
 		off -= VIRTIO_PCI_PBA_OFF;
 		st_le(img, v->pba, 4);
@@ -554,7 +554,7 @@ static void bar_write(struct virtio_pci *v, uint64_t off, uint64_t val, unsigned
 	if (v->busy) {
 		if (!v->dma_warned)
 			fprintf(stderr, "%s: DMA into own registers at %#llx dropped\n", v->name,
-			        (unsigned long long)off);
+				(unsigned long long)off);
 		v->dma_warned = true;
 		return;
 	}
@@ -568,7 +568,7 @@ static void bar_write(struct virtio_pci *v, uint64_t off, uint64_t val, unsigned
 			unsigned n = size - done > 4 ? 4 : size - done;
 			if (o + done + n <= v->ops->config_size && v->ops->config_write)
 				v->ops->config_write(v->opaque, o + done,
-				                     (uint32_t)(val >> (8 * done)), n);
+						     (uint32_t)(val >> (8 * done)), n);
 			done += n;
 		}
 	}
@@ -584,7 +584,7 @@ static void mmio_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 	bar_write(opaque, off, val, size);
 }
 
-static const struct mmio_ops virtio_mmio_ops = {mmio_read, mmio_write};
+static const struct mmio_ops virtio_mmio_ops = { mmio_read, mmio_write };
 
 static void bar_moved(struct pci_dev *d, int bar, uint64_t addr, bool mapped)
 {
@@ -637,7 +637,7 @@ static void pci_cfg_wr(struct pci_dev *d, unsigned off, uint32_t val, unsigned s
 }
 
 static void put_cap(struct pci_dev *d, unsigned at, unsigned next, unsigned len, uint8_t type,
-                    uint32_t offset, uint32_t length)
+		    uint32_t offset, uint32_t length)
 {
 	d->cfg[at] = 0x09; /* vendor-specific */
 	d->cfg[at + 1] = (uint8_t)next;
@@ -782,7 +782,7 @@ void virtq_flush(struct virtio_pci *v, int q, unsigned n)
 }
 
 size_t virtq_elem_read(struct virtio_pci *v, const struct virtq_elem *e, uint64_t off, void *buf,
-                       size_t n)
+		       size_t n)
 {
 	uint8_t *p = buf;
 	size_t done = 0;
@@ -801,7 +801,7 @@ size_t virtq_elem_read(struct virtio_pci *v, const struct virtq_elem *e, uint64_
 }
 
 size_t virtq_elem_write(struct virtio_pci *v, const struct virtq_elem *e, uint64_t off,
-                        const void *buf, size_t n)
+			const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
 	size_t done = 0;
@@ -822,8 +822,8 @@ size_t virtq_elem_write(struct virtio_pci *v, const struct virtq_elem *e, uint64
 /* ---- creation ---- */
 
 struct virtio_pci *virtio_pci_new(struct machine *m, struct pci_bus *bus, uint8_t devfn,
-                                  uint16_t device_id, uint32_t cls, int nqueues,
-                                  const struct virtio_dev_ops *ops, void *opaque, const char *name)
+				  uint16_t device_id, uint32_t cls, int nqueues,
+				  const struct virtio_dev_ops *ops, void *opaque, const char *name)
 {
 	if (nqueues < 1 || nqueues > VIRTIO_MAX_QUEUES || ops->config_size > VIRTIO_CONFIG_MAX)
 		return NULL;
@@ -831,8 +831,8 @@ struct virtio_pci *virtio_pci_new(struct machine *m, struct pci_bus *bus, uint8_
 	if (!v)
 		return NULL;
 	struct pci_dev *d =
-	        pci_register(bus, devfn, VIRTIO_PCI_VENDOR,
-	                     (uint16_t)(VIRTIO_PCI_DEVICE_BASE + device_id), cls, 1, name);
+		pci_register(bus, devfn, VIRTIO_PCI_VENDOR,
+			     (uint16_t)(VIRTIO_PCI_DEVICE_BASE + device_id), cls, 1, name);
 	if (!d) {
 		free(v);
 		return NULL;
@@ -845,7 +845,7 @@ struct virtio_pci *virtio_pci_new(struct machine *m, struct pci_bus *bus, uint8_
 	v->nq = nqueues;
 	v->nvec = nqueues + 1;
 	v->dev_features = ops->features | 1ull << VIRTIO_F_VERSION_1 |
-	                  1ull << VIRTIO_F_INDIRECT_DESC | 1ull << VIRTIO_F_EVENT_IDX;
+			  1ull << VIRTIO_F_INDIRECT_DESC | 1ull << VIRTIO_F_EVENT_IDX;
 	d->opaque = v;
 	d->bar_moved = bar_moved;
 	d->cfg_read = pci_cfg_rd;
@@ -872,7 +872,7 @@ struct virtio_pci *virtio_pci_new(struct machine *m, struct pci_bus *bus, uint8_
 	d->wmask[PCICFG_BAR] = 0xff;
 	for (int i = 0; i < 4; i++)
 		d->wmask[PCICFG_OFF + i] = d->wmask[PCICFG_LEN + i] = d->wmask[PCICFG_DATA + i] =
-		        0xff;
+			0xff;
 	pci_set_irq_pin(d, 1);
 	pci_set_bar(d, VIRTIO_PCI_BAR, VIRTIO_PCI_BAR_SIZE, PCI_BAR_MEM64);
 	pci_snapshot(d);

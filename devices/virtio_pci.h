@@ -122,8 +122,8 @@ struct virtq_elem {
  * VIRTQ_MAX_SIZE entries max). cls = PCI class code (base << 16 | sub << 8).
  * Returns NULL if devfn is taken or nqueues is out of range. */
 struct virtio_pci *virtio_pci_new(struct machine *m, struct pci_bus *bus, uint8_t devfn,
-                                  uint16_t device_id, uint32_t cls, int nqueues,
-                                  const struct virtio_dev_ops *ops, void *opaque, const char *name);
+				  uint16_t device_id, uint32_t cls, int nqueues,
+				  const struct virtio_dev_ops *ops, void *opaque, const char *name);
 /* Unmap the BAR and free the transport (call before pci_free and
  * machine_free; the pci_dev itself belongs to the bus). */
 void virtio_pci_free(struct virtio_pci *v);
@@ -166,8 +166,8 @@ static inline void virtq_push(struct virtio_pci *v, int q, const struct virtq_el
 /* Copy n bytes at offset off of the readable part into buf / from buf into
  * the writable part. Return the bytes copied (short at the end). */
 size_t virtq_elem_read(struct virtio_pci *v, const struct virtq_elem *e, uint64_t off, void *buf,
-                       size_t n);
+		       size_t n);
 size_t virtq_elem_write(struct virtio_pci *v, const struct virtq_elem *e, uint64_t off,
-                        const void *buf, size_t n);
+			const void *buf, size_t n);
 
 #endif

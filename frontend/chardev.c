@@ -36,14 +36,15 @@ static bool open_unix(struct chardev *c, const char *spec, const char *what)
 	const char *opts = strchr(spec, ',');
 	size_t n = opts ? (size_t)(opts - spec) : strlen(spec);
 	if (n == 0 || n >= sizeof(path)) {
-		fprintf(stderr, "nestbox: %s unix:%s: socket path missing or too long\n", what, spec);
+		fprintf(stderr, "nestbox: %s unix:%s: socket path missing or too long\n", what,
+			spec);
 		return false;
 	}
 	memcpy(path, spec, n);
 	path[n] = 0;
 	bool server = opts && strstr(opts, ",server");
 	bool nowait = opts && strstr(opts, ",nowait");
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	memcpy(sa.sun_path, path, n + 1);
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0) {
@@ -58,8 +59,9 @@ static bool open_unix(struct chardev *c, const char *spec, const char *what)
 			return false;
 		}
 		if (nowait) {
-			fprintf(stderr, "nestbox: %s: ',nowait' is not supported; waiting for a "
-					"client on %s\n",
+			fprintf(stderr,
+				"nestbox: %s: ',nowait' is not supported; waiting for a "
+				"client on %s\n",
 				what, path);
 		}
 		int cfd = accept(fd, NULL, NULL);
@@ -112,8 +114,9 @@ bool chardev_open(struct chardev *c, const char *spec, const char *what)
 		return open_pty(c, what);
 	if (!strncmp(spec, "unix:", 5))
 		return open_unix(c, spec + 5, what);
-	fprintf(stderr, "nestbox: %s %s: unsupported (stdio, file:PATH, pty, unix:PATH[,server], "
-			"none)\n",
+	fprintf(stderr,
+		"nestbox: %s %s: unsupported (stdio, file:PATH, pty, unix:PATH[,server], "
+		"none)\n",
 		what, spec);
 	return false;
 }

@@ -94,11 +94,10 @@ static bool parse_uint(const char *s, uint64_t *out)
 
 /* -device help: the format QEMU prints (kvm-unit-tests' x86/run greps it for
  * "pc-testdev" and "pci-testdev"). */
-static const char device_list[] =
-	"Misc devices:\n"
-	"name \"isa-debug-exit\", bus ISA\n"
-	"name \"pc-testdev\", bus ISA\n"
-	"name \"pci-testdev\", bus PCI, desc \"PCI Test Device\"\n";
+static const char device_list[] = "Misc devices:\n"
+				  "name \"isa-debug-exit\", bus ISA\n"
+				  "name \"pc-testdev\", bus ISA\n"
+				  "name \"pci-testdev\", bus PCI, desc \"PCI Test Device\"\n";
 
 /* A device that takes no properties (QEMU's own properties of these, such
  * as "membar" of pci-testdev, are not implemented and so refused). */
@@ -245,11 +244,11 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		if (opt[0] == '-' && opt[1] == '-' && opt[2])
 			opt++;
 		const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_ARG()                                                                                \
-	do {                                                                                       \
-		if (!arg)                                                                          \
-			return bad("option %s needs an argument%s", argv[i], "");                  \
-		i++;                                                                               \
+#define NEED_ARG()                                                                \
+	do {                                                                      \
+		if (!arg)                                                         \
+			return bad("option %s needs an argument%s", argv[i], ""); \
+		i++;                                                              \
 	} while (0)
 		if (!strcmp(opt, "-help") || !strcmp(opt, "-h")) {
 			fputs(usage, stdout);
@@ -288,8 +287,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		} else if (!strcmp(opt, "-accel")) {
 			NEED_ARG();
 		} else if (!strcmp(opt, "-enable-kvm")) {
-			return bad("-enable-kvm: nestbox is an emulator; it does not use KVM%s%s", "", "");
-		} else if (!strcmp(opt, "-drive") || !strcmp(opt, "-cdrom") || !strcmp(opt, "-boot") ||
+			return bad("-enable-kvm: nestbox is an emulator; it does not use KVM%s%s",
+				   "", "");
+		} else if (!strcmp(opt, "-drive") || !strcmp(opt, "-cdrom") ||
+			   !strcmp(opt, "-boot") ||
 			   (!strncmp(opt, "-hd", 3) && opt[3] >= 'a' && opt[3] <= 'd' && !opt[4])) {
 			NEED_ARG();
 			if (cli_parse_drive_opt(opt, arg, o) < 0)
@@ -322,7 +323,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		} else if (!strcmp(opt, "-display")) {
 			NEED_ARG();
 			if (strcmp(arg, "none"))
-				return bad("-display %s: only 'none' is available in this build%s", arg, "");
+				return bad("-display %s: only 'none' is available in this build%s",
+					   arg, "");
 		} else if (!strcmp(opt, "-nographic")) {
 			o->nographic = true;
 			if (!strcmp(o->serial, "none"))
@@ -330,7 +332,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		} else if (!strcmp(opt, "-vnc")) {
 			NEED_ARG();
 			if (strcmp(arg, "none"))
-				return bad("-vnc %s: nestbox has no VNC server (only 'none')%s", arg, "");
+				return bad("-vnc %s: nestbox has no VNC server (only 'none')%s",
+					   arg, "");
 		} else if (!strcmp(opt, "-global")) {
 			NEED_ARG();
 			if (parse_global(arg) < 0)
@@ -344,7 +347,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			char *end;
 			o->timeout = strtod(arg, &end);
 			if (*end || o->timeout <= 0)
-				return bad("--timeout %s: need a positive number of seconds%s", arg, "");
+				return bad("--timeout %s: need a positive number of seconds%s", arg,
+					   "");
 		} else if (!strcmp(opt, "-max-insns")) {
 			NEED_ARG();
 			runner = true;
@@ -390,7 +394,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		return -1;
 	}
 	if (!o->kernel && strcmp(o->machine, "pc") != 0)
-		return bad("no -kernel given: the %s board has no firmware to boot from%s", o->machine,
-			   "");
+		return bad("no -kernel given: the %s board has no firmware to boot from%s",
+			   o->machine, "");
 	return 0;
 }

@@ -29,25 +29,25 @@ struct cli_options {
 	uint16_t debug_exit_base, debug_exit_size;
 	/* QEMU's kvm-unit-tests devices (devices/testdev.h); the pc board
 	 * creates them when asked. */
-	bool pc_testdev;       /* -device pc-testdev (ISA ports 0xe0.., iomem) */
-	bool pci_testdev;      /* -device pci-testdev (PCI 1b36:0005) */
-	bool no_pit;           /* -machine pit=off: no i8254 on the pc board */
+	bool pc_testdev;  /* -device pc-testdev (ISA ports 0xe0.., iomem) */
+	bool pci_testdev; /* -device pci-testdev (PCI 1b36:0005) */
+	bool no_pit;      /* -machine pit=off: no i8254 on the pc board */
 	/* runner */
-	double timeout;        /* host seconds, 0 = none */
-	double guest_timeout;  /* guest seconds of virtual time, 0 = none */
-	uint64_t max_insns;    /* 0 = none */
-	const char *expect;    /* regex that must appear on the console */
-	const char *fail_on;   /* regex that fails the run */
-	const char *log;       /* console log file */
-	bool quiet;            /* no summary line (the default unless a runner
-				* option or --summary is given, as qemu prints
-				* nothing on stderr) */
+	double timeout;       /* host seconds, 0 = none */
+	double guest_timeout; /* guest seconds of virtual time, 0 = none */
+	uint64_t max_insns;   /* 0 = none */
+	const char *expect;   /* regex that must appear on the console */
+	const char *fail_on;  /* regex that fails the run */
+	const char *log;      /* console log file */
+	bool quiet;           /* no summary line (the default unless a runner
+			       * option or --summary is given, as qemu prints
+			       * nothing on stderr) */
 	/* disks and boot order (frontend/cli_drive.c) */
 	struct drive_config drives[MAX_DRIVES];
 	int ndrives;
 	const char *boot_order;
 	bool boot_menu;
-	bool snapshot;         /* -snapshot: every disk in snapshot mode */
+	bool snapshot; /* -snapshot: every disk in snapshot mode */
 };
 
 /* -drive, -hda..-hdd, -cdrom, -boot: 0 parsed, -1 error (printed), 1 not

@@ -67,7 +67,8 @@ static int parse_drive(const char *arg, struct cli_options *o)
 			if (!strcmp(v, "virtio"))
 				d->virtio = true;
 			else if (strcmp(v, "ide"))
-				return fail("-drive: interface (if=) must be ide or virtio, not", v);
+				return fail("-drive: interface (if=) must be ide or virtio, not",
+					    v);
 		} else if (!strcmp(kv, "media")) {
 			if (!strcmp(v, "cdrom"))
 				d->cdrom = true;
@@ -133,7 +134,8 @@ int cli_parse_drive_opt(const char *opt, const char *arg, struct cli_options *o)
 					return fail("-boot: menu must be on or off, not", kv + 5);
 				continue;
 			} else if (strchr(kv, '=')) {
-				if (!strncmp(kv, "splash", 6) || !strncmp(kv, "reboot-timeout=", 15) ||
+				if (!strncmp(kv, "splash", 6) ||
+				    !strncmp(kv, "reboot-timeout=", 15) ||
 				    !strncmp(kv, "strict=", 7))
 					continue; /* accepted and ignored (docs/cli.md) */
 				return fail("-boot: unknown property", kv);

@@ -86,7 +86,7 @@ struct serial_in {
 static void pump_stdin(struct machine *m, struct serial_in *in, int fd)
 {
 	if (!in->eof && in->len < sizeof(in->buf)) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (poll(&p, 1, 0) > 0) {
 			ssize_t n = read(fd, in->buf + in->len, sizeof(in->buf) - in->len);
 			if (n <= 0)
@@ -127,7 +127,8 @@ static int load_kernel(struct machine *m, const struct cli_options *o)
 		char *save;
 		for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 			if (nmods == CLI_MAX_MODULES) {
-				fprintf(stderr, "nestbox: -initrd: at most %d modules\n", CLI_MAX_MODULES);
+				fprintf(stderr, "nestbox: -initrd: at most %d modules\n",
+					CLI_MAX_MODULES);
 				free(list);
 				free(img);
 				return -1;
@@ -138,8 +139,9 @@ static int load_kernel(struct machine *m, const struct cli_options *o)
 		}
 	}
 	if (!multiboot_probe(img, size)) {
-		fprintf(stderr, "nestbox: -kernel %s: not a Multiboot kernel (the bare board boots "
-				"only Multiboot; use -machine pc for Linux)\n",
+		fprintf(stderr,
+			"nestbox: -kernel %s: not a Multiboot kernel (the bare board boots "
+			"only Multiboot; use -machine pc for Linux)\n",
 			o->kernel);
 		rc = -1;
 	} else {
@@ -167,7 +169,7 @@ int main(int argc, char **argv)
 	if (r)
 		return r > 0 ? 0 : 2;
 
-	struct console_watch w = {0};
+	struct console_watch w = { 0 };
 	if (o.expect) {
 		if (regcomp(&w.expect, o.expect, REG_EXTENDED | REG_NOSUB)) {
 			fprintf(stderr, "nestbox: --expect '%s': not a valid regular expression\n",
@@ -246,7 +248,8 @@ int main(int argc, char **argv)
 		const char *bios = o.bios ? o.bios : "/usr/share/seabios/bios-256k.bin";
 		if (!pc_boot_firmware(m, bios, err, sizeof(err))) {
 			fprintf(stderr, "nestbox: -bios: %s%s\n", err,
-				o.bios ? "" : " (install Debian's seabios package, or give -bios FILE)");
+				o.bios ? ""
+				       : " (install Debian's seabios package, or give -bios FILE)");
 			machine_free(m);
 			return 2;
 		}
@@ -257,7 +260,7 @@ int main(int argc, char **argv)
 	const char *what = "passed";
 	uint64_t total = 0;
 	bool serial_stdin = !strcmp(o.machine, "pc") && ser_dev.in_fd >= 0;
-	struct serial_in sin = {.eof = !serial_stdin};
+	struct serial_in sin = { .eof = !serial_stdin };
 	for (;;) {
 		/* Short chunks while the guest may be reading the console. */
 		uint64_t chunk = serial_stdin ? 2u * 1000 * 1000 : 50u * 1000 * 1000;
@@ -327,7 +330,8 @@ int main(int argc, char **argv)
 	double secs = now() - t0, csecs = cpu_seconds() - c0;
 	if (!o.quiet)
 		fprintf(stderr,
-			"nestbox: %s, status %d, %llu instructions in %.2f s (%.2f s CPU, %.0f MIPS)\n",
+			"nestbox: %s, status %d, %llu instructions in %.2f s (%.2f s CPU, %.0f "
+			"MIPS)\n",
 			what, status, (unsigned long long)total, secs, csecs,
 			csecs > 0 ? (double)total / csecs / 1e6 : 0.0);
 	/* Where each vCPU stood, when the run did not end by itself. */
@@ -341,10 +345,12 @@ int main(int argc, char **argv)
 				c->mode == MODE_REAL     ? "real mode"
 				: c->mode == MODE_V86    ? "virtual-8086 mode"
 				: c->mode == MODE_PROT   ? (c->code32 ? "32-bit protected mode"
-									: "16-bit protected mode")
+								      : "16-bit protected mode")
 				: c->mode == MODE_COMPAT ? "compatibility mode"
 							 : "64-bit mode",
-				c->halted == 2 ? ", waiting for SIPI" : c->halted ? ", halted" : "",
+				c->halted == 2 ? ", waiting for SIPI"
+				: c->halted    ? ", halted"
+					       : "",
 				(unsigned long long)flags_get(c), (unsigned long long)c->icount);
 		}
 	if (w.log)

@@ -46,8 +46,8 @@ void mmu_map_mmio(struct mmu *m, uint64_t gpa, uint64_t size, const struct mmio_
 void mmu_unmap(struct mmu *m, uint64_t gpa, uint64_t size);
 /* Called after every mmu_map_* / mmu_unmap with the changed range, so the
  * owner can flush soft TLBs (they cache host pointers of the old mapping). */
-void mmu_set_map_change_hook(struct mmu *m,
-			     void (*fn)(void *opaque, uint64_t gpa, uint64_t size), void *opaque);
+void mmu_set_map_change_hook(struct mmu *m, void (*fn)(void *opaque, uint64_t gpa, uint64_t size),
+			     void *opaque);
 
 /* Host pointer to the byte at gpa if it is RAM (or ROM and !write), valid up
  * to the end of its 4K page; NULL for MMIO/unmapped (or ROM when write). */

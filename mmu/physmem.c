@@ -42,22 +42,28 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define PHYS_LIMIT (1ull << 52)
-#define LOW_LIMIT (1ull << 32)           /* range covered by pmap */
-#define LOW_PAGES (LOW_LIMIT >> 12)
-#define MAX_REGIONS 4096                 /* slots; 0 = unmapped */
-#define PM_MIXED (MAX_REGIONS - 1)       /* sentinel slot: page shared */
-#define CODE_LIMIT (1ull << 40)          /* code bitmap covers at most this */
+#define PHYS_LIMIT  (1ull << 52)
+#define LOW_LIMIT   (1ull << 32) /* range covered by pmap */
+#define LOW_PAGES   (LOW_LIMIT >> 12)
+#define MAX_REGIONS 4096              /* slots; 0 = unmapped */
+#define PM_MIXED    (MAX_REGIONS - 1) /* sentinel slot: page shared */
+#define CODE_LIMIT  (1ull << 40)      /* code bitmap covers at most this */
 
-enum rkind { RK_NONE, RK_RAM, RK_ROM, RK_MMIO, RK_MIXED };
+enum rkind {
+	RK_NONE,
+	RK_RAM,
+	RK_ROM,
+	RK_MMIO,
+	RK_MIXED
+};
 
 struct region {
-	uint8_t kind;      /* RK_*; RK_NONE = free slot (or id 0) */
-	uintptr_t addend;  /* RAM/ROM: host address = addend + gpa */
-	uint64_t base;     /* guest-physical start of the original mapping */
+	uint8_t kind;     /* RK_*; RK_NONE = free slot (or id 0) */
+	uintptr_t addend; /* RAM/ROM: host address = addend + gpa */
+	uint64_t base;    /* guest-physical start of the original mapping */
 	uint64_t size;
-	uint8_t *host;     /* RAM/ROM: host address of byte `base` */
-	uint8_t *rom;      /* ROM: our copy (freed with the region) */
+	uint8_t *host; /* RAM/ROM: host address of byte `base` */
+	uint8_t *rom;  /* ROM: our copy (freed with the region) */
 	const struct mmio_ops *ops;
 	void *opaque;
 	char *name;
@@ -73,14 +79,14 @@ struct mmu {
 	uint64_t ram_size;
 	uint64_t ram_alloc; /* ram_size rounded up to pages (mmap length) */
 
-	uint16_t *pmap;     /* LOW_PAGES entries */
+	uint16_t *pmap;         /* LOW_PAGES entries */
 	struct region *regions; /* MAX_REGIONS slots, regions[0] = unmapped */
 
 	struct seg *segs;
 	size_t nsegs, segs_cap;
 
-	uint64_t *code;     /* code bitmap, one bit per page */
-	uint64_t code_pages;/* pages covered (multiple of 64) */
+	uint64_t *code;      /* code bitmap, one bit per page */
+	uint64_t code_pages; /* pages covered (multiple of 64) */
 	void (*code_hook)(void *opaque, uint64_t page_gpa);
 	void *code_opaque;
 	void (*map_hook)(void *opaque, uint64_t gpa, uint64_t size);
@@ -133,22 +139,53 @@ static inline uint64_t ones(unsigned size)
 static inline uint64_t host_load(const uint8_t *p, unsigned size)
 {
 	switch (size) {
-	case 1: return *p;
-	case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-	case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-	case 8: { uint64_t v; memcpy(&v, p, 8); return v; }
-	default: { uint64_t v = 0; memcpy(&v, p, size); return v; }
+	case 1:
+		return *p;
+	case 2: {
+		uint16_t v;
+		memcpy(&v, p, 2);
+		return v;
+	}
+	case 4: {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		return v;
+	}
+	case 8: {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		return v;
+	}
+	default: {
+		uint64_t v = 0;
+		memcpy(&v, p, size);
+		return v;
+	}
 	}
 }
 
 static inline void host_store(uint8_t *p, unsigned size, uint64_t v)
 {
 	switch (size) {
-	case 1: *p = (uint8_t)v; break;
-	case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-	case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-	case 8: memcpy(p, &v, 8); break;
-	default: memcpy(p, &v, size); break;
+	case 1:
+		*p = (uint8_t)v;
+		break;
+	case 2: {
+		uint16_t x = (uint16_t)v;
+		memcpy(p, &x, 2);
+		break;
+	}
+	case 4: {
+		uint32_t x = (uint32_t)v;
+		memcpy(p, &x, 4);
+		break;
+	}
+	case 8:
+		memcpy(p, &v, 8);
+		break;
+	default:
+		memcpy(p, &v, size);
+		break;
 	}
 }
 
@@ -286,7 +323,7 @@ static void region_write(struct mmu *m, const struct region *r, uint64_t gpa, un
 }
 
 static __attribute__((noinline)) void write_slow(struct mmu *m, uint64_t gpa, unsigned size,
-						uint64_t val)
+						 uint64_t val)
 {
 	uint64_t end;
 	const struct region *r = resolve(m, gpa, &end);
@@ -538,8 +575,11 @@ void mmu_map_ram(struct mmu *m, uint64_t gpa, uint64_t size, uint64_t ram_off)
 	}
 	if (!clamp_range(gpa, &size))
 		return;
-	map_region(m, &(struct region){ .kind = RK_RAM, .base = gpa, .size = size,
-					.host = m->ram + ram_off, .name = strdup("ram") });
+	map_region(m, &(struct region){ .kind = RK_RAM,
+					.base = gpa,
+					.size = size,
+					.host = m->ram + ram_off,
+					.name = strdup("ram") });
 }
 
 void mmu_map_rom(struct mmu *m, uint64_t gpa, const void *data, uint64_t size)
@@ -556,8 +596,12 @@ void mmu_map_rom(struct mmu *m, uint64_t gpa, const void *data, uint64_t size)
 		memcpy(copy, data, size);
 	else
 		memset(copy, 0xff, size); /* no image: an erased ROM */
-	map_region(m, &(struct region){ .kind = RK_ROM, .base = gpa, .size = size, .host = copy,
-					.rom = copy, .name = strdup("rom") });
+	map_region(m, &(struct region){ .kind = RK_ROM,
+					.base = gpa,
+					.size = size,
+					.host = copy,
+					.rom = copy,
+					.name = strdup("rom") });
 }
 
 void mmu_map_mmio(struct mmu *m, uint64_t gpa, uint64_t size, const struct mmio_ops *ops,
@@ -565,8 +609,12 @@ void mmu_map_mmio(struct mmu *m, uint64_t gpa, uint64_t size, const struct mmio_
 {
 	if (!clamp_range(gpa, &size))
 		return;
-	map_region(m, &(struct region){ .kind = RK_MMIO, .base = gpa, .size = size, .ops = ops,
-					.opaque = opaque, .name = strdup(name ? name : "mmio") });
+	map_region(m, &(struct region){ .kind = RK_MMIO,
+					.base = gpa,
+					.size = size,
+					.ops = ops,
+					.opaque = opaque,
+					.name = strdup(name ? name : "mmio") });
 }
 
 void mmu_unmap(struct mmu *m, uint64_t gpa, uint64_t size)
@@ -580,8 +628,8 @@ void mmu_unmap(struct mmu *m, uint64_t gpa, uint64_t size)
 		m->map_hook(m->map_opaque, gpa, size);
 }
 
-void mmu_set_map_change_hook(struct mmu *m,
-			     void (*fn)(void *opaque, uint64_t gpa, uint64_t size), void *opaque)
+void mmu_set_map_change_hook(struct mmu *m, void (*fn)(void *opaque, uint64_t gpa, uint64_t size),
+			     void *opaque)
 {
 	m->map_hook = fn;
 	m->map_opaque = opaque;

@@ -24,8 +24,19 @@
 
 /* TLB_USER_AC (CPL 3 with CR0.AM and RFLAGS.AC: alignment checking) is
  * never filled, so every such access takes the slow path that checks it. */
-enum { TLB_SUP, TLB_SUP_AC, TLB_USER, TLB_USER_AC, TLB_NCTX };
-enum { TLB_R, TLB_W, TLB_X, TLB_NKIND };
+enum {
+	TLB_SUP,
+	TLB_SUP_AC,
+	TLB_USER,
+	TLB_USER_AC,
+	TLB_NCTX
+};
+enum {
+	TLB_R,
+	TLB_W,
+	TLB_X,
+	TLB_NKIND
+};
 
 struct tlb_entry {
 	uint64_t tag;      /* (lin & ~0xfff) | gen; gen is never 0 */
@@ -34,8 +45,8 @@ struct tlb_entry {
 };
 
 struct soft_tlb {
-	uint64_t gen;   /* 1..4095 */
-	int has_large;  /* a 2M/4M/1G page is cached: INVLPG must flush all */
+	uint64_t gen;  /* 1..4095 */
+	int has_large; /* a 2M/4M/1G page is cached: INVLPG must flush all */
 	struct tlb_entry e[TLB_NCTX][TLB_NKIND][TLB_SIZE];
 };
 
@@ -54,8 +65,8 @@ static inline struct tlb_entry *tlb_find(struct soft_tlb *t, int ctx, int kind, 
 	return e->tag == ((lin & ~0xfffull) | t->gen) ? e : 0;
 }
 
-static inline void tlb_insert(struct soft_tlb *t, int ctx, int kind, uint64_t lin, uint8_t *host_page,
-			      uint64_t gpa_page)
+static inline void tlb_insert(struct soft_tlb *t, int ctx, int kind, uint64_t lin,
+			      uint8_t *host_page, uint64_t gpa_page)
 {
 	struct tlb_entry *e = &t->e[ctx][kind][(lin >> 12) & (TLB_SIZE - 1)];
 	e->tag = (lin & ~0xfffull) | t->gen;

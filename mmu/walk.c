@@ -34,11 +34,11 @@
 #include "mmu/mmu.h"
 
 /* Architectural bits, local so the walker does not depend on the CPU. */
-#define CR0_WP (1ull << 16)
-#define CR0_PG (1ull << 31)
-#define CR4_PSE (1ull << 4)
-#define CR4_PAE (1ull << 5)
-#define CR4_PGE (1ull << 7)
+#define CR0_WP   (1ull << 16)
+#define CR0_PG   (1ull << 31)
+#define CR4_PSE  (1ull << 4)
+#define CR4_PAE  (1ull << 5)
+#define CR4_PGE  (1ull << 7)
 #define CR4_LA57 (1ull << 12)
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
@@ -46,13 +46,13 @@
 #define EFER_NXE (1ull << 11)
 
 /* Paging-structure entry bits (SDM Tables 4-4..4-20). */
-#define PTE_P (1ull << 0)
+#define PTE_P  (1ull << 0)
 #define PTE_RW (1ull << 1)
 #define PTE_US (1ull << 2)
-#define PTE_A (1ull << 5)
-#define PTE_D (1ull << 6)
+#define PTE_A  (1ull << 5)
+#define PTE_D  (1ull << 6)
 #define PTE_PS (1ull << 7)
-#define PTE_G (1ull << 8)
+#define PTE_G  (1ull << 8)
 #define PTE_XD (1ull << 63)
 
 /* Bits hi:lo set. */
@@ -122,12 +122,12 @@ struct walker {
 	const struct stage2 *s2;
 	uint64_t lin;
 	struct walk_result *r;
-	int n;               /* steps taken */
-	unsigned esize;      /* entry size: 4 (32-bit paging) or 8 */
-	uint64_t and_bits;   /* AND of the entries used: U/S, R/W at every level */
-	uint64_t or_bits;    /* OR of the entries used: XD at any level */
-	uint64_t no_a;       /* bit n set: entry n has A clear */
-	uint64_t hpa[5];     /* where each entry is in host-physical memory */
+	int n;             /* steps taken */
+	unsigned esize;    /* entry size: 4 (32-bit paging) or 8 */
+	uint64_t and_bits; /* AND of the entries used: U/S, R/W at every level */
+	uint64_t or_bits;  /* OR of the entries used: XD at any level */
+	uint64_t no_a;     /* bit n set: entry n has A clear */
+	uint64_t hpa[5];   /* where each entry is in host-physical memory */
 };
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
@@ -168,9 +168,9 @@ static ALWAYS_INLINE enum walk_status leaf(struct walker *w, uint64_t e, uint64_
 }
 
 /* Outcomes other than a translation; the error code is completed later. */
-#define WALK_NP 0x100   /* not present: PFEC P=0 */
+#define WALK_NP   0x100 /* not present: PFEC P=0 */
 #define WALK_RSVD 0x200 /* reserved bit: PFEC P=1 RSVD=1 */
-#define WALK_S2 0x300   /* the second stage refused a table access */
+#define WALK_S2   0x300 /* the second stage refused a table access */
 #define WALK_PERM 0x400 /* access rights: PFEC P=1 */
 
 /* 4-level / 5-level paging and the PD/PT part of PAE paging: levels from
@@ -241,8 +241,8 @@ static ALWAYS_INLINE unsigned walk32(struct walker *w, const struct paging_regs 
 }
 
 /* PAE paging (SDM §4.4): the PDPTE registers, then walk64 from the PD. */
-static ALWAYS_INLINE unsigned walk_pae(struct walker *w, const struct paging_regs *pr,
-				       unsigned mb, uint64_t pa_mask, uint64_t addr_rsvd)
+static ALWAYS_INLINE unsigned walk_pae(struct walker *w, const struct paging_regs *pr, unsigned mb,
+				       uint64_t pa_mask, uint64_t addr_rsvd)
 {
 	unsigned i = (w->lin >> 30) & 3;
 	uint64_t gpa = (pr->cr3 & 0xffffffe0u) + i * 8;
@@ -298,8 +298,8 @@ static __attribute__((noinline)) bool update_ad(struct mmu *m, const struct stag
 	return true;
 }
 
-static enum walk_status walk_fail(const struct paging_regs *pr, unsigned acc,
-				  struct walk_result *r, unsigned why)
+static enum walk_status walk_fail(const struct paging_regs *pr, unsigned acc, struct walk_result *r,
+				  unsigned why)
 {
 	if (why == WALK_S2) {
 		r->status = WALK_STAGE2;
@@ -314,11 +314,10 @@ static enum walk_status walk_fail(const struct paging_regs *pr, unsigned acc,
 	return r->status;
 }
 
-enum walk_status mmu_walk(struct mmu *m, const struct paging_regs *pr, uint64_t lin,
-			  unsigned acc, const struct stage2 *s2, struct walk_result *r)
+enum walk_status mmu_walk(struct mmu *m, const struct paging_regs *pr, uint64_t lin, unsigned acc,
+			  const struct stage2 *s2, struct walk_result *r)
 {
-	struct walker w = { .m = m, .s2 = s2, .lin = lin, .r = r, .esize = 8,
-			    .and_bits = ~0ull };
+	struct walker w = { .m = m, .s2 = s2, .lin = lin, .r = r, .esize = 8, .and_bits = ~0ull };
 	r->status = WALK_OK;
 	r->pfec = 0;
 	r->gpa = r->hpa = 0;

@@ -25,22 +25,24 @@ struct paging_regs {
 
 /* Access flags for mmu_walk. */
 #define WALK_WRITE 0x01
-#define WALK_USER 0x02      /* CPL 3 (explicit user access) */
+#define WALK_USER  0x02 /* CPL 3 (explicit user access) */
 #define WALK_FETCH 0x04
-#define WALK_SUPV 0x08      /* implicit supervisor access (descriptor tables):
-			       not subject to SMAP's AC override */
-#define WALK_AC 0x10        /* RFLAGS.AC = 1: SMAP allows explicit supervisor
-			       data accesses to user pages */
-#define WALK_NO_AD 0x20     /* do not set accessed/dirty bits (inspection) */
+#define WALK_SUPV                                               \
+	0x08 /* implicit supervisor access (descriptor tables): \
+		not subject to SMAP's AC override */
+#define WALK_AC                                                                    \
+	0x10                     /* RFLAGS.AC = 1: SMAP allows explicit supervisor \
+				    data accesses to user pages */
+#define WALK_NO_AD          0x20 /* do not set accessed/dirty bits (inspection) */
 #define WALK_NO_FAULT_CHECK 0x40 /* translate only, ignore permissions */
 
 /* #PF error code bits (SDM Vol. 3 §4.7). */
-#define PFEC_P 0x01
-#define PFEC_W 0x02
-#define PFEC_U 0x04
+#define PFEC_P    0x01
+#define PFEC_W    0x02
+#define PFEC_U    0x04
 #define PFEC_RSVD 0x08
-#define PFEC_I 0x10
-#define PFEC_PK 0x20
+#define PFEC_I    0x10
+#define PFEC_PK   0x20
 
 /* Second-stage translation (EPT/NPT), or NULL for none. Called for every
  * guest-physical address the walk reads or writes (is_walk = true; walk_acc
@@ -54,7 +56,11 @@ struct stage2 {
 	void *opaque;
 };
 
-enum walk_status { WALK_OK = 0, WALK_PF = 1, WALK_STAGE2 = 2 };
+enum walk_status {
+	WALK_OK = 0,
+	WALK_PF = 1,
+	WALK_STAGE2 = 2
+};
 
 struct walk_step {
 	int level;          /* 5..1 (4-level: PML4=4, PDPT=3, PD=2, PT=1) */
@@ -64,15 +70,15 @@ struct walk_step {
 
 struct walk_result {
 	enum walk_status status;
-	uint32_t pfec;       /* #PF error code when status == WALK_PF */
-	uint64_t gpa;        /* guest-physical address of lin (WALK_OK) */
-	uint64_t hpa;        /* after the second stage (== gpa without one) */
-	uint64_t page_size;  /* 4K, 2M, 4M or 1G */
-	bool user;           /* U/S allows user access (all levels) */
-	bool writable;       /* R/W (all levels), before WP/CPL considerations */
-	bool nx;             /* execute disabled at some level (with NXE) */
+	uint32_t pfec;      /* #PF error code when status == WALK_PF */
+	uint64_t gpa;       /* guest-physical address of lin (WALK_OK) */
+	uint64_t hpa;       /* after the second stage (== gpa without one) */
+	uint64_t page_size; /* 4K, 2M, 4M or 1G */
+	bool user;          /* U/S allows user access (all levels) */
+	bool writable;      /* R/W (all levels), before WP/CPL considerations */
+	bool nx;            /* execute disabled at some level (with NXE) */
 	bool global;
-	bool dirty;          /* D set in the final entry (or after update) */
+	bool dirty; /* D set in the final entry (or after update) */
 	uint64_t final_entry;
 	int nsteps;
 	struct walk_step steps[5];
@@ -81,8 +87,8 @@ struct walk_result {
 /* Walk lin for access acc (WALK_* flags). Fills r; returns r->status.
  * Physical-address bits at or above the machine's MAXPHYADDR
  * (mmu_set_maxphyaddr) are reserved in every entry. */
-enum walk_status mmu_walk(struct mmu *m, const struct paging_regs *pr, uint64_t lin,
-			  unsigned acc, const struct stage2 *s2, struct walk_result *r);
+enum walk_status mmu_walk(struct mmu *m, const struct paging_regs *pr, uint64_t lin, unsigned acc,
+			  const struct stage2 *s2, struct walk_result *r);
 
 /* Would an access with flags acc be allowed by the permissions in r under pr?
  * (Used by the TLB to cache per-privilege rights without re-walking.) */

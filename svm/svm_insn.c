@@ -104,7 +104,7 @@ static void svm_check(struct cpu *cpu, const struct insn *in, uint32_t exit)
 	svm_check_enabled(cpu);
 	if (cpu->cpl != 0)
 		cpu_gp(cpu, 0);
-	struct icpt_info info = {.insn = in, .index = exit};
+	struct icpt_info info = { .insn = in, .index = exit };
 	VIRT_ICPT(cpu, ICPT_SVM_INSN, &info);
 }
 
@@ -131,7 +131,7 @@ static void op_vmrun(struct cpu *cpu, const struct insn *in)
 
 static void op_vmmcall(struct cpu *cpu, const struct insn *in)
 {
-	struct icpt_info info = {.insn = in, .index = SVM_EXIT_VMMCALL};
+	struct icpt_info info = { .insn = in, .index = SVM_EXIT_VMMCALL };
 	VIRT_ICPT(cpu, ICPT_SVM_INSN, &info);
 	/* Not intercepted (or not in a guest): #UD (APM Vol. 3 VMMCALL). */
 	cpu_ud(cpu);
@@ -232,7 +232,7 @@ static void op_invlpga(struct cpu *cpu, const struct insn *in)
 	cpu_tlb_flush_page(cpu, lin);
 }
 
-#define A OPT_ANY
+#define A   OPT_ANY
 #define REG OPT_MOD_REG
 #define END OPF_ENDS_BLOCK
 

@@ -40,17 +40,30 @@ uint64_t svm_icpt_bits(const struct vmcb_control *c)
 		uint32_t bit;
 		uint8_t reason;
 	} m1map[] = {
-		{ICPT1_INTR, ICPT_EXTINT}, {ICPT1_NMI, ICPT_NMI}, {ICPT1_SMI, ICPT_SMI},
-		{ICPT1_INIT, ICPT_INIT}, {ICPT1_RDTSC, ICPT_RDTSC}, {ICPT1_RDPMC, ICPT_RDPMC},
-		{ICPT1_PUSHF, ICPT_PUSHF}, {ICPT1_POPF, ICPT_POPF}, {ICPT1_CPUID, ICPT_CPUID},
-		{ICPT1_RSM, ICPT_RSM}, {ICPT1_IRET, ICPT_IRET}, {ICPT1_INTN, ICPT_INTN},
-		{ICPT1_INVD, ICPT_INVD}, {ICPT1_PAUSE, ICPT_PAUSE}, {ICPT1_HLT, ICPT_HLT},
-		{ICPT1_INVLPG, ICPT_INVLPG}, {ICPT1_IOIO, ICPT_IO}, {ICPT1_MSR, ICPT_RDMSR},
-		{ICPT1_MSR, ICPT_WRMSR}, {ICPT1_TASKSW, ICPT_TASK_SWITCH},
-		{ICPT1_SHUTDOWN, ICPT_TRIPLE_FAULT},
-		{ICPT1_IDTR_READ | ICPT1_GDTR_READ | ICPT1_LDTR_READ | ICPT1_TR_READ |
-			 ICPT1_IDTR_WRITE | ICPT1_GDTR_WRITE | ICPT1_LDTR_WRITE | ICPT1_TR_WRITE,
-		 ICPT_DESC},
+		{ ICPT1_INTR, ICPT_EXTINT },
+		{ ICPT1_NMI, ICPT_NMI },
+		{ ICPT1_SMI, ICPT_SMI },
+		{ ICPT1_INIT, ICPT_INIT },
+		{ ICPT1_RDTSC, ICPT_RDTSC },
+		{ ICPT1_RDPMC, ICPT_RDPMC },
+		{ ICPT1_PUSHF, ICPT_PUSHF },
+		{ ICPT1_POPF, ICPT_POPF },
+		{ ICPT1_CPUID, ICPT_CPUID },
+		{ ICPT1_RSM, ICPT_RSM },
+		{ ICPT1_IRET, ICPT_IRET },
+		{ ICPT1_INTN, ICPT_INTN },
+		{ ICPT1_INVD, ICPT_INVD },
+		{ ICPT1_PAUSE, ICPT_PAUSE },
+		{ ICPT1_HLT, ICPT_HLT },
+		{ ICPT1_INVLPG, ICPT_INVLPG },
+		{ ICPT1_IOIO, ICPT_IO },
+		{ ICPT1_MSR, ICPT_RDMSR },
+		{ ICPT1_MSR, ICPT_WRMSR },
+		{ ICPT1_TASKSW, ICPT_TASK_SWITCH },
+		{ ICPT1_SHUTDOWN, ICPT_TRIPLE_FAULT },
+		{ ICPT1_IDTR_READ | ICPT1_GDTR_READ | ICPT1_LDTR_READ | ICPT1_TR_READ |
+			  ICPT1_IDTR_WRITE | ICPT1_GDTR_WRITE | ICPT1_LDTR_WRITE | ICPT1_TR_WRITE,
+		  ICPT_DESC },
 	};
 	for (unsigned i = 0; i < sizeof(m1map) / sizeof(m1map[0]); i++)
 		if (m1 & m1map[i].bit)
@@ -124,10 +137,10 @@ static const struct {
 	uint32_t bit;
 	uint16_t exit;
 } desc_map[8] = {
-	{ICPT1_GDTR_READ, SVM_EXIT_GDTR_READ},   {ICPT1_IDTR_READ, SVM_EXIT_IDTR_READ},
-	{ICPT1_GDTR_WRITE, SVM_EXIT_GDTR_WRITE}, {ICPT1_IDTR_WRITE, SVM_EXIT_IDTR_WRITE},
-	{ICPT1_LDTR_READ, SVM_EXIT_LDTR_READ},   {ICPT1_TR_READ, SVM_EXIT_TR_READ},
-	{ICPT1_LDTR_WRITE, SVM_EXIT_LDTR_WRITE}, {ICPT1_TR_WRITE, SVM_EXIT_TR_WRITE},
+	{ ICPT1_GDTR_READ, SVM_EXIT_GDTR_READ },   { ICPT1_IDTR_READ, SVM_EXIT_IDTR_READ },
+	{ ICPT1_GDTR_WRITE, SVM_EXIT_GDTR_WRITE }, { ICPT1_IDTR_WRITE, SVM_EXIT_IDTR_WRITE },
+	{ ICPT1_LDTR_READ, SVM_EXIT_LDTR_READ },   { ICPT1_TR_READ, SVM_EXIT_TR_READ },
+	{ ICPT1_LDTR_WRITE, SVM_EXIT_LDTR_WRITE }, { ICPT1_TR_WRITE, SVM_EXIT_TR_WRITE },
 };
 
 /* Instruction intercepts of vector 3 / 4 that need no operand. */
@@ -188,10 +201,14 @@ static void svm_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 			uint8_t word; /* 1 = vector 3, 2 = vector 4 */
 			uint32_t bit;
 		} m[] = {
-			{SVM_EXIT_VMRUN, 2, ICPT2_VMRUN},   {SVM_EXIT_VMMCALL, 2, ICPT2_VMMCALL},
-			{SVM_EXIT_VMLOAD, 2, ICPT2_VMLOAD}, {SVM_EXIT_VMSAVE, 2, ICPT2_VMSAVE},
-			{SVM_EXIT_STGI, 2, ICPT2_STGI},     {SVM_EXIT_CLGI, 2, ICPT2_CLGI},
-			{SVM_EXIT_SKINIT, 2, ICPT2_SKINIT}, {SVM_EXIT_INVLPGA, 1, ICPT1_INVLPGA},
+			{ SVM_EXIT_VMRUN, 2, ICPT2_VMRUN },
+			{ SVM_EXIT_VMMCALL, 2, ICPT2_VMMCALL },
+			{ SVM_EXIT_VMLOAD, 2, ICPT2_VMLOAD },
+			{ SVM_EXIT_VMSAVE, 2, ICPT2_VMSAVE },
+			{ SVM_EXIT_STGI, 2, ICPT2_STGI },
+			{ SVM_EXIT_CLGI, 2, ICPT2_CLGI },
+			{ SVM_EXIT_SKINIT, 2, ICPT2_SKINIT },
+			{ SVM_EXIT_INVLPGA, 1, ICPT1_INVLPGA },
 		};
 		for (unsigned i = 0; i < sizeof(m) / sizeof(m[0]); i++)
 			if (m[i].exit == info->index)
@@ -294,8 +311,8 @@ static void svm_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 			return; /* an acknowledged vector is delivered */
 		/* Physical interrupts are masked by the host's IF with
 		 * V_INTR_MASKING, else by the guest's (§15.21.1). */
-		bool masked = (c->int_ctl & INTCTL_V_INTR_MASKING) ? !st->host_if
-								  : !(cpu->rflags & F_IF);
+		bool masked =
+			(c->int_ctl & INTCTL_V_INTR_MASKING) ? !st->host_if : !(cpu->rflags & F_IF);
 		if (masked)
 			return;
 		svm_vmexit(cpu, SVM_EXIT_INTR, 0, 0);

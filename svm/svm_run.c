@@ -29,8 +29,8 @@
 
 static uint64_t cr4_valid(const struct cpu *cpu)
 {
-	uint64_t v = 0x7ff | CR4_UMIP | CR4_FSGSBASE | CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP |
-		     CR4_SMAP;
+	uint64_t v =
+		0x7ff | CR4_UMIP | CR4_FSGSBASE | CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP;
 	if (model_has(cpu->model, FEAT_LA57))
 		v |= CR4_LA57;
 	return v;
@@ -215,7 +215,7 @@ _Noreturn void svm_vmrun(struct cpu *cpu, uint64_t vmcb_pa)
 	if (bad) {
 		/* VMEXIT_INVALID: the host goes on after VMRUN with GIF = 0;
 		 * only the exit fields of the VMCB change. */
-		uint64_t exitf[3] = {SVM_EXIT_INVALID, 0, 0};
+		uint64_t exitf[3] = { SVM_EXIT_INVALID, 0, 0 };
 		phys_write_buf(cpu->mmu, vmcb_pa + offsetof(struct vmcb, c.exitcode), exitf,
 			       sizeof(exitf));
 		st->gif = false;
@@ -230,8 +230,11 @@ _Noreturn void svm_vmrun(struct cpu *cpu, uint64_t vmcb_pa)
 	/* Nested paging uses the host's paging mode at VMRUN (§15.25.3) with
 	 * N_CR3 as its root. */
 	st->npt = v->c.np_ctl & 1;
-	st->npt_regs = (struct paging_regs){.cr0 = cpu->cr0, .cr3 = v->c.n_cr3, .cr4 = cpu->cr4,
-					    .efer = cpu->msr.efer, .pdpte_valid = false};
+	st->npt_regs = (struct paging_regs){ .cr0 = cpu->cr0,
+					     .cr3 = v->c.n_cr3,
+					     .cr4 = cpu->cr4,
+					     .efer = cpu->msr.efer,
+					     .pdpte_valid = false };
 	st->host_if = cpu->rflags & F_IF;
 	st->cur_event = 0;
 

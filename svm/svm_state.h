@@ -23,11 +23,11 @@
 struct svm_state {
 	bool gif;
 	/* --- valid while cpu->guest_mode (between VMRUN and #VMEXIT) --- */
-	uint64_t vmcb_pa;      /* rAX of the VMRUN */
-	struct vmcb vmcb;      /* the guest's VMCB as read by VMRUN */
-	bool npt;              /* nested paging on */
+	uint64_t vmcb_pa;            /* rAX of the VMRUN */
+	struct vmcb vmcb;            /* the guest's VMCB as read by VMRUN */
+	bool npt;                    /* nested paging on */
 	struct paging_regs npt_regs; /* host paging format, cr3 = N_CR3 */
-	bool host_if;          /* host RFLAGS.IF (V_INTR_MASKING) */
+	bool host_if;                /* host RFLAGS.IF (V_INTR_MASKING) */
 	/* Event being delivered on the guest's behalf (EXITINTINFO format,
 	 * 0 = none): an injected event or an exception in delivery. */
 	uint64_t cur_event;

@@ -28,36 +28,36 @@ struct vmcb_seg {
 };
 
 struct vmcb_control {
-	uint32_t icpt_cr;       /* 000: 15:0 CRn reads, 31:16 CRn writes */
-	uint32_t icpt_dr;       /* 004: 15:0 DRn reads, 31:16 DRn writes */
-	uint32_t icpt_exc;      /* 008: exception vectors 0-31 */
-	uint32_t icpt_misc1;    /* 00C: ICPT1_* */
-	uint32_t icpt_misc2;    /* 010: ICPT2_* */
-	uint32_t icpt_misc3;    /* 014: INVLPGB, INVPCID, ... */
+	uint32_t icpt_cr;    /* 000: 15:0 CRn reads, 31:16 CRn writes */
+	uint32_t icpt_dr;    /* 004: 15:0 DRn reads, 31:16 DRn writes */
+	uint32_t icpt_exc;   /* 008: exception vectors 0-31 */
+	uint32_t icpt_misc1; /* 00C: ICPT1_* */
+	uint32_t icpt_misc2; /* 010: ICPT2_* */
+	uint32_t icpt_misc3; /* 014: INVLPGB, INVPCID, ... */
 	uint8_t rsvd_018[0x3c - 0x18];
-	uint16_t pause_thresh;  /* 03C */
-	uint16_t pause_count;   /* 03E */
-	uint64_t iopm_base;     /* 040 */
-	uint64_t msrpm_base;    /* 048 */
-	uint64_t tsc_offset;    /* 050 */
-	uint32_t asid;          /* 058 */
-	uint8_t tlb_control;    /* 05C */
+	uint16_t pause_thresh; /* 03C */
+	uint16_t pause_count;  /* 03E */
+	uint64_t iopm_base;    /* 040 */
+	uint64_t msrpm_base;   /* 048 */
+	uint64_t tsc_offset;   /* 050 */
+	uint32_t asid;         /* 058 */
+	uint8_t tlb_control;   /* 05C */
 	uint8_t rsvd_05d[3];
-	uint32_t int_ctl;       /* 060: INTCTL_* */
-	uint32_t int_vector;    /* 064: V_INTR_VECTOR in 7:0 */
-	uint32_t int_state;     /* 068: bit 0 interrupt shadow, bit 1 guest IF */
+	uint32_t int_ctl;    /* 060: INTCTL_* */
+	uint32_t int_vector; /* 064: V_INTR_VECTOR in 7:0 */
+	uint32_t int_state;  /* 068: bit 0 interrupt shadow, bit 1 guest IF */
 	uint32_t rsvd_06c;
-	uint64_t exitcode;      /* 070 */
-	uint64_t exitinfo1;     /* 078 */
-	uint64_t exitinfo2;     /* 080 */
-	uint64_t exitintinfo;   /* 088: EVENTINJ format */
-	uint64_t np_ctl;        /* 090: bit 0 NP_ENABLE */
-	uint64_t avic_bar;      /* 098 */
-	uint64_t ghcb;          /* 0A0 */
-	uint64_t eventinj;      /* 0A8 */
-	uint64_t n_cr3;         /* 0B0 */
-	uint64_t virt_ext;      /* 0B8: LBR virtualization, virtual VMLOAD/VMSAVE */
-	uint32_t clean;         /* 0C0: VMCB clean bits */
+	uint64_t exitcode;    /* 070 */
+	uint64_t exitinfo1;   /* 078 */
+	uint64_t exitinfo2;   /* 080 */
+	uint64_t exitintinfo; /* 088: EVENTINJ format */
+	uint64_t np_ctl;      /* 090: bit 0 NP_ENABLE */
+	uint64_t avic_bar;    /* 098 */
+	uint64_t ghcb;        /* 0A0 */
+	uint64_t eventinj;    /* 0A8 */
+	uint64_t n_cr3;       /* 0B0 */
+	uint64_t virt_ext;    /* 0B8: LBR virtualization, virtual VMLOAD/VMSAVE */
+	uint32_t clean;       /* 0C0: VMCB clean bits */
 	uint32_t rsvd_0c4;
 	uint64_t nrip;          /* 0C8 */
 	uint8_t insn_len;       /* 0D0 */
@@ -69,23 +69,23 @@ struct vmcb_save {
 	struct vmcb_seg es, cs, ss, ds, fs, gs; /* 400 - 45F */
 	struct vmcb_seg gdtr, ldtr, idtr, tr;   /* 460 - 49F */
 	uint8_t rsvd_4a0[0x4cb - 0x4a0];
-	uint8_t cpl;                            /* 4CB */
+	uint8_t cpl; /* 4CB */
 	uint32_t rsvd_4cc;
-	uint64_t efer;                          /* 4D0 */
+	uint64_t efer; /* 4D0 */
 	uint8_t rsvd_4d8[0x548 - 0x4d8];
-	uint64_t cr4, cr3, cr0, dr7, dr6;       /* 548 - 56F */
-	uint64_t rflags, rip;                   /* 570, 578 */
+	uint64_t cr4, cr3, cr0, dr7, dr6; /* 548 - 56F */
+	uint64_t rflags, rip;             /* 570, 578 */
 	uint8_t rsvd_580[0x5d8 - 0x580];
-	uint64_t rsp;                           /* 5D8 */
-	uint64_t s_cet, ssp, isst;              /* 5E0 - 5F7 */
-	uint64_t rax;                           /* 5F8 */
-	uint64_t star, lstar, cstar, sfmask;    /* 600 - 61F */
-	uint64_t kernel_gs_base;                /* 620 */
+	uint64_t rsp;                                     /* 5D8 */
+	uint64_t s_cet, ssp, isst;                        /* 5E0 - 5F7 */
+	uint64_t rax;                                     /* 5F8 */
+	uint64_t star, lstar, cstar, sfmask;              /* 600 - 61F */
+	uint64_t kernel_gs_base;                          /* 620 */
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip; /* 628 - 63F */
-	uint64_t cr2;                           /* 640 */
+	uint64_t cr2;                                     /* 640 */
 	uint8_t rsvd_648[0x668 - 0x648];
-	uint64_t g_pat;                         /* 668 */
-	uint64_t dbgctl;                        /* 670 */
+	uint64_t g_pat;                                      /* 668 */
+	uint64_t dbgctl;                                     /* 670 */
 	uint64_t br_from, br_to, lastexcp_from, lastexcp_to; /* 678 - 697 */
 	uint8_t rsvd_698[0x1000 - 0x698];
 };
@@ -152,80 +152,85 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one 4 KiB page");
 #undef VMCB_CHK
 
 /* Vector 3 (offset 00Ch) intercepts. */
-#define ICPT1_INTR (1u << 0)
-#define ICPT1_NMI (1u << 1)
-#define ICPT1_SMI (1u << 2)
-#define ICPT1_INIT (1u << 3)
-#define ICPT1_VINTR (1u << 4)
-#define ICPT1_CR0_SEL (1u << 5)
-#define ICPT1_IDTR_READ (1u << 6)
-#define ICPT1_GDTR_READ (1u << 7)
-#define ICPT1_LDTR_READ (1u << 8)
-#define ICPT1_TR_READ (1u << 9)
+#define ICPT1_INTR       (1u << 0)
+#define ICPT1_NMI        (1u << 1)
+#define ICPT1_SMI        (1u << 2)
+#define ICPT1_INIT       (1u << 3)
+#define ICPT1_VINTR      (1u << 4)
+#define ICPT1_CR0_SEL    (1u << 5)
+#define ICPT1_IDTR_READ  (1u << 6)
+#define ICPT1_GDTR_READ  (1u << 7)
+#define ICPT1_LDTR_READ  (1u << 8)
+#define ICPT1_TR_READ    (1u << 9)
 #define ICPT1_IDTR_WRITE (1u << 10)
 #define ICPT1_GDTR_WRITE (1u << 11)
 #define ICPT1_LDTR_WRITE (1u << 12)
-#define ICPT1_TR_WRITE (1u << 13)
-#define ICPT1_RDTSC (1u << 14)
-#define ICPT1_RDPMC (1u << 15)
-#define ICPT1_PUSHF (1u << 16)
-#define ICPT1_POPF (1u << 17)
-#define ICPT1_CPUID (1u << 18)
-#define ICPT1_RSM (1u << 19)
-#define ICPT1_IRET (1u << 20)
-#define ICPT1_INTN (1u << 21)
-#define ICPT1_INVD (1u << 22)
-#define ICPT1_PAUSE (1u << 23)
-#define ICPT1_HLT (1u << 24)
-#define ICPT1_INVLPG (1u << 25)
-#define ICPT1_INVLPGA (1u << 26)
-#define ICPT1_IOIO (1u << 27)
-#define ICPT1_MSR (1u << 28)
-#define ICPT1_TASKSW (1u << 29)
-#define ICPT1_FERR (1u << 30)
-#define ICPT1_SHUTDOWN (1u << 31)
+#define ICPT1_TR_WRITE   (1u << 13)
+#define ICPT1_RDTSC      (1u << 14)
+#define ICPT1_RDPMC      (1u << 15)
+#define ICPT1_PUSHF      (1u << 16)
+#define ICPT1_POPF       (1u << 17)
+#define ICPT1_CPUID      (1u << 18)
+#define ICPT1_RSM        (1u << 19)
+#define ICPT1_IRET       (1u << 20)
+#define ICPT1_INTN       (1u << 21)
+#define ICPT1_INVD       (1u << 22)
+#define ICPT1_PAUSE      (1u << 23)
+#define ICPT1_HLT        (1u << 24)
+#define ICPT1_INVLPG     (1u << 25)
+#define ICPT1_INVLPGA    (1u << 26)
+#define ICPT1_IOIO       (1u << 27)
+#define ICPT1_MSR        (1u << 28)
+#define ICPT1_TASKSW     (1u << 29)
+#define ICPT1_FERR       (1u << 30)
+#define ICPT1_SHUTDOWN   (1u << 31)
 
 /* Vector 4 (offset 010h) intercepts. */
-#define ICPT2_VMRUN (1u << 0)
-#define ICPT2_VMMCALL (1u << 1)
-#define ICPT2_VMLOAD (1u << 2)
-#define ICPT2_VMSAVE (1u << 3)
-#define ICPT2_STGI (1u << 4)
-#define ICPT2_CLGI (1u << 5)
-#define ICPT2_SKINIT (1u << 6)
-#define ICPT2_RDTSCP (1u << 7)
-#define ICPT2_ICEBP (1u << 8)
-#define ICPT2_WBINVD (1u << 9)
-#define ICPT2_MONITOR (1u << 10)
-#define ICPT2_MWAIT (1u << 11)
+#define ICPT2_VMRUN       (1u << 0)
+#define ICPT2_VMMCALL     (1u << 1)
+#define ICPT2_VMLOAD      (1u << 2)
+#define ICPT2_VMSAVE      (1u << 3)
+#define ICPT2_STGI        (1u << 4)
+#define ICPT2_CLGI        (1u << 5)
+#define ICPT2_SKINIT      (1u << 6)
+#define ICPT2_RDTSCP      (1u << 7)
+#define ICPT2_ICEBP       (1u << 8)
+#define ICPT2_WBINVD      (1u << 9)
+#define ICPT2_MONITOR     (1u << 10)
+#define ICPT2_MWAIT       (1u << 11)
 #define ICPT2_MWAIT_ARMED (1u << 12)
-#define ICPT2_XSETBV (1u << 13)
-#define ICPT2_RDPRU (1u << 14)
-#define ICPT2_EFER_TRAP (1u << 15)
+#define ICPT2_XSETBV      (1u << 13)
+#define ICPT2_RDPRU       (1u << 14)
+#define ICPT2_EFER_TRAP   (1u << 15)
 
 /* Vector 5 (offset 014h) intercepts. */
 #define ICPT3_INVPCID (1u << 2)
 
 /* int_ctl (offset 060h). */
-#define INTCTL_V_TPR 0xffu
-#define INTCTL_V_IRQ (1u << 8)
-#define INTCTL_VGIF (1u << 9)
-#define INTCTL_V_PRIO_SHIFT 16
-#define INTCTL_V_IGN_TPR (1u << 20)
+#define INTCTL_V_TPR          0xffu
+#define INTCTL_V_IRQ          (1u << 8)
+#define INTCTL_VGIF           (1u << 9)
+#define INTCTL_V_PRIO_SHIFT   16
+#define INTCTL_V_IGN_TPR      (1u << 20)
 #define INTCTL_V_INTR_MASKING (1u << 24)
-#define INTCTL_AVIC (1u << 31)
+#define INTCTL_AVIC           (1u << 31)
 
 /* int_state (offset 068h). */
 #define INTSTATE_SHADOW (1u << 0)
 
 /* EVENTINJ / EXITINTINFO (APM Vol. 2 §15.20). */
-#define EVT_VECTOR 0xffull
+#define EVT_VECTOR     0xffull
 #define EVT_TYPE_SHIFT 8
-#define EVT_TYPE_MASK (7ull << 8)
-#define EVT_EV (1ull << 11)
-#define EVT_V (1ull << 31)
-#define EVT_ERR_SHIFT 32
-enum { EVT_INTR = 0, EVT_NMI = 2, EVT_EXC = 3, EVT_SOFT = 4 };
+#define EVT_TYPE_MASK  (7ull << 8)
+#define EVT_EV         (1ull << 11)
+#define EVT_V          (1ull << 31)
+#define EVT_ERR_SHIFT  32
+enum {
+	EVT_INTR = 0,
+	EVT_NMI = 2,
+	EVT_EXC = 3,
+	EVT_SOFT = 4
+};
 
 /* Exit codes (APM Vol. 2 Appendix C). */
 enum svm_exit {
@@ -287,24 +292,24 @@ enum svm_exit {
 #define SVM_EXIT_INVALID (~0ull) /* VMEXIT_INVALID: -1 */
 
 /* IOIO EXITINFO1 (APM Vol. 2 §15.10.2, Figure 15-2). */
-#define IOIO_IN (1u << 0)
-#define IOIO_STR (1u << 2)
-#define IOIO_REP (1u << 3)
-#define IOIO_SZ8 (1u << 4)
-#define IOIO_SZ16 (1u << 5)
-#define IOIO_SZ32 (1u << 6)
-#define IOIO_A16 (1u << 7)
-#define IOIO_A32 (1u << 8)
-#define IOIO_A64 (1u << 9)
-#define IOIO_SEG_SHIFT 10
+#define IOIO_IN         (1u << 0)
+#define IOIO_STR        (1u << 2)
+#define IOIO_REP        (1u << 3)
+#define IOIO_SZ8        (1u << 4)
+#define IOIO_SZ16       (1u << 5)
+#define IOIO_SZ32       (1u << 6)
+#define IOIO_A16        (1u << 7)
+#define IOIO_A32        (1u << 8)
+#define IOIO_A64        (1u << 9)
+#define IOIO_SEG_SHIFT  10
 #define IOIO_PORT_SHIFT 16
 
 /* NPF EXITINFO1 bits above the #PF error code (APM Vol. 2 §15.25.6). */
 #define NPF_FINAL (1ull << 32)
-#define NPF_WALK (1ull << 33)
+#define NPF_WALK  (1ull << 33)
 
 /* Sizes of the permission maps (APM Vol. 2 §15.10.1, §15.11). */
-#define SVM_IOPM_SIZE (12 * 1024)
+#define SVM_IOPM_SIZE  (12 * 1024)
 #define SVM_MSRPM_SIZE (8 * 1024)
 
 /* Packed 12-bit attribute <-> our VMX-layout seg.attr (cpu/cpu.h). */

@@ -77,7 +77,7 @@ static bool misconfigured(const struct cpu *cpu, uint64_t cap, uint64_t e, int l
 }
 
 int vmx_ept_xlate(void *opaque, uint64_t gpa, uint64_t lin, bool is_walk, unsigned walk_acc,
-                  uint64_t *hpa)
+		  uint64_t *hpa)
 {
 	struct cpu *cpu = opaque;
 	struct vmx_state *s = vmx_st(cpu);
@@ -91,9 +91,9 @@ int vmx_ept_xlate(void *opaque, uint64_t gpa, uint64_t lin, bool is_walk, unsign
 
 	/* What the access needs: walks read tables (A/D updates write them). */
 	unsigned need = is_walk                   ? ((walk_acc & WALK_WRITE) ? 3 : 1)
-	                : (walk_acc & WALK_WRITE) ? 2
-	                : (walk_acc & WALK_FETCH) ? 4
-	                                          : 1;
+			: (walk_acc & WALK_WRITE) ? 2
+			: (walk_acc & WALK_FETCH) ? 4
+						  : 1;
 	/* With EPT A/D flags, guest paging-structure accesses are writes for
 	 * EPT (§29.3.5). */
 	bool ad = s->cur.ept_pointer & (1ull << 6);
@@ -110,7 +110,7 @@ int vmx_ept_xlate(void *opaque, uint64_t gpa, uint64_t lin, bool is_walk, unsign
 			goto violation;
 		}
 		leaf = level == 1 || (level <= 3 && (e & 0x80) &&
-		                      (level == 2 ? (cap & EPTCAP_2M) : (cap & EPTCAP_1G)));
+				      (level == 2 ? (cap & EPTCAP_2M) : (cap & EPTCAP_1G)));
 		if (level == 3 && (e & 0x80) && !(cap & EPTCAP_1G))
 			goto misconfig;
 		if (misconfigured(cpu, cap, e, level, leaf))
@@ -127,7 +127,7 @@ int vmx_ept_xlate(void *opaque, uint64_t gpa, uint64_t lin, bool is_walk, unsign
 		for (int i = 0; i < nent; i++) {
 			uint64_t x = phys_read(cpu->mmu, ent_addr[i], 8);
 			uint64_t y =
-			        x | (1ull << 8) | (i == nent - 1 && (need & 2) ? 1ull << 9 : 0);
+				x | (1ull << 8) | (i == nent - 1 && (need & 2) ? 1ull << 9 : 0);
 			if (y != x)
 				phys_write(cpu->mmu, ent_addr[i], 8, y);
 		}
@@ -159,5 +159,5 @@ misconfig:
 	s->cur.exit_intr_info = 0;
 	s->cur.exit_insn_len = 0;
 	vmx_vmexit(cpu, EXIT_REASON_EPT_MISCONFIG, 0,
-	           (!is_walk && (walk_acc & WALK_FETCH)) ? cpu->rip : cpu->ip_start);
+		   (!is_walk && (walk_acc & WALK_FETCH)) ? cpu->rip : cpu->ip_start);
 }

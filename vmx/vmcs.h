@@ -39,7 +39,10 @@ struct cpu;
 
 /* Launch state (SDM Vol. 3C §25.1): kept in the region so VMCLEAR of a
  * VMCS that is not current can set it to "clear" in memory. */
-enum { VMCS_LAUNCH_CLEAR = 0, VMCS_LAUNCHED = 1 };
+enum {
+	VMCS_LAUNCH_CLEAR = 0,
+	VMCS_LAUNCHED = 1
+};
 
 struct vmcs {
 	/* --- header (architectural offsets 0 and 4) --- */
@@ -265,8 +268,18 @@ _Static_assert(sizeof(struct vmcs) <= VMCS_REGION_SIZE, "VMCS data must fit in i
 
 /* ---- encodings ---- */
 
-enum vmcs_width { VMCS_W16 = 0, VMCS_W64 = 1, VMCS_W32 = 2, VMCS_WNAT = 3 };
-enum vmcs_type { VMCS_T_CONTROL = 0, VMCS_T_RO = 1, VMCS_T_GUEST = 2, VMCS_T_HOST = 3 };
+enum vmcs_width {
+	VMCS_W16 = 0,
+	VMCS_W64 = 1,
+	VMCS_W32 = 2,
+	VMCS_WNAT = 3
+};
+enum vmcs_type {
+	VMCS_T_CONTROL = 0,
+	VMCS_T_RO = 1,
+	VMCS_T_GUEST = 2,
+	VMCS_T_HOST = 3
+};
 
 static inline enum vmcs_width vmcs_enc_width(uint32_t enc)
 {
@@ -294,26 +307,26 @@ static inline unsigned vmcs_width_bytes(enum vmcs_width w)
  */
 enum vmx_need {
 	NEED_NONE = 0,
-	NEED_SECONDARY,      /* "activate secondary controls" */
+	NEED_SECONDARY, /* "activate secondary controls" */
 	NEED_VPID,
 	NEED_EPT,
 	NEED_POSTED_INTR,
-	NEED_EPT_VE,         /* "EPT-violation #VE" */
-	NEED_VID,            /* "virtual-interrupt delivery" */
+	NEED_EPT_VE, /* "EPT-violation #VE" */
+	NEED_VID,    /* "virtual-interrupt delivery" */
 	NEED_PML,
 	NEED_MSR_BITMAPS,
 	NEED_TPR_SHADOW,
-	NEED_APIC_ACCESS,    /* "virtualize APIC accesses" */
+	NEED_APIC_ACCESS, /* "virtualize APIC accesses" */
 	NEED_VMFUNC,
-	NEED_EPTP_SWITCH,    /* VM function 0 */
+	NEED_EPTP_SWITCH, /* VM function 0 */
 	NEED_SHADOW_VMCS,
 	NEED_XSAVES,
 	NEED_TSC_SCALING,
-	NEED_PAT,            /* load or save IA32_PAT on entry / exit */
-	NEED_HOST_PAT,       /* "load IA32_PAT" exit control */
-	NEED_EFER,           /* load or save IA32_EFER on entry / exit */
-	NEED_HOST_EFER,      /* "load IA32_EFER" exit control */
-	NEED_PERF_GLOBAL,    /* load IA32_PERF_GLOBAL_CTRL on entry */
+	NEED_PAT,         /* load or save IA32_PAT on entry / exit */
+	NEED_HOST_PAT,    /* "load IA32_PAT" exit control */
+	NEED_EFER,        /* load or save IA32_EFER on entry / exit */
+	NEED_HOST_EFER,   /* "load IA32_EFER" exit control */
+	NEED_PERF_GLOBAL, /* load IA32_PERF_GLOBAL_CTRL on entry */
 	NEED_HOST_PERF_GLOBAL,
 	NEED_BNDCFGS,
 	NEED_RTIT,
@@ -323,12 +336,14 @@ enum vmx_need {
 };
 
 /* vmcs_field.flags */
-#define VF_SHADOW 0x01 /* may live in a shadow VMCS (VMREAD/VMWRITE bitmaps in
-			  non-root operation, SDM §25.10). Every architectural
-			  field is; the flag lets a field opt out if nestbox ever
-			  has to keep one synchronously in the vCPU. */
-#define VF_AR 0x02     /* segment access rights: bits 31:17 and 11:8 are
-			  reserved and dropped on VMWRITE, as processors do */
+#define VF_SHADOW                                                       \
+	0x01 /* may live in a shadow VMCS (VMREAD/VMWRITE bitmaps in    \
+		non-root operation, SDM §25.10). Every architectural   \
+		field is; the flag lets a field opt out if nestbox ever \
+		has to keep one synchronously in the vCPU. */
+#define VF_AR                                                  \
+	0x02 /* segment access rights: bits 31:17 and 11:8 are \
+		reserved and dropped on VMWRITE, as processors do */
 
 struct vmcs_field {
 	uint32_t enc;    /* encoding with access type full (bit 0 = 0) */

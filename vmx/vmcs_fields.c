@@ -21,11 +21,15 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_state.h"
 
-#define F(enc, m, need) \
-	{ enc, offsetof(struct vmcs, m), sizeof(((struct vmcs *)0)->m), VF_SHADOW, need, #m }
-#define FAR(enc, m) \
-	{ enc, offsetof(struct vmcs, m), sizeof(((struct vmcs *)0)->m), VF_SHADOW | VF_AR, \
-	  NEED_NONE, #m }
+#define F(enc, m, need)                                                                           \
+	{                                                                                         \
+		enc, offsetof(struct vmcs, m), sizeof(((struct vmcs *)0)->m), VF_SHADOW, need, #m \
+	}
+#define FAR(enc, m)                                                                              \
+	{                                                                                        \
+		enc, offsetof(struct vmcs, m), sizeof(((struct vmcs *)0)->m), VF_SHADOW | VF_AR, \
+			NEED_NONE, #m                                                            \
+	}
 #define N NEED_NONE
 
 const struct vmcs_field vmcs_fields[] = {

@@ -27,8 +27,22 @@
 #include "cpu/ops_sys.h"
 #include "vmx/vmx_state.h"
 
-enum ctl_group { G_PIN, G_PROC, G_PROC2, G_EXIT, G_ENTRY, G_EPTVPID, G_VMFUNC, G_NGROUPS };
-enum ctl_status { ST_FIXED1 = 1, ST_DEF1, ST_IMPL, ST_TODO };
+enum ctl_group {
+	G_PIN,
+	G_PROC,
+	G_PROC2,
+	G_EXIT,
+	G_ENTRY,
+	G_EPTVPID,
+	G_VMFUNC,
+	G_NGROUPS
+};
+enum ctl_status {
+	ST_FIXED1 = 1,
+	ST_DEF1,
+	ST_IMPL,
+	ST_TODO
+};
 
 struct ctl_bit {
 	uint8_t group;
@@ -38,8 +52,8 @@ struct ctl_bit {
 	const char *name;
 };
 
-#define I ST_IMPL
-#define T ST_TODO
+#define I  ST_IMPL
+#define T  ST_TODO
 #define D1 ST_DEF1
 #define F1 ST_FIXED1
 
@@ -199,20 +213,20 @@ static const struct ctl_bit ctl_bits[] = {
 
 /* IA32_VMX_BASIC (App. A.1) */
 #define BASIC_REGION_SIZE_SHIFT 32
-#define BASIC_MEMTYPE_WB (6ull << 50)
-#define BASIC_INS_OUTS_INFO (1ull << 54)
-#define BASIC_TRUE_CTLS (1ull << 55)
+#define BASIC_MEMTYPE_WB        (6ull << 50)
+#define BASIC_INS_OUTS_INFO     (1ull << 54)
+#define BASIC_TRUE_CTLS         (1ull << 55)
 
 /* IA32_VMX_MISC (App. A.6) */
-#define MISC_PREEMPT_RATE 5u          /* timer ticks every 2^5 TSC cycles */
-#define MISC_STORE_LMA (1ull << 5)    /* exit stores EFER.LMA in "IA-32e mode guest" */
-#define MISC_ACT_HLT (1ull << 6)
-#define MISC_ACT_SHUTDOWN (1ull << 7)
+#define MISC_PREEMPT_RATE  5u          /* timer ticks every 2^5 TSC cycles */
+#define MISC_STORE_LMA     (1ull << 5) /* exit stores EFER.LMA in "IA-32e mode guest" */
+#define MISC_ACT_HLT       (1ull << 6)
+#define MISC_ACT_SHUTDOWN  (1ull << 7)
 #define MISC_ACT_WAIT_SIPI (1ull << 8)
-#define MISC_CR3_TARGETS 4u           /* bits 24:16 */
-#define MISC_MSR_LIST 0u              /* bits 27:25: 512 * (N + 1) entries recommended */
-#define MISC_VMWRITE_ANY (1ull << 29) /* VMWRITE may write read-only fields */
-#define MISC_INJECT_LEN0 (1ull << 30) /* soft INT / exception injection with length 0 */
+#define MISC_CR3_TARGETS   4u           /* bits 24:16 */
+#define MISC_MSR_LIST      0u           /* bits 27:25: 512 * (N + 1) entries recommended */
+#define MISC_VMWRITE_ANY   (1ull << 29) /* VMWRITE may write read-only fields */
+#define MISC_INJECT_LEN0   (1ull << 30) /* soft INT / exception injection with length 0 */
 
 /* CR0 bits fixed to 1 in VMX operation (App. A.7): PE, NE, PG. */
 #define CR0_FIXED0 (CR0_PE | CR0_NE | CR0_PG)
@@ -296,9 +310,8 @@ void vmx_caps_compute(const struct cpu *cpu, struct vmx_caps *c)
 	 * the first VM-entry milestone like the ST_IMPL controls; shutdown and
 	 * wait-for-SIPI activity states come later. */
 	put(c, MSR_IA32_VMX_MISC,
-	    MISC_PREEMPT_RATE | MISC_STORE_LMA | MISC_ACT_HLT |
-		    (uint64_t)MISC_CR3_TARGETS << 16 | (uint64_t)MISC_MSR_LIST << 25 |
-		    MISC_VMWRITE_ANY | MISC_INJECT_LEN0);
+	    MISC_PREEMPT_RATE | MISC_STORE_LMA | MISC_ACT_HLT | (uint64_t)MISC_CR3_TARGETS << 16 |
+		    (uint64_t)MISC_MSR_LIST << 25 | MISC_VMWRITE_ANY | MISC_INJECT_LEN0);
 
 	/* Fixed CR bits (App. A.7, A.8): FIXED1 reports the bits that may be
 	 * 1, i.e. every CR0 bit and the CR4 bits this model has. */

@@ -89,7 +89,7 @@ static bool load_guest(struct cpu *cpu, struct vmx_state *s)
 	for (int i = 0; i < S_NSEG; i++)
 		load_seg(&cpu->seg[i], sel[i], base[i], limit[i], ar[i]);
 	load_seg(&cpu->ldtr, v->guest_ldtr_sel, v->guest_ldtr_base, v->guest_ldtr_limit,
-	         v->guest_ldtr_ar);
+		 v->guest_ldtr_ar);
 	load_seg(&cpu->tr, v->guest_tr_sel, v->guest_tr_base, v->guest_tr_limit, v->guest_tr_ar);
 	cpu->gdtr.base = v->guest_gdtr_base;
 	cpu->gdtr.limit = v->guest_gdtr_limit;
@@ -111,10 +111,10 @@ static bool load_guest(struct cpu *cpu, struct vmx_state *s)
 				cpu->pdpte[i] = v->guest_pdpte[i];
 			cpu->pdpte_valid = true;
 		} else {
-			struct paging_regs pr = {.cr0 = cpu->cr0,
-			                         .cr3 = cpu->cr3,
-			                         .cr4 = cpu->cr4,
-			                         .efer = cpu->msr.efer};
+			struct paging_regs pr = { .cr0 = cpu->cr0,
+						  .cr3 = cpu->cr3,
+						  .cr4 = cpu->cr4,
+						  .efer = cpu->msr.efer };
 			if (!mmu_load_pdptes(cpu->mmu, &pr, NULL))
 				return false;
 			for (int i = 0; i < 4; i++)
@@ -179,9 +179,9 @@ static void inject_event(struct cpu *cpu, struct vmx_state *s)
 	/* The flag is consumed by the first intercept call of the delivery,
 	 * which exists only when the reason's bit is compiled in. */
 	enum icpt_reason r = kind == EV_NMI       ? ICPT_NMI
-	                     : kind == EV_EXTINT  ? ICPT_EXTINT
-	                     : kind == EV_SOFTINT ? ICPT_INTN
-	                                          : ICPT_EXCEPTION;
+			     : kind == EV_EXTINT  ? ICPT_EXTINT
+			     : kind == EV_SOFTINT ? ICPT_INTN
+						  : ICPT_EXCEPTION;
 	s->injecting = (cpu->icpt & ICPT_BIT(r)) != 0;
 	if (kind == EV_EXCEPTION)
 		cpu->delivering = (int)vec;

@@ -19,11 +19,11 @@
 #include "cpu/cpuid.h"
 #include "vmx/vmx_state.h"
 
-#define CC(cond, sec)                                                                              \
-	((cond) ? (fprintf(stderr, "nestbox: vmx: VM-entry check failed: %s (SDM Vol. 3C %s)\n",   \
-	                   #cond, sec),                                                            \
-	           1)                                                                              \
-	        : 0)
+#define CC(cond, sec)                                                                            \
+	((cond) ? (fprintf(stderr, "nestbox: vmx: VM-entry check failed: %s (SDM Vol. 3C %s)\n", \
+			   #cond, sec),                                                          \
+		   1)                                                                            \
+		: 0)
 
 /* ---- helpers ---- */
 
@@ -60,7 +60,7 @@ static inline bool msr_list_ok(const struct cpu *cpu, uint64_t addr, uint32_t co
 }
 
 static inline bool cr_fixed(uint64_t v, const struct vmx_caps *c, uint32_t fixed0_msr,
-                            uint64_t ignore)
+			    uint64_t ignore)
 {
 	uint64_t f0 = vmx_caps_get(c, fixed0_msr) & ~ignore, f1 = vmx_caps_get(c, fixed0_msr + 1);
 	return (v & f0) == f0 && (v & ~f1) == 0;
@@ -93,17 +93,17 @@ static inline uint32_t sec_ctls(const struct vmcs *v)
 /* ---- §27.2.1 VM-execution, VM-exit and VM-entry control fields ---- */
 
 static int check_exec_controls(const struct cpu *cpu, const struct vmx_caps *c,
-                               const struct vmcs *v)
+			       const struct vmcs *v)
 {
 	uint32_t p2 = sec_ctls(v);
 	int bad = 0;
 	bad |= CC(!ctl_ok(v->pin_controls, vmx_caps_get(c, MSR_IA32_VMX_TRUE_PINBASED_CTLS)),
-	          "27.2.1.1 pin-based controls");
+		  "27.2.1.1 pin-based controls");
 	bad |= CC(!ctl_ok(v->proc_controls, vmx_caps_get(c, MSR_IA32_VMX_TRUE_PROCBASED_CTLS)),
-	          "27.2.1.1 primary processor-based controls");
+		  "27.2.1.1 primary processor-based controls");
 	if (v->proc_controls & PROC_SECONDARY)
 		bad |= CC(!ctl_ok(p2, vmx_caps_get(c, MSR_IA32_VMX_PROCBASED_CTLS2)),
-		          "27.2.1.1 secondary processor-based controls");
+			  "27.2.1.1 secondary processor-based controls");
 	bad |= CC(v->cr3_target_count > 4, "27.2.1.1 CR3-target count");
 	if (v->proc_controls & PROC_IO_BITMAPS) {
 		bad |= CC(!page_addr_ok(cpu, v->io_bitmap_a), "27.2.1.1 I/O bitmap A address");
@@ -112,9 +112,9 @@ static int check_exec_controls(const struct cpu *cpu, const struct vmx_caps *c,
 	if (v->proc_controls & PROC_MSR_BITMAPS)
 		bad |= CC(!page_addr_ok(cpu, v->msr_bitmap), "27.2.1.1 MSR bitmap address");
 	bad |= CC(!(v->pin_controls & PIN_NMI) && (v->pin_controls & PIN_VNMI),
-	          "27.2.1.1 virtual NMIs need NMI exiting");
+		  "27.2.1.1 virtual NMIs need NMI exiting");
 	bad |= CC(!(v->pin_controls & PIN_VNMI) && (v->proc_controls & PROC_NMI_WINDOW),
-	          "27.2.1.1 NMI-window exiting needs virtual NMIs");
+		  "27.2.1.1 NMI-window exiting needs virtual NMIs");
 	if (p2 & PROC2_EPT)
 		bad |= CC(!vmx_eptp_valid(cpu, c, v->ept_pointer), "27.2.1.1 EPT pointer");
 	if (p2 & PROC2_VPID)
@@ -124,17 +124,17 @@ static int check_exec_controls(const struct cpu *cpu, const struct vmx_caps *c,
 }
 
 static int check_exit_controls(const struct cpu *cpu, const struct vmx_caps *c,
-                               const struct vmcs *v)
+			       const struct vmcs *v)
 {
 	int bad = 0;
 	bad |= CC(!ctl_ok(v->exit_controls, vmx_caps_get(c, MSR_IA32_VMX_TRUE_EXIT_CTLS)),
-	          "27.2.1.2 VM-exit controls");
+		  "27.2.1.2 VM-exit controls");
 	bad |= CC(!(v->pin_controls & PIN_PREEMPT) && (v->exit_controls & EXITC_SAVE_PREEMPT),
-	          "27.2.1.2 save preemption timer needs the timer");
+		  "27.2.1.2 save preemption timer needs the timer");
 	bad |= CC(!msr_list_ok(cpu, v->exit_msr_store_addr, v->exit_msr_store_count),
-	          "27.2.1.2 VM-exit MSR-store address");
+		  "27.2.1.2 VM-exit MSR-store address");
 	bad |= CC(!msr_list_ok(cpu, v->exit_msr_load_addr, v->exit_msr_load_count),
-	          "27.2.1.2 VM-exit MSR-load address");
+		  "27.2.1.2 VM-exit MSR-load address");
 	return bad;
 }
 
@@ -146,14 +146,14 @@ static inline bool exc_has_errcode(unsigned vec)
 }
 
 static int check_entry_controls(const struct cpu *cpu, const struct vmx_caps *c,
-                                const struct vmcs *v)
+				const struct vmcs *v)
 {
 	int bad = 0;
 	bad |= CC(!ctl_ok(v->entry_controls, vmx_caps_get(c, MSR_IA32_VMX_TRUE_ENTRY_CTLS)),
-	          "27.2.1.3 VM-entry controls");
+		  "27.2.1.3 VM-entry controls");
 	bad |= CC(v->entry_controls & (ENTRYC_SMM | ENTRYC_DUAL), "27.2.1.3 entry to SMM");
 	bad |= CC(!msr_list_ok(cpu, v->entry_msr_load_addr, v->entry_msr_load_count),
-	          "27.2.1.3 VM-entry MSR-load address");
+		  "27.2.1.3 VM-entry MSR-load address");
 	uint32_t ii = v->entry_intr_info;
 	if (!(ii & INTR_INFO_VALID))
 		return bad;
@@ -161,7 +161,7 @@ static int check_entry_controls(const struct cpu *cpu, const struct vmx_caps *c,
 	bool misc_len0 = vmx_caps_get(c, MSR_IA32_VMX_MISC) & (1ull << 30);
 	bad |= CC(type == 1, "27.2.1.3 interruption type 1 reserved");
 	bad |= CC(type == INTR_TYPE_OTHER && !(v->proc_controls & PROC_MTF),
-	          "27.2.1.3 type 7 needs monitor trap flag");
+		  "27.2.1.3 type 7 needs monitor trap flag");
 	bad |= CC(type == INTR_TYPE_NMI && vec != EXC_NMI, "27.2.1.3 NMI vector 2");
 	bad |= CC(type == INTR_TYPE_HW_EXC && vec > 31, "27.2.1.3 hardware exception vector");
 	bad |= CC(type == INTR_TYPE_OTHER && vec != 0, "27.2.1.3 type 7 vector 0");
@@ -174,7 +174,7 @@ static int check_entry_controls(const struct cpu *cpu, const struct vmx_caps *c,
 	if (type == INTR_TYPE_SOFT_INT || type == INTR_TYPE_PRIV_SW_EXC ||
 	    type == INTR_TYPE_SOFT_EXC)
 		bad |= CC(v->entry_insn_len > 15 || (v->entry_insn_len == 0 && !misc_len0),
-		          "27.2.1.3 VM-entry instruction length");
+			  "27.2.1.3 VM-entry instruction length");
 	return bad;
 }
 
@@ -204,8 +204,8 @@ int vmx_check_host(const struct cpu *cpu, const struct vmx_caps *c, const struct
 		bad |= CC(!!(v->host_efer & EFER_LME) != host64, "27.2.2 host EFER.LME");
 	}
 	/* §27.2.3 segment and descriptor-table registers */
-	const uint16_t sels[] = {v->host_es_sel, v->host_cs_sel, v->host_ss_sel, v->host_ds_sel,
-	                         v->host_fs_sel, v->host_gs_sel, v->host_tr_sel};
+	const uint16_t sels[] = { v->host_es_sel, v->host_cs_sel, v->host_ss_sel, v->host_ds_sel,
+				  v->host_fs_sel, v->host_gs_sel, v->host_tr_sel };
 	for (unsigned i = 0; i < sizeof(sels) / sizeof(sels[0]); i++)
 		bad |= CC(sels[i] & 7, "27.2.3 host selector RPL/TI");
 	bad |= CC(v->host_cs_sel == 0, "27.2.3 host CS selector 0");
@@ -220,7 +220,7 @@ int vmx_check_host(const struct cpu *cpu, const struct vmx_caps *c, const struct
 	if (!lma) {
 		bad |= CC(host64, "27.2.4 host address-space size outside IA-32e mode");
 		bad |= CC(v->entry_controls & ENTRYC_IA32E,
-		          "27.2.4 IA-32e guest outside IA-32e mode");
+			  "27.2.4 IA-32e guest outside IA-32e mode");
 	} else {
 		bad |= CC(!host64, "27.2.4 host address-space size 0 in IA-32e mode");
 	}
@@ -258,11 +258,11 @@ static int check_guest_regs(const struct cpu *cpu, const struct vmx_caps *c, con
 	int bad = 0;
 	/* §27.3.1.1 control registers, debug registers and MSRs */
 	bad |= CC(!cr_fixed(v->guest_cr0, c, MSR_IA32_VMX_CR0_FIXED0, ug ? CR0_PE | CR0_PG : 0),
-	          "27.3.1.1 guest CR0 fixed bits");
+		  "27.3.1.1 guest CR0 fixed bits");
 	bad |= CC((v->guest_cr0 & CR0_PG) && !(v->guest_cr0 & CR0_PE),
-	          "27.3.1.1 CR0.PG without PE");
+		  "27.3.1.1 CR0.PG without PE");
 	bad |= CC(!cr_fixed(v->guest_cr4, c, MSR_IA32_VMX_CR4_FIXED0, 0),
-	          "27.3.1.1 guest CR4 fixed bits");
+		  "27.3.1.1 guest CR4 fixed bits");
 	if (ia32e) {
 		bad |= CC(!(v->guest_cr0 & CR0_PG), "27.3.1.1 IA-32e guest needs CR0.PG");
 		bad |= CC(!(v->guest_cr4 & CR4_PAE), "27.3.1.1 IA-32e guest needs CR4.PAE");
@@ -273,7 +273,7 @@ static int check_guest_regs(const struct cpu *cpu, const struct vmx_caps *c, con
 	if (v->entry_controls & ENTRYC_LOAD_DEBUG) {
 		bad |= CC(v->guest_dr7 >> 32, "27.3.1.1 guest DR7 bits 63:32");
 		bad |= CC(v->guest_debugctl & ~0x1ull & ~0x2ull & ~(0x7fcull),
-		          "27.3.1.1 guest IA32_DEBUGCTL reserved bits");
+			  "27.3.1.1 guest IA32_DEBUGCTL reserved bits");
 	}
 	bad |= CC(!canon48(cpu, v->guest_sysenter_esp), "27.3.1.1 guest SYSENTER_ESP");
 	bad |= CC(!canon48(cpu, v->guest_sysenter_eip), "27.3.1.1 guest SYSENTER_EIP");
@@ -284,7 +284,7 @@ static int check_guest_regs(const struct cpu *cpu, const struct vmx_caps *c, con
 		bad |= CC(!!(v->guest_efer & EFER_LMA) != ia32e, "27.3.1.1 guest EFER.LMA");
 		if (v->guest_cr0 & CR0_PG)
 			bad |= CC(!!(v->guest_efer & EFER_LMA) != !!(v->guest_efer & EFER_LME),
-			          "27.3.1.1 guest EFER.LME");
+				  "27.3.1.1 guest EFER.LME");
 	}
 	return bad;
 }
@@ -311,26 +311,26 @@ static int check_guest_segs(const struct cpu *cpu, const struct vmcs *v)
 		bad |= CC(v->guest_ldtr_sel & 4, "27.3.1.2 LDTR.TI");
 	if (v86) {
 		bad |= check_guest_v86_seg(v->guest_cs_sel, v->guest_cs_base, v->guest_cs_limit,
-		                           v->guest_cs_ar);
+					   v->guest_cs_ar);
 		bad |= check_guest_v86_seg(v->guest_ss_sel, v->guest_ss_base, v->guest_ss_limit,
-		                           v->guest_ss_ar);
+					   v->guest_ss_ar);
 		bad |= check_guest_v86_seg(v->guest_ds_sel, v->guest_ds_base, v->guest_ds_limit,
-		                           v->guest_ds_ar);
+					   v->guest_ds_ar);
 		bad |= check_guest_v86_seg(v->guest_es_sel, v->guest_es_base, v->guest_es_limit,
-		                           v->guest_es_ar);
+					   v->guest_es_ar);
 		bad |= check_guest_v86_seg(v->guest_fs_sel, v->guest_fs_base, v->guest_fs_limit,
-		                           v->guest_fs_ar);
+					   v->guest_fs_ar);
 		bad |= check_guest_v86_seg(v->guest_gs_sel, v->guest_gs_base, v->guest_gs_limit,
-		                           v->guest_gs_ar);
+					   v->guest_gs_ar);
 	} else {
 		if (!ug)
 			bad |= CC((v->guest_ss_sel & 3) != (v->guest_cs_sel & 3),
-			          "27.3.1.2 SS.RPL == CS.RPL");
+				  "27.3.1.2 SS.RPL == CS.RPL");
 		/* CS */
 		uint32_t a = v->guest_cs_ar;
 		unsigned t = a & 15;
 		bad |= CC(!(t == 9 || t == 11 || t == 13 || t == 15 || (ug && t == 3)),
-		          "27.3.1.2 CS type");
+			  "27.3.1.2 CS type");
 		bad |= CC(!(a & SEG_ATTR_S), "27.3.1.2 CS.S");
 		bad |= CC(!(a & SEG_ATTR_P), "27.3.1.2 CS.P");
 		bad |= CC(a & 0xfffe0f00u, "27.3.1.2 CS access-rights reserved bits");
@@ -355,17 +355,17 @@ static int check_guest_segs(const struct cpu *cpu, const struct vmcs *v)
 		}
 		if (!ug)
 			bad |= CC(ar_dpl(v->guest_ss_ar) != (v->guest_ss_sel & 3u),
-			          "27.3.1.2 SS.DPL == SS.RPL");
+				  "27.3.1.2 SS.DPL == SS.RPL");
 		if (!(v->guest_cr0 & CR0_PE))
 			bad |= CC(ar_dpl(v->guest_ss_ar) != 0, "27.3.1.2 SS.DPL 0 in real mode");
 		/* DS ES FS GS */
 		const struct {
 			uint16_t sel;
 			uint32_t limit, ar;
-		} d[4] = {{v->guest_ds_sel, v->guest_ds_limit, v->guest_ds_ar},
-		          {v->guest_es_sel, v->guest_es_limit, v->guest_es_ar},
-		          {v->guest_fs_sel, v->guest_fs_limit, v->guest_fs_ar},
-		          {v->guest_gs_sel, v->guest_gs_limit, v->guest_gs_ar}};
+		} d[4] = { { v->guest_ds_sel, v->guest_ds_limit, v->guest_ds_ar },
+			   { v->guest_es_sel, v->guest_es_limit, v->guest_es_ar },
+			   { v->guest_fs_sel, v->guest_fs_limit, v->guest_fs_ar },
+			   { v->guest_gs_sel, v->guest_gs_limit, v->guest_gs_ar } };
 		for (int i = 0; i < 4; i++) {
 			a = d[i].ar;
 			if (a & U)
@@ -379,7 +379,7 @@ static int check_guest_segs(const struct cpu *cpu, const struct vmcs *v)
 			bad |= CC(!g_ok(d[i].limit, a), "27.3.1.2 data segment limit/G");
 			if (!ug && t <= 11)
 				bad |= CC(ar_dpl(a) < (d[i].sel & 3u),
-				          "27.3.1.2 data segment DPL >= RPL");
+					  "27.3.1.2 data segment DPL >= RPL");
 		}
 	}
 	/* bases */
@@ -458,7 +458,7 @@ static int check_guest_nonreg(const struct cpu *cpu, const struct vmx_caps *c, c
 	if (inj && type == INTR_TYPE_NMI) {
 		bad |= CC(is & 2, "27.3.1.5 NMI injection with MOV-SS blocking");
 		bad |= CC((is & 8) && !(v->pin_controls & PIN_VNMI),
-		          "27.3.1.5 NMI injection with NMI blocking");
+			  "27.3.1.5 NMI injection with NMI blocking");
 	}
 	/* pending debug exceptions: bits 3:0 B0-3, 12 enabled bp, 14 BS, 16 RTM */
 	bad |= CC(v->guest_pending_dbg & ~0x1500full, "27.3.1.5 pending debug reserved bits");
@@ -477,7 +477,7 @@ int vmx_check_guest(const struct cpu *cpu, const struct vmx_caps *c, const struc
 	 * reserved bits in a present entry (qualification 2). Without EPT they
 	 * are loaded from CR3 in the state load and checked there. */
 	bool pae = (v->guest_cr0 & CR0_PG) && (v->guest_cr4 & CR4_PAE) &&
-	           !(v->entry_controls & ENTRYC_IA32E);
+		   !(v->entry_controls & ENTRYC_IA32E);
 	if (pae && (sec_ctls(v) & PROC2_EPT)) {
 		for (int i = 0; i < 4; i++) {
 			uint64_t e = v->guest_pdpte[i];

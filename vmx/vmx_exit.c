@@ -49,11 +49,11 @@ uint64_t vmx_compile_icpt(const struct vmcs *v)
 	/* Unconditional exits, and reasons whose decision needs the VMCS
 	 * (bitmaps, masks, #UD for disabled instructions, injection). */
 	uint64_t b = ICPT_BIT(ICPT_CPUID) | ICPT_BIT(ICPT_INVD) | ICPT_BIT(ICPT_XSETBV) |
-	             ICPT_BIT(ICPT_VMX_INSN) | ICPT_BIT(ICPT_VMCALL) | ICPT_BIT(ICPT_TRIPLE_FAULT) |
-	             ICPT_BIT(ICPT_GETSEC) | ICPT_BIT(ICPT_CR_READ) | ICPT_BIT(ICPT_CR_WRITE) |
-	             ICPT_BIT(ICPT_CLTS) | ICPT_BIT(ICPT_LMSW) | ICPT_BIT(ICPT_RDMSR) |
-	             ICPT_BIT(ICPT_WRMSR) | ICPT_BIT(ICPT_EXCEPTION) | ICPT_BIT(ICPT_INTN) |
-	             ICPT_BIT(ICPT_RDTSCP) | ICPT_BIT(ICPT_INVPCID) | ICPT_BIT(ICPT_INIT);
+		     ICPT_BIT(ICPT_VMX_INSN) | ICPT_BIT(ICPT_VMCALL) | ICPT_BIT(ICPT_TRIPLE_FAULT) |
+		     ICPT_BIT(ICPT_GETSEC) | ICPT_BIT(ICPT_CR_READ) | ICPT_BIT(ICPT_CR_WRITE) |
+		     ICPT_BIT(ICPT_CLTS) | ICPT_BIT(ICPT_LMSW) | ICPT_BIT(ICPT_RDMSR) |
+		     ICPT_BIT(ICPT_WRMSR) | ICPT_BIT(ICPT_EXCEPTION) | ICPT_BIT(ICPT_INTN) |
+		     ICPT_BIT(ICPT_RDTSCP) | ICPT_BIT(ICPT_INVPCID) | ICPT_BIT(ICPT_INIT);
 	if (p & PROC_HLT)
 		b |= ICPT_BIT(ICPT_HLT);
 	if (p & PROC_INVLPG)
@@ -119,7 +119,7 @@ static uint32_t insn_info(const struct insn *in, uint32_t top)
 /* ---- guest-state save (§28.3) ---- */
 
 static void store_seg(const struct seg *s, uint16_t *sel, uint64_t *base, uint32_t *limit,
-                      uint32_t *ar)
+		      uint32_t *ar)
 {
 	*sel = s->sel;
 	*base = s->base;
@@ -146,7 +146,7 @@ static void save_guest(struct cpu *cpu, struct vmx_state *s, uint64_t rip)
 		v->guest_efer = cpu->msr.efer;
 	/* "IA-32e mode guest" reflects EFER.LMA (IA32_VMX_MISC[5]). */
 	v->entry_controls = (v->entry_controls & ~ENTRYC_IA32E) |
-	                    ((cpu->msr.efer & EFER_LMA) ? ENTRYC_IA32E : 0);
+			    ((cpu->msr.efer & EFER_LMA) ? ENTRYC_IA32E : 0);
 
 	uint64_t *base = &v->guest_es_base;
 	uint32_t *limit = &v->guest_es_limit, *ar = &v->guest_es_ar;
@@ -154,9 +154,9 @@ static void save_guest(struct cpu *cpu, struct vmx_state *s, uint64_t rip)
 	for (int i = 0; i < S_NSEG; i++)
 		store_seg(&cpu->seg[i], &sel[i], &base[i], &limit[i], &ar[i]);
 	store_seg(&cpu->ldtr, &v->guest_ldtr_sel, &v->guest_ldtr_base, &v->guest_ldtr_limit,
-	          &v->guest_ldtr_ar);
+		  &v->guest_ldtr_ar);
 	store_seg(&cpu->tr, &v->guest_tr_sel, &v->guest_tr_base, &v->guest_tr_limit,
-	          &v->guest_tr_ar);
+		  &v->guest_tr_ar);
 	v->guest_gdtr_base = cpu->gdtr.base;
 	v->guest_gdtr_limit = cpu->gdtr.limit;
 	v->guest_idtr_base = cpu->idtr.base;
@@ -183,7 +183,7 @@ static void save_guest(struct cpu *cpu, struct vmx_state *s, uint64_t rip)
 	if (s->preempt_on && (v->exit_controls & EXITC_SAVE_PREEMPT)) {
 		uint64_t el = vmx_preempt_now(cpu) - s->preempt_start;
 		v->preemption_timer_value =
-		        el >= s->preempt_val ? 0 : (uint32_t)(s->preempt_val - el);
+			el >= s->preempt_val ? 0 : (uint32_t)(s->preempt_val - el);
 	}
 }
 
@@ -208,7 +208,7 @@ static void host_seg(struct seg *s, uint16_t sel, uint64_t base, bool cs, bool h
 	s->limit = 0xffffffffu;
 	if (cs) {
 		s->attr = 11 | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_G |
-		          (host64 ? SEG_ATTR_L : SEG_ATTR_DB);
+			  (host64 ? SEG_ATTR_L : SEG_ATTR_DB);
 	} else if (sel == 0) {
 		s->attr = SEG_ATTR_UNUSABLE;
 	} else {
@@ -247,11 +247,11 @@ void vmx_load_host(struct cpu *cpu, struct vmx_state *s)
 	/* SS stays usable in 64-bit mode with a null selector (§28.5.2). */
 	if (v->host_ss_sel == 0)
 		cpu->seg[S_SS].attr = SEG_ATTR_UNUSABLE | 3 | SEG_ATTR_S | SEG_ATTR_DB | SEG_ATTR_G;
-	cpu->tr = (struct seg){.sel = v->host_tr_sel,
-	                       .base = v->host_tr_base,
-	                       .limit = 0x67,
-	                       .attr = 11 | SEG_ATTR_P};
-	cpu->ldtr = (struct seg){.attr = SEG_ATTR_UNUSABLE};
+	cpu->tr = (struct seg){ .sel = v->host_tr_sel,
+				.base = v->host_tr_base,
+				.limit = 0x67,
+				.attr = 11 | SEG_ATTR_P };
+	cpu->ldtr = (struct seg){ .attr = SEG_ATTR_UNUSABLE };
 	cpu->gdtr.base = v->host_gdtr_base;
 	cpu->gdtr.limit = 0xffff;
 	cpu->idtr.base = v->host_idtr_base;
@@ -266,7 +266,8 @@ void vmx_load_host(struct cpu *cpu, struct vmx_state *s)
 	cpu->pdpte_valid = false;
 	if ((cpu->cr0 & CR0_PG) && (cpu->cr4 & CR4_PAE) && !host64) {
 		struct paging_regs pr = {
-		        .cr0 = cpu->cr0, .cr3 = cpu->cr3, .cr4 = cpu->cr4, .efer = cpu->msr.efer};
+			.cr0 = cpu->cr0, .cr3 = cpu->cr3, .cr4 = cpu->cr4, .efer = cpu->msr.efer
+		};
 		if (!mmu_load_pdptes(cpu->mmu, &pr, NULL))
 			fprintf(stderr, "nestbox: vmx: VMX abort: host PDPTEs\n");
 		for (int i = 0; i < 4; i++)
@@ -307,7 +308,7 @@ _Noreturn void vmx_vmexit(struct cpu *cpu, uint32_t reason, uint64_t qual, uint6
 	    reason != EXIT_REASON_TRIPLE_FAULT) {
 		unsigned vec = (unsigned)cpu->delivering;
 		v->idt_vectoring_info = INTR_INFO_VALID | vec |
-		                        (vec == EXC_NMI ? INTR_TYPE_NMI : INTR_TYPE_HW_EXC) << 8;
+					(vec == EXC_NMI ? INTR_TYPE_NMI : INTR_TYPE_HW_EXC) << 8;
 		if (cpu->exc_errcode != NO_ERRCODE && vec != EXC_NMI) {
 			v->idt_vectoring_info |= INTR_INFO_ERRCODE;
 			v->idt_vectoring_errcode = cpu->exc_errcode;
@@ -323,7 +324,7 @@ _Noreturn void vmx_vmexit(struct cpu *cpu, uint32_t reason, uint64_t qual, uint6
 
 /* Exit for an instruction: RIP = the instruction, its length recorded. */
 _Noreturn static void insn_exit(struct cpu *cpu, const struct icpt_info *info, uint32_t reason,
-                                uint64_t qual, uint32_t ii)
+				uint64_t qual, uint32_t ii)
 {
 	struct vmcs *v = &vmx_st(cpu)->cur;
 	v->exit_insn_len = info->insn ? info->insn->len : (uint32_t)(cpu->rip - cpu->ip_start);
@@ -371,7 +372,7 @@ static bool msr_exits(struct cpu *cpu, const struct vmcs *v, uint32_t idx, bool 
  * bit the hypervisor owns (mask) would differ from the read shadow;
  * otherwise the owned bits keep their current values. */
 static void cr_masked_write(struct cpu *cpu, struct icpt_info *info, uint64_t mask, uint64_t shadow,
-                            uint64_t cur, uint32_t qual)
+			    uint64_t cur, uint32_t qual)
 {
 	if ((info->value ^ shadow) & mask)
 		insn_exit(cpu, info, EXIT_REASON_CR, qual, 0);
@@ -379,28 +380,28 @@ static void cr_masked_write(struct cpu *cpu, struct icpt_info *info, uint64_t ma
 }
 
 static void cr_access(struct cpu *cpu, enum icpt_reason r, struct icpt_info *info,
-                      const struct vmcs *v)
+		      const struct vmcs *v)
 {
 	uint32_t cr = info->index, gpr = (uint32_t)(info->reg & 15) << 8;
 	switch (r) {
 	case ICPT_CR_READ:
 		if (cr == 0 || cr == 0x100)
 			info->value = (info->value & ~v->cr0_guest_host_mask) |
-			              (v->cr0_read_shadow & v->cr0_guest_host_mask);
+				      (v->cr0_read_shadow & v->cr0_guest_host_mask);
 		else if (cr == 4)
 			info->value = (info->value & ~v->cr4_guest_host_mask) |
-			              (v->cr4_read_shadow & v->cr4_guest_host_mask);
+				      (v->cr4_read_shadow & v->cr4_guest_host_mask);
 		else if ((cr == 3 && (v->proc_controls & PROC_CR3_STORE)) ||
-		         (cr == 8 && (v->proc_controls & PROC_CR8_STORE)))
+			 (cr == 8 && (v->proc_controls & PROC_CR8_STORE)))
 			insn_exit(cpu, info, EXIT_REASON_CR, cr | 1u << 4 | gpr, 0);
 		return;
 	case ICPT_CR_WRITE:
 		if (cr == 0) {
 			cr_masked_write(cpu, info, v->cr0_guest_host_mask, v->cr0_read_shadow,
-			                cpu->cr0, gpr);
+					cpu->cr0, gpr);
 		} else if (cr == 4) {
 			cr_masked_write(cpu, info, v->cr4_guest_host_mask, v->cr4_read_shadow,
-			                cpu->cr4, 4 | gpr);
+					cpu->cr4, 4 | gpr);
 		} else if (cr == 3 && (v->proc_controls & PROC_CR3_LOAD)) {
 			for (uint32_t i = 0; i < v->cr3_target_count && i < 4; i++)
 				if (v->cr3_target[i] == info->value)
@@ -440,7 +441,7 @@ static void cr_access(struct cpu *cpu, enum icpt_reason r, struct icpt_info *inf
 
 /* Exception, NMI or external interrupt met during delivery (cpu_deliver_event). */
 static void event_icpt(struct cpu *cpu, struct vmx_state *s, enum icpt_reason r,
-                       struct icpt_info *info)
+		       struct icpt_info *info)
 {
 	struct vmcs *v = &s->cur;
 	if (s->injecting) { /* the injected event itself (§27.6) */
@@ -463,8 +464,8 @@ static void event_icpt(struct cpu *cpu, struct vmx_state *s, enum icpt_reason r,
 		v->exit_intr_info = 0;
 		if (v->exit_controls & EXITC_ACK_INTR) {
 			int got = info->index == 0xffffffffu
-			                  ? (cpu->irq_ack ? cpu->irq_ack(cpu) : -1)
-			                  : (int)info->index;
+					  ? (cpu->irq_ack ? cpu->irq_ack(cpu) : -1)
+					  : (int)info->index;
 			if (got >= 0)
 				v->exit_intr_info = INTR_INFO_VALID | (uint32_t)got;
 		}
@@ -487,7 +488,7 @@ static void event_icpt(struct cpu *cpu, struct vmx_state *s, enum icpt_reason r,
 			qual = cpu->dr[6] & 0x600f;
 		type = info->event_kind == EV_SOFTEXC  ? INTR_TYPE_SOFT_EXC
 		       : info->event_kind == EV_PRIVSW ? INTR_TYPE_PRIV_SW_EXC
-		                                       : INTR_TYPE_HW_EXC;
+						       : INTR_TYPE_HW_EXC;
 		break;
 	}
 	v->exit_intr_info = INTR_INFO_VALID | vec | type << 8;
@@ -554,7 +555,7 @@ static void vmx_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 		if (p & PROC_INVLPG) {
 			const struct insn *in = info->insn;
 			insn_exit(cpu, info, EXIT_REASON_INVPCID, (uint64_t)(int64_t)in->disp,
-			          insn_info(in, (uint32_t)(in->reg & 15) << 28));
+				  insn_info(in, (uint32_t)(in->reg & 15) << 28));
 		}
 		return;
 	case ICPT_MWAIT:
@@ -569,11 +570,11 @@ static void vmx_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 	case ICPT_RDSEED: {
 		const struct insn *in = info->insn;
 		uint32_t ii = (uint32_t)(in->rm & 15) << 3 | (uint32_t)(in->osz == 2   ? 0
-		                                                        : in->osz == 4 ? 1
-		                                                                       : 2)
-		                                                     << 11;
+									: in->osz == 4 ? 1
+										       : 2)
+								     << 11;
 		insn_exit(cpu, info, r == ICPT_RDRAND ? EXIT_REASON_RDRAND : EXIT_REASON_RDSEED, 0,
-		          ii);
+			  ii);
 	}
 	case ICPT_DESC: {
 		const struct insn *in = info->insn;
@@ -592,7 +593,7 @@ static void vmx_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 		return;
 	case ICPT_DR: {
 		uint64_t q = (info->index & 7) | (info->in ? 1u << 4 : 0) |
-		             (uint32_t)(info->reg & 15) << 8;
+			     (uint32_t)(info->reg & 15) << 8;
 		insn_exit(cpu, info, EXIT_REASON_DR, q, 0);
 	}
 	case ICPT_IO: {
@@ -601,8 +602,8 @@ static void vmx_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 		const struct insn *in = info->insn;
 		bool imm = !info->string && (in->op & 0xf0) == 0xe0 && !(in->op & 8);
 		uint64_t q = (uint64_t)(info->size - 1) | (info->in ? 1u << 3 : 0) |
-		             (info->string ? 1u << 4 : 0) | (info->rep ? 1u << 5 : 0) |
-		             (imm ? 1u << 6 : 0) | (uint64_t)info->index << 16;
+			     (info->string ? 1u << 4 : 0) | (info->rep ? 1u << 5 : 0) |
+			     (imm ? 1u << 6 : 0) | (uint64_t)info->index << 16;
 		uint32_t ii = 0;
 		if (info->string) {
 			int seg = info->in ? S_ES : in->seg;
@@ -611,9 +612,9 @@ static void vmx_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 			if (cpu->mode != MODE_LONG64)
 				v->guest_linear_addr &= 0xffffffffull;
 			ii = (uint32_t)(in->asz == 2   ? 0
-			                : in->asz == 4 ? 1
-			                               : 2)
-			             << 7 |
+					: in->asz == 4 ? 1
+						       : 2)
+				     << 7 |
 			     (uint32_t)seg << 15;
 		}
 		insn_exit(cpu, info, EXIT_REASON_IO, q, ii);
@@ -622,7 +623,7 @@ static void vmx_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 	case ICPT_WRMSR:
 		if (msr_exits(cpu, v, info->index, r == ICPT_WRMSR))
 			insn_exit(cpu, info,
-			          r == ICPT_RDMSR ? EXIT_REASON_RDMSR : EXIT_REASON_WRMSR, 0, 0);
+				  r == ICPT_RDMSR ? EXIT_REASON_RDMSR : EXIT_REASON_WRMSR, 0, 0);
 		return;
 	case ICPT_EXCEPTION:
 	case ICPT_NMI:
@@ -679,14 +680,14 @@ static void vmx_pending(struct cpu *cpu)
 }
 
 const struct virt_ops vmx_virt_ops = {
-        .intercept = vmx_intercept,
-        .stage2 = NULL,
-        .pending = vmx_pending,
+	.intercept = vmx_intercept,
+	.stage2 = NULL,
+	.pending = vmx_pending,
 };
 
 /* With "enable EPT": the same plus the second stage (vmx/ept.c). */
 const struct virt_ops vmx_virt_ops_ept = {
-        .intercept = vmx_intercept,
-        .stage2 = vmx_ept_xlate,
-        .pending = vmx_pending,
+	.intercept = vmx_intercept,
+	.stage2 = vmx_ept_xlate,
+	.pending = vmx_pending,
 };

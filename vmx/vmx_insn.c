@@ -40,13 +40,22 @@
 /* Basic exit reasons of the VMX instructions (SDM Vol. 3C App. C), passed
  * as icpt_info.index with ICPT_VMX_INSN so the exit code knows which. */
 enum {
-	EXIT_VMCALL = 18, EXIT_VMCLEAR = 19, EXIT_VMLAUNCH = 20, EXIT_VMPTRLD = 21,
-	EXIT_VMPTRST = 22, EXIT_VMREAD = 23, EXIT_VMRESUME = 24, EXIT_VMWRITE = 25,
-	EXIT_VMXOFF = 26, EXIT_VMXON = 27, EXIT_INVEPT = 50, EXIT_INVVPID = 53
+	EXIT_VMCALL = 18,
+	EXIT_VMCLEAR = 19,
+	EXIT_VMLAUNCH = 20,
+	EXIT_VMPTRLD = 21,
+	EXIT_VMPTRST = 22,
+	EXIT_VMREAD = 23,
+	EXIT_VMRESUME = 24,
+	EXIT_VMWRITE = 25,
+	EXIT_VMXOFF = 26,
+	EXIT_VMXON = 27,
+	EXIT_INVEPT = 50,
+	EXIT_INVVPID = 53
 };
 
 /* IA32_VMX_EPT_VPID_CAP bits the instructions consult (App. A.10). */
-#define EPTCAP_INVEPT (1ull << 20)
+#define EPTCAP_INVEPT  (1ull << 20)
 #define EPTCAP_INVVPID (1ull << 32)
 
 /* ---- state ---- */
@@ -145,15 +154,16 @@ _Noreturn static void nonroot_exit(struct cpu *cpu, const struct insn *in, enum 
 	VIRT_ICPT(cpu, r, &info);
 	/* The controls always make these exit; getting here is a bug in the
 	 * compiled intercept bits, reported to the guest as #UD. */
-	fprintf(stderr, "nestbox: vmx: instruction (exit reason %u) not intercepted in non-root "
-			"operation\n", exit_reason);
+	fprintf(stderr,
+		"nestbox: vmx: instruction (exit reason %u) not intercepted in non-root "
+		"operation\n",
+		exit_reason);
 	cpu_ud(cpu);
 }
 
 /* The prologue shared by VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE,
  * VMLAUNCH, VMRESUME, VMXOFF, INVEPT and INVVPID. */
-static struct vmx_state *common_checks(struct cpu *cpu, const struct insn *in,
-				       unsigned exit_reason)
+static struct vmx_state *common_checks(struct cpu *cpu, const struct insn *in, unsigned exit_reason)
 {
 	struct vmx_state *s = vmx_st(cpu);
 	if (!s || !s->in_vmx || bad_mode(cpu))
@@ -504,7 +514,7 @@ static void op_invvpid(struct cpu *cpu, const struct insn *in)
 
 /* ---- registration ---- */
 
-#define A OPT_ANY
+#define A   OPT_ANY
 #define MEM OPT_MOD_MEM
 #define REG OPT_MOD_REG
 #define END OPF_ENDS_BLOCK

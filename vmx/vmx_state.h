@@ -80,9 +80,9 @@ struct vmx_state {
 	struct vmx_caps caps; /* computed at allocation (the model is fixed) */
 	struct vmcs cur;      /* cached copy of the current VMCS */
 	/* --- non-root operation (vmx/vmx_entry.c, vmx/vmx_exit.c) --- */
-	bool injecting;       /* delivering the VM-entry injected event: its
-				 delivery is not subject to the exception bitmap */
-	bool preempt_on;      /* VMX-preemption timer armed */
+	bool injecting;         /* delivering the VM-entry injected event: its
+				   delivery is not subject to the exception bitmap */
+	bool preempt_on;        /* VMX-preemption timer armed */
 	uint64_t preempt_start; /* TSC >> rate at VM entry */
 	uint64_t preempt_val;   /* timer value loaded at VM entry */
 	/* EPT violation details kept by vmx/ept.c for the exit */
@@ -95,70 +95,75 @@ struct vmx_state {
 };
 
 /* ---- control bits (SDM Vol. 3C §25.6-25.8) ---- */
-#define PIN_EXTINT (1u << 0)
-#define PIN_NMI (1u << 3)
-#define PIN_VNMI (1u << 5)
+#define PIN_EXTINT  (1u << 0)
+#define PIN_NMI     (1u << 3)
+#define PIN_VNMI    (1u << 5)
 #define PIN_PREEMPT (1u << 6)
 
 #define PROC_INTR_WINDOW (1u << 2)
-#define PROC_TSC_OFFSET (1u << 3)
-#define PROC_HLT (1u << 7)
-#define PROC_INVLPG (1u << 9)
-#define PROC_MWAIT (1u << 10)
-#define PROC_RDPMC (1u << 11)
-#define PROC_RDTSC (1u << 12)
-#define PROC_CR3_LOAD (1u << 15)
-#define PROC_CR3_STORE (1u << 16)
-#define PROC_CR8_LOAD (1u << 19)
-#define PROC_CR8_STORE (1u << 20)
-#define PROC_TPR_SHADOW (1u << 21)
-#define PROC_NMI_WINDOW (1u << 22)
-#define PROC_MOV_DR (1u << 23)
-#define PROC_UNCOND_IO (1u << 24)
-#define PROC_IO_BITMAPS (1u << 25)
-#define PROC_MTF (1u << 27)
+#define PROC_TSC_OFFSET  (1u << 3)
+#define PROC_HLT         (1u << 7)
+#define PROC_INVLPG      (1u << 9)
+#define PROC_MWAIT       (1u << 10)
+#define PROC_RDPMC       (1u << 11)
+#define PROC_RDTSC       (1u << 12)
+#define PROC_CR3_LOAD    (1u << 15)
+#define PROC_CR3_STORE   (1u << 16)
+#define PROC_CR8_LOAD    (1u << 19)
+#define PROC_CR8_STORE   (1u << 20)
+#define PROC_TPR_SHADOW  (1u << 21)
+#define PROC_NMI_WINDOW  (1u << 22)
+#define PROC_MOV_DR      (1u << 23)
+#define PROC_UNCOND_IO   (1u << 24)
+#define PROC_IO_BITMAPS  (1u << 25)
+#define PROC_MTF         (1u << 27)
 #define PROC_MSR_BITMAPS (1u << 28)
-#define PROC_MONITOR (1u << 29)
-#define PROC_PAUSE (1u << 30)
-#define PROC_SECONDARY (1u << 31)
+#define PROC_MONITOR     (1u << 29)
+#define PROC_PAUSE       (1u << 30)
+#define PROC_SECONDARY   (1u << 31)
 
 #define PROC2_APIC_ACCESS (1u << 0)
-#define PROC2_EPT (1u << 1)
-#define PROC2_DESC (1u << 2)
-#define PROC2_RDTSCP (1u << 3)
-#define PROC2_X2APIC (1u << 4)
-#define PROC2_VPID (1u << 5)
-#define PROC2_WBINVD (1u << 6)
-#define PROC2_UG (1u << 7)
-#define PROC2_APIC_REG (1u << 8)
-#define PROC2_VID (1u << 9)
-#define PROC2_RDRAND (1u << 11)
-#define PROC2_INVPCID (1u << 12)
-#define PROC2_RDSEED (1u << 16)
+#define PROC2_EPT         (1u << 1)
+#define PROC2_DESC        (1u << 2)
+#define PROC2_RDTSCP      (1u << 3)
+#define PROC2_X2APIC      (1u << 4)
+#define PROC2_VPID        (1u << 5)
+#define PROC2_WBINVD      (1u << 6)
+#define PROC2_UG          (1u << 7)
+#define PROC2_APIC_REG    (1u << 8)
+#define PROC2_VID         (1u << 9)
+#define PROC2_RDRAND      (1u << 11)
+#define PROC2_INVPCID     (1u << 12)
+#define PROC2_RDSEED      (1u << 16)
 
-#define EXITC_SAVE_DEBUG (1u << 2)
-#define EXITC_HOST64 (1u << 9)
-#define EXITC_ACK_INTR (1u << 15)
-#define EXITC_SAVE_PAT (1u << 18)
-#define EXITC_LOAD_PAT (1u << 19)
-#define EXITC_SAVE_EFER (1u << 20)
-#define EXITC_LOAD_EFER (1u << 21)
+#define EXITC_SAVE_DEBUG   (1u << 2)
+#define EXITC_HOST64       (1u << 9)
+#define EXITC_ACK_INTR     (1u << 15)
+#define EXITC_SAVE_PAT     (1u << 18)
+#define EXITC_LOAD_PAT     (1u << 19)
+#define EXITC_SAVE_EFER    (1u << 20)
+#define EXITC_LOAD_EFER    (1u << 21)
 #define EXITC_SAVE_PREEMPT (1u << 22)
 
 #define ENTRYC_LOAD_DEBUG (1u << 2)
-#define ENTRYC_IA32E (1u << 9)
-#define ENTRYC_SMM (1u << 10)
-#define ENTRYC_DUAL (1u << 11)
-#define ENTRYC_LOAD_PAT (1u << 14)
-#define ENTRYC_LOAD_EFER (1u << 15)
+#define ENTRYC_IA32E      (1u << 9)
+#define ENTRYC_SMM        (1u << 10)
+#define ENTRYC_DUAL       (1u << 11)
+#define ENTRYC_LOAD_PAT   (1u << 14)
+#define ENTRYC_LOAD_EFER  (1u << 15)
 
 /* Interruption-information format (§25.8.3, §26.9.2): vector 7:0, type
  * 10:8, error code valid 11, NMI unblocking due to IRET 12, valid 31. */
-#define INTR_INFO_VALID (1u << 31)
+#define INTR_INFO_VALID   (1u << 31)
 #define INTR_INFO_ERRCODE (1u << 11)
 enum {
-	INTR_TYPE_EXTINT = 0, INTR_TYPE_NMI = 2, INTR_TYPE_HW_EXC = 3, INTR_TYPE_SOFT_INT = 4,
-	INTR_TYPE_PRIV_SW_EXC = 5, INTR_TYPE_SOFT_EXC = 6, INTR_TYPE_OTHER = 7
+	INTR_TYPE_EXTINT = 0,
+	INTR_TYPE_NMI = 2,
+	INTR_TYPE_HW_EXC = 3,
+	INTR_TYPE_SOFT_INT = 4,
+	INTR_TYPE_PRIV_SW_EXC = 5,
+	INTR_TYPE_SOFT_EXC = 6,
+	INTR_TYPE_OTHER = 7
 };
 
 /* MSR lists: IA32_VMX_MISC[27:25] = 0 recommends at most 512 entries;
@@ -168,20 +173,49 @@ enum {
 
 /* Basic exit reasons (Appendix C). */
 enum vmx_exit_reason {
-	EXIT_REASON_EXCEPTION_NMI = 0, EXIT_REASON_EXTINT = 1, EXIT_REASON_TRIPLE_FAULT = 2,
-	EXIT_REASON_INIT = 3, EXIT_REASON_SIPI = 4, EXIT_REASON_INTR_WINDOW = 7,
-	EXIT_REASON_NMI_WINDOW = 8, EXIT_REASON_TASK_SWITCH = 9, EXIT_REASON_CPUID = 10,
-	EXIT_REASON_GETSEC = 11, EXIT_REASON_HLT = 12, EXIT_REASON_INVD = 13,
-	EXIT_REASON_INVLPG = 14, EXIT_REASON_RDPMC = 15, EXIT_REASON_RDTSC = 16,
-	EXIT_REASON_RSM = 17, EXIT_REASON_VMCALL = 18, EXIT_REASON_CR = 28, EXIT_REASON_DR = 29,
-	EXIT_REASON_IO = 30, EXIT_REASON_RDMSR = 31, EXIT_REASON_WRMSR = 32,
-	EXIT_REASON_BAD_GUEST = 33, EXIT_REASON_BAD_MSR_LOAD = 34, EXIT_REASON_MWAIT = 36,
-	EXIT_REASON_MTF = 37, EXIT_REASON_MONITOR = 39, EXIT_REASON_PAUSE = 40,
-	EXIT_REASON_MCE_ENTRY = 41, EXIT_REASON_TPR = 43, EXIT_REASON_APIC_ACCESS = 44,
-	EXIT_REASON_GDTR_IDTR = 46, EXIT_REASON_LDTR_TR = 47, EXIT_REASON_EPT_VIOLATION = 48,
-	EXIT_REASON_EPT_MISCONFIG = 49, EXIT_REASON_INVEPT = 50, EXIT_REASON_RDTSCP = 51,
-	EXIT_REASON_PREEMPT = 52, EXIT_REASON_INVVPID = 53, EXIT_REASON_WBINVD = 54,
-	EXIT_REASON_XSETBV = 55, EXIT_REASON_INVPCID = 58, EXIT_REASON_RDRAND = 57,
+	EXIT_REASON_EXCEPTION_NMI = 0,
+	EXIT_REASON_EXTINT = 1,
+	EXIT_REASON_TRIPLE_FAULT = 2,
+	EXIT_REASON_INIT = 3,
+	EXIT_REASON_SIPI = 4,
+	EXIT_REASON_INTR_WINDOW = 7,
+	EXIT_REASON_NMI_WINDOW = 8,
+	EXIT_REASON_TASK_SWITCH = 9,
+	EXIT_REASON_CPUID = 10,
+	EXIT_REASON_GETSEC = 11,
+	EXIT_REASON_HLT = 12,
+	EXIT_REASON_INVD = 13,
+	EXIT_REASON_INVLPG = 14,
+	EXIT_REASON_RDPMC = 15,
+	EXIT_REASON_RDTSC = 16,
+	EXIT_REASON_RSM = 17,
+	EXIT_REASON_VMCALL = 18,
+	EXIT_REASON_CR = 28,
+	EXIT_REASON_DR = 29,
+	EXIT_REASON_IO = 30,
+	EXIT_REASON_RDMSR = 31,
+	EXIT_REASON_WRMSR = 32,
+	EXIT_REASON_BAD_GUEST = 33,
+	EXIT_REASON_BAD_MSR_LOAD = 34,
+	EXIT_REASON_MWAIT = 36,
+	EXIT_REASON_MTF = 37,
+	EXIT_REASON_MONITOR = 39,
+	EXIT_REASON_PAUSE = 40,
+	EXIT_REASON_MCE_ENTRY = 41,
+	EXIT_REASON_TPR = 43,
+	EXIT_REASON_APIC_ACCESS = 44,
+	EXIT_REASON_GDTR_IDTR = 46,
+	EXIT_REASON_LDTR_TR = 47,
+	EXIT_REASON_EPT_VIOLATION = 48,
+	EXIT_REASON_EPT_MISCONFIG = 49,
+	EXIT_REASON_INVEPT = 50,
+	EXIT_REASON_RDTSCP = 51,
+	EXIT_REASON_PREEMPT = 52,
+	EXIT_REASON_INVVPID = 53,
+	EXIT_REASON_WBINVD = 54,
+	EXIT_REASON_XSETBV = 55,
+	EXIT_REASON_INVPCID = 58,
+	EXIT_REASON_RDRAND = 57,
 	EXIT_REASON_RDSEED = 61
 };
 #define EXIT_REASON_ENTRY_FAIL (1u << 31)

@@ -26,25 +26,46 @@
  * instruction "op xmm_d, xmm_s" (scalar forms keep d's upper elements). */
 enum hfp_op {
 	/* groups of four: PS, SS, PD, SD */
-	HFP_ADD, HFP_SUB = HFP_ADD + 4, HFP_MUL = HFP_SUB + 4, HFP_DIV = HFP_MUL + 4,
-	HFP_MIN = HFP_DIV + 4, HFP_MAX = HFP_MIN + 4, HFP_SQRT = HFP_MAX + 4,
-	HFP_CMP = HFP_SQRT + 4,   /* imm 0-7 */
-	HFP_ROUND = HFP_CMP + 4,  /* imm 0-15 */
-	HFP_ADDSUBPS = HFP_ROUND + 4, HFP_ADDSUBPD, HFP_HADDPS, HFP_HADDPD, HFP_HSUBPS,
+	HFP_ADD,
+	HFP_SUB = HFP_ADD + 4,
+	HFP_MUL = HFP_SUB + 4,
+	HFP_DIV = HFP_MUL + 4,
+	HFP_MIN = HFP_DIV + 4,
+	HFP_MAX = HFP_MIN + 4,
+	HFP_SQRT = HFP_MAX + 4,
+	HFP_CMP = HFP_SQRT + 4,  /* imm 0-7 */
+	HFP_ROUND = HFP_CMP + 4, /* imm 0-15 */
+	HFP_ADDSUBPS = HFP_ROUND + 4,
+	HFP_ADDSUBPD,
+	HFP_HADDPS,
+	HFP_HADDPD,
+	HFP_HSUBPS,
 	HFP_HSUBPD,
-	HFP_CVTPS2PD, HFP_CVTPD2PS, HFP_CVTSS2SD, HFP_CVTSD2SS, HFP_CVTDQ2PS, HFP_CVTPS2DQ,
-	HFP_CVTTPS2DQ, HFP_CVTDQ2PD, HFP_CVTPD2DQ, HFP_CVTTPD2DQ,
+	HFP_CVTPS2PD,
+	HFP_CVTPD2PS,
+	HFP_CVTSS2SD,
+	HFP_CVTSD2SS,
+	HFP_CVTDQ2PS,
+	HFP_CVTPS2DQ,
+	HFP_CVTTPS2DQ,
+	HFP_CVTDQ2PD,
+	HFP_CVTPD2DQ,
+	HFP_CVTTPD2DQ,
 	HFP_NOPS
 };
 /* Offsets inside a group of four. */
-enum { HFP_PS = 0, HFP_SS = 1, HFP_PD = 2, HFP_SD = 3 };
+enum {
+	HFP_PS = 0,
+	HFP_SS = 1,
+	HFP_PD = 2,
+	HFP_SD = 3
+};
 
 uint32_t hfp_vec(int op, union xmm *d, const union xmm *s, unsigned imm, uint32_t mxcsr);
 
 /* (U)COMISS/(U)COMISD of a's and b's low elements. kind: bit 0 = signalling
  * (COMIS*), bit 1 = double. *zpc gets ZF/PF/CF in RFLAGS bit positions. */
-uint32_t hfp_comi(int kind, const union xmm *a, const union xmm *b, uint32_t mxcsr,
-		  uint32_t *zpc);
+uint32_t hfp_comi(int kind, const union xmm *a, const union xmm *b, uint32_t mxcsr, uint32_t *zpc);
 
 /* CVT(T)SS2SI / CVT(T)SD2SI of s's low element. kind: bit 0 = truncate,
  * bit 1 = double source, bit 2 = 64-bit result. */

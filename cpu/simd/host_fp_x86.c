@@ -11,6 +11,9 @@
  * (IEEE 754 with x86 NaN rules, DAZ/FTZ, tininess after rounding); until it
  * exists the build stops here with #error.
  */
+/* Rows of macro invocations (instruction tables) that clang-format cannot
+ * lay out stably: the file is kept as written. */
+/* clang-format off */
 #if defined(__x86_64__)
 
 #include <stdbool.h>

@@ -16,7 +16,12 @@
 #include "cpu/simd/simd.h"
 
 /* Operand shapes. */
-enum { K_PS, K_SS, K_PD, K_SD };
+enum {
+	K_PS,
+	K_SS,
+	K_PD,
+	K_SD
+};
 
 /* Load the source of a PS/PD (aligned m128) or SS/SD (m32/m64) form. */
 SIMD_INLINE void fp_src(struct cpu *c, const struct insn *in, union xmm *s, int kind)
@@ -95,9 +100,9 @@ SIMD_INLINE void fp_op(struct cpu *c, const struct insn *in, int hop, int kind, 
 	{                                                               \
 		fp_op(c, in, base + HFP_##K, K_##K, uf ? K_##K : -1);   \
 	}
-#define ARITH4(name, base, uf)                                          \
-	ARITH1(name, ps, base, PS, uf) ARITH1(name, ss, base, SS, uf)   \
-	ARITH1(name, pd, base, PD, uf) ARITH1(name, sd, base, SD, uf)
+#define ARITH4(name, base, uf)         \
+	ARITH1(name, ps, base, PS, uf) \
+	ARITH1(name, ss, base, SS, uf) ARITH1(name, pd, base, PD, uf) ARITH1(name, sd, base, SD, uf)
 ARITH4(add, HFP_ADD, 1)
 ARITH4(sub, HFP_SUB, 1)
 ARITH4(mul, HFP_MUL, 1)
@@ -108,24 +113,27 @@ ARITH4(sqrt, HFP_SQRT, 0)
 ARITH4(cmp, HFP_CMP, 0)
 ARITH4(round, HFP_ROUND, 0)
 
-#define OP1(name, hop, kind, ufk) \
-	static void h_##name(struct cpu *c, const struct insn *in) { fp_op(c, in, hop, kind, ufk); }
+#define OP1(name, hop, kind, ufk)                                  \
+	static void h_##name(struct cpu *c, const struct insn *in) \
+	{                                                          \
+		fp_op(c, in, hop, kind, ufk);                      \
+	}
 OP1(addsubps, HFP_ADDSUBPS, K_PS, K_PS)
 OP1(addsubpd, HFP_ADDSUBPD, K_PD, K_PD)
 OP1(haddps, HFP_HADDPS, K_PS, K_PS)
 OP1(haddpd, HFP_HADDPD, K_PD, K_PD)
 OP1(hsubps, HFP_HSUBPS, K_PS, K_PS)
 OP1(hsubpd, HFP_HSUBPD, K_PD, K_PD)
-OP1(cvtpd2ps, HFP_CVTPD2PS, K_PD, K_PS)   /* m128 */
-OP1(cvtss2sd, HFP_CVTSS2SD, K_SS, -1)  /* m32 */
-OP1(cvtsd2ss, HFP_CVTSD2SS, K_SD, K_SS)   /* m64 */
+OP1(cvtpd2ps, HFP_CVTPD2PS, K_PD, K_PS) /* m128 */
+OP1(cvtss2sd, HFP_CVTSS2SD, K_SS, -1)   /* m32 */
+OP1(cvtsd2ss, HFP_CVTSD2SS, K_SD, K_SS) /* m64 */
 OP1(cvtdq2ps, HFP_CVTDQ2PS, K_PS, -1)
 OP1(cvtps2dq, HFP_CVTPS2DQ, K_PS, -1)
 OP1(cvttps2dq, HFP_CVTTPS2DQ, K_PS, -1)
 OP1(cvtpd2dq, HFP_CVTPD2DQ, K_PD, -1)
 OP1(cvttpd2dq, HFP_CVTTPD2DQ, K_PD, -1)
-OP1(cvtps2pd, HFP_CVTPS2PD, K_SD, -1)  /* m64: two floats */
-OP1(cvtdq2pd, HFP_CVTDQ2PD, K_SD, -1)  /* m64: two int32 */
+OP1(cvtps2pd, HFP_CVTPS2PD, K_SD, -1) /* m64: two floats */
+OP1(cvtdq2pd, HFP_CVTDQ2PD, K_SD, -1) /* m64: two int32 */
 
 /* ---- RCPPS/RCPSS/RSQRTPS/RSQRTSS ----
  * The SDM only bounds the error (|rel err| <= 1.5 * 2^-12) and Intel and AMD
@@ -178,10 +186,22 @@ SIMD_INLINE void rcp_op(struct cpu *c, const struct insn *in, int kind, bool sq)
 	for (int i = 0; i < cnt; i++)
 		d->d[i] = sq ? rsqrt1(s.d[i]) : rcp1(s.d[i]);
 }
-static void h_rcpps(struct cpu *c, const struct insn *in) { rcp_op(c, in, K_PS, false); }
-static void h_rcpss(struct cpu *c, const struct insn *in) { rcp_op(c, in, K_SS, false); }
-static void h_rsqrtps(struct cpu *c, const struct insn *in) { rcp_op(c, in, K_PS, true); }
-static void h_rsqrtss(struct cpu *c, const struct insn *in) { rcp_op(c, in, K_SS, true); }
+static void h_rcpps(struct cpu *c, const struct insn *in)
+{
+	rcp_op(c, in, K_PS, false);
+}
+static void h_rcpss(struct cpu *c, const struct insn *in)
+{
+	rcp_op(c, in, K_SS, false);
+}
+static void h_rsqrtps(struct cpu *c, const struct insn *in)
+{
+	rcp_op(c, in, K_PS, true);
+}
+static void h_rsqrtss(struct cpu *c, const struct insn *in)
+{
+	rcp_op(c, in, K_SS, true);
+}
 
 /* ---- (U)COMISS / (U)COMISD: ZF/PF/CF, OF/SF/AF cleared ---- */
 SIMD_INLINE void comi(struct cpu *c, const struct insn *in, int kind)
@@ -194,10 +214,22 @@ SIMD_INLINE void comi(struct cpu *c, const struct insn *in, int kind)
 	fp_raise(c, fl);
 	flags_set(c, zpc, F_ARITH);
 }
-static void h_ucomiss(struct cpu *c, const struct insn *in) { comi(c, in, 0); }
-static void h_comiss(struct cpu *c, const struct insn *in) { comi(c, in, 1); }
-static void h_ucomisd(struct cpu *c, const struct insn *in) { comi(c, in, 2); }
-static void h_comisd(struct cpu *c, const struct insn *in) { comi(c, in, 3); }
+static void h_ucomiss(struct cpu *c, const struct insn *in)
+{
+	comi(c, in, 0);
+}
+static void h_comiss(struct cpu *c, const struct insn *in)
+{
+	comi(c, in, 1);
+}
+static void h_ucomisd(struct cpu *c, const struct insn *in)
+{
+	comi(c, in, 2);
+}
+static void h_comisd(struct cpu *c, const struct insn *in)
+{
+	comi(c, in, 3);
+}
 
 /* ---- scalar <-> integer ---- */
 /* CVT(T)SS2SI / CVT(T)SD2SI r32/r64, xmm/m32/m64. kind bits as hfp_cvt2si. */
@@ -213,10 +245,22 @@ SIMD_INLINE void cvt2si(struct cpu *c, const struct insn *in, int kind)
 	fp_raise(c, fl);
 	c->gpr[in->reg] = r; /* r32 results are zero-extended */
 }
-static void h_cvtss2si(struct cpu *c, const struct insn *in) { cvt2si(c, in, 0); }
-static void h_cvttss2si(struct cpu *c, const struct insn *in) { cvt2si(c, in, 1); }
-static void h_cvtsd2si(struct cpu *c, const struct insn *in) { cvt2si(c, in, 2); }
-static void h_cvttsd2si(struct cpu *c, const struct insn *in) { cvt2si(c, in, 3); }
+static void h_cvtss2si(struct cpu *c, const struct insn *in)
+{
+	cvt2si(c, in, 0);
+}
+static void h_cvttss2si(struct cpu *c, const struct insn *in)
+{
+	cvt2si(c, in, 1);
+}
+static void h_cvtsd2si(struct cpu *c, const struct insn *in)
+{
+	cvt2si(c, in, 2);
+}
+static void h_cvttsd2si(struct cpu *c, const struct insn *in)
+{
+	cvt2si(c, in, 3);
+}
 
 /* CVTSI2SS / CVTSI2SD xmm, r/m32/64. */
 SIMD_INLINE void cvtsi(struct cpu *c, const struct insn *in, int kind)
@@ -229,8 +273,14 @@ SIMD_INLINE void cvtsi(struct cpu *c, const struct insn *in, int kind)
 	fp_raise(c, fl);
 	c->fpu.xmm[in->reg] = d;
 }
-static void h_cvtsi2ss(struct cpu *c, const struct insn *in) { cvtsi(c, in, 0); }
-static void h_cvtsi2sd(struct cpu *c, const struct insn *in) { cvtsi(c, in, 2); }
+static void h_cvtsi2ss(struct cpu *c, const struct insn *in)
+{
+	cvtsi(c, in, 0);
+}
+static void h_cvtsi2sd(struct cpu *c, const struct insn *in)
+{
+	cvtsi(c, in, 2);
+}
 
 /* ---- conversions with MMX operands ---- */
 /* CVTPI2PS xmm, mm/m64: two int32 to the low two floats (MXCSR rounding);
@@ -250,8 +300,14 @@ SIMD_INLINE void cvtpi2p(struct cpu *c, const struct insn *in, bool pd)
 		mmx_enter(c);
 	c->fpu.xmm[in->reg] = d;
 }
-static void h_cvtpi2ps(struct cpu *c, const struct insn *in) { cvtpi2p(c, in, false); }
-static void h_cvtpi2pd(struct cpu *c, const struct insn *in) { cvtpi2p(c, in, true); }
+static void h_cvtpi2ps(struct cpu *c, const struct insn *in)
+{
+	cvtpi2p(c, in, false);
+}
+static void h_cvtpi2pd(struct cpu *c, const struct insn *in)
+{
+	cvtpi2p(c, in, true);
+}
 
 /* CVT(T)PS2PI mm, xmm/m64 and CVT(T)PD2PI mm, xmm/m128. Only the two
  * converted source elements are seen by the host (upper ones zeroed, which
@@ -271,8 +327,11 @@ SIMD_INLINE void cvtp2pi(struct cpu *c, const struct insn *in, int hop, bool pd)
 	mmx_enter(c);
 	mmx_set(c, in->reg, t.q[0]);
 }
-#define P2PI(name, hop, pd) \
-	static void h_##name(struct cpu *c, const struct insn *in) { cvtp2pi(c, in, hop, pd); }
+#define P2PI(name, hop, pd)                                        \
+	static void h_##name(struct cpu *c, const struct insn *in) \
+	{                                                          \
+		cvtp2pi(c, in, hop, pd);                           \
+	}
 P2PI(cvtps2pi, HFP_CVTPS2DQ, false)
 P2PI(cvttps2pi, HFP_CVTTPS2DQ, false)
 P2PI(cvtpd2pi, HFP_CVTPD2DQ, true)
@@ -347,13 +406,15 @@ static void h_dppd(struct cpu *c, const struct insn *in)
 }
 
 /* ---- registration ---- */
-#define EF(o, p, f, fn, nm) \
-	{ (uint16_t)(o), p, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, f, fn, nm }
-#define FP4(o, name)                                                     \
-	EF(0x100 | (o), MP_NONE, FEAT_SSE, h_##name##ps, #name "ps"),    \
-	EF(0x100 | (o), MP_F3, FEAT_SSE, h_##name##ss, #name "ss"),      \
-	EF(0x100 | (o), MP_66, FEAT_SSE2, h_##name##pd, #name "pd"),     \
-	EF(0x100 | (o), MP_F2, FEAT_SSE2, h_##name##sd, #name "sd")
+#define EF(o, p, f, fn, nm)                                                               \
+	{                                                                                 \
+		(uint16_t)(o), p, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, f, fn, nm \
+	}
+#define FP4(o, name)                                                         \
+	EF(0x100 | (o), MP_NONE, FEAT_SSE, h_##name##ps, #name "ps"),        \
+		EF(0x100 | (o), MP_F3, FEAT_SSE, h_##name##ss, #name "ss"),  \
+		EF(0x100 | (o), MP_66, FEAT_SSE2, h_##name##pd, #name "pd"), \
+		EF(0x100 | (o), MP_F2, FEAT_SSE2, h_##name##sd, #name "sd")
 
 static const struct optab_entry fp_tab[] = {
 	EF(0x12a, MP_NONE, FEAT_SSE, h_cvtpi2ps, "cvtpi2ps"),

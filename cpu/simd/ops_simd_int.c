@@ -12,6 +12,9 @@
  * over n bytes, inlined into its handler. SDM Vol. 2 instruction pages, Vol. 2
  * Appendix A opcode maps.
  */
+/* Rows of macro invocations (instruction tables) that clang-format cannot
+ * lay out stably: the file is kept as written. */
+/* clang-format off */
 #include "cpu/simd/simd.h"
 
 /* Element-wise operation: for each element, d = expr(a = d elem, b = s elem). */

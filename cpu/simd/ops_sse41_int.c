@@ -6,6 +6,9 @@
  * selects and live here with PBLENDW/PBLENDVB.
  * SDM Vol. 2 instruction pages; Vol. 2 Appendix A, Tables A-4/A-5.
  */
+/* Rows of macro invocations (instruction tables) that clang-format cannot
+ * lay out stably: the file is kept as written. */
+/* clang-format off */
 #include "cpu/simd/simd.h"
 
 /* ---- SSSE3 ---- */

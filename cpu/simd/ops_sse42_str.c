@@ -45,8 +45,8 @@ static int explicit_len(const struct cpu *c, int r, bool w, int n)
 }
 
 /* IntRes2 of the comparison (bit j = result for element j of operand B). */
-static unsigned pcmpstr_core(const union xmm *a, const union xmm *b, int la, int lb,
-			     unsigned imm, int n)
+static unsigned pcmpstr_core(const union xmm *a, const union xmm *b, int la, int lb, unsigned imm,
+			     int n)
 {
 	unsigned fmt = imm & 3, agg = (imm >> 2) & 3, pol = (imm >> 4) & 3;
 	int64_t ea[16], eb[16];
@@ -164,14 +164,28 @@ static void pcmpstr(struct cpu *c, const struct insn *in, bool explicit_len_form
 	flags_set(c, f, F_ARITH);
 }
 
-static void h_pcmpestrm(struct cpu *c, const struct insn *in) { pcmpstr(c, in, true, false); }
-static void h_pcmpestri(struct cpu *c, const struct insn *in) { pcmpstr(c, in, true, true); }
-static void h_pcmpistrm(struct cpu *c, const struct insn *in) { pcmpstr(c, in, false, false); }
-static void h_pcmpistri(struct cpu *c, const struct insn *in) { pcmpstr(c, in, false, true); }
+static void h_pcmpestrm(struct cpu *c, const struct insn *in)
+{
+	pcmpstr(c, in, true, false);
+}
+static void h_pcmpestri(struct cpu *c, const struct insn *in)
+{
+	pcmpstr(c, in, true, true);
+}
+static void h_pcmpistrm(struct cpu *c, const struct insn *in)
+{
+	pcmpstr(c, in, false, false);
+}
+static void h_pcmpistri(struct cpu *c, const struct insn *in)
+{
+	pcmpstr(c, in, false, true);
+}
 
-#define E3A(o, fn, nm) \
-	{ (uint16_t)(0x300 | (o)), MP_66, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0,     \
-	  FEAT_SSE42, fn, nm }
+#define E3A(o, fn, nm)                                                                        \
+	{                                                                                     \
+		(uint16_t)(0x300 | (o)), MP_66, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, \
+			FEAT_SSE42, fn, nm                                                    \
+	}
 static const struct optab_entry str_tab[] = {
 	E3A(0x60, h_pcmpestrm, "pcmpestrm"),
 	E3A(0x61, h_pcmpestri, "pcmpestri"),

@@ -191,10 +191,22 @@ SIMD_INLINE void logic(struct cpu *c, const struct insn *in, int op)
 			d->q[i] ^= s.q[i];
 		}
 }
-static void h_andp(struct cpu *c, const struct insn *in) { logic(c, in, 0); }
-static void h_andnp(struct cpu *c, const struct insn *in) { logic(c, in, 1); }
-static void h_orp(struct cpu *c, const struct insn *in) { logic(c, in, 2); }
-static void h_xorp(struct cpu *c, const struct insn *in) { logic(c, in, 3); }
+static void h_andp(struct cpu *c, const struct insn *in)
+{
+	logic(c, in, 0);
+}
+static void h_andnp(struct cpu *c, const struct insn *in)
+{
+	logic(c, in, 1);
+}
+static void h_orp(struct cpu *c, const struct insn *in)
+{
+	logic(c, in, 2);
+}
+static void h_xorp(struct cpu *c, const struct insn *in)
+{
+	logic(c, in, 3);
+}
 
 /* ---- shuffles and unpacks ---- */
 static void h_shufps(struct cpu *c, const struct insn *in)
@@ -261,8 +273,10 @@ static void h_unpckhpd(struct cpu *c, const struct insn *in)
 	d->q[1] = s.q[1];
 }
 
-#define EM(o, p, md, f, fn, nm) \
-	{ (uint16_t)(0x100 | (o)), p, OPT_ANY, OPT_ANY, md, 0, OPT_ANY, 0, f, fn, nm }
+#define EM(o, p, md, f, fn, nm)                                                            \
+	{                                                                                  \
+		(uint16_t)(0x100 | (o)), p, OPT_ANY, OPT_ANY, md, 0, OPT_ANY, 0, f, fn, nm \
+	}
 #define EA(o, p, f, fn, nm) EM(o, p, OPT_MOD_ANY, f, fn, nm)
 /* PS (SSE) and PD (SSE2) forms of one handler. */
 #define PSPD(o, fn, nm) EA(o, MP_NONE, FEAT_SSE, fn, nm "ps"), EA(o, MP_66, FEAT_SSE2, fn, nm "pd")

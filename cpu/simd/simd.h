@@ -21,18 +21,18 @@
 #define SIMD_INLINE static inline __attribute__((always_inline))
 
 /* MXCSR bits (SDM Vol. 1 10.2.3). */
-#define MXCSR_IE 0x0001
-#define MXCSR_DE 0x0002
-#define MXCSR_ZE 0x0004
-#define MXCSR_OE 0x0008
-#define MXCSR_UE 0x0010
-#define MXCSR_PE 0x0020
-#define MXCSR_FLAGS 0x003f
-#define MXCSR_DAZ 0x0040
-#define MXCSR_MASKS 0x1f80
+#define MXCSR_IE         0x0001
+#define MXCSR_DE         0x0002
+#define MXCSR_ZE         0x0004
+#define MXCSR_OE         0x0008
+#define MXCSR_UE         0x0010
+#define MXCSR_PE         0x0020
+#define MXCSR_FLAGS      0x003f
+#define MXCSR_DAZ        0x0040
+#define MXCSR_MASKS      0x1f80
 #define MXCSR_MASK_SHIFT 7
-#define MXCSR_RC_SHIFT 13
-#define MXCSR_FTZ 0x8000
+#define MXCSR_RC_SHIFT   13
+#define MXCSR_FTZ        0x8000
 
 /* x87 status word: ES (exception summary) bit. */
 #define FSW_ES 0x0080
@@ -201,13 +201,22 @@ SIMD_INLINE void vbin(struct cpu *c, const struct insn *in, vop_fn f, unsigned m
 }
 
 /* ---- saturation ---- */
-static inline int8_t sat_s8(int v) { return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v); }
-static inline uint8_t sat_u8(int v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+static inline int8_t sat_s8(int v)
+{
+	return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+}
+static inline uint8_t sat_u8(int v)
+{
+	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
 static inline int16_t sat_s16(int v)
 {
 	return (int16_t)(v < -32768 ? -32768 : v > 32767 ? 32767 : v);
 }
-static inline uint16_t sat_u16(int v) { return (uint16_t)(v < 0 ? 0 : v > 65535 ? 65535 : v); }
+static inline uint16_t sat_u16(int v)
+{
+	return (uint16_t)(v < 0 ? 0 : v > 65535 ? 65535 : v);
+}
 
 /* Registration of the sub-families (each in its own file). */
 void simd_ssse3_sse41_register(void);

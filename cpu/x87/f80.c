@@ -25,19 +25,19 @@
 
 #define CLOB "memory", "st", "st(1)", "st(2)"
 
-#define ASM_OP2_KEEP(insn)                                                                        \
-	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[y])\n\tfldt (%[x])\n\t" insn    \
-			 "\n\tfnstsw %[sw]\n\tfnclex\n\tfstpt (%[r])\n\tfstp %%st(0)\n\t"         \
-			 "fldcw %[hcw]"                                                           \
-			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                         \
-			 : [cw] "m"(hc), [x] "r"(x), [y] "r"(y), [r] "r"(r)                       \
+#define ASM_OP2_KEEP(insn)                                                                     \
+	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[y])\n\tfldt (%[x])\n\t" insn \
+			 "\n\tfnstsw %[sw]\n\tfnclex\n\tfstpt (%[r])\n\tfstp %%st(0)\n\t"      \
+			 "fldcw %[hcw]"                                                        \
+			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                      \
+			 : [cw] "m"(hc), [x] "r"(x), [y] "r"(y), [r] "r"(r)                    \
 			 : CLOB)
 
-#define ASM_OP2_POP(insn)                                                                         \
-	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[y])\n\tfldt (%[x])\n\t" insn    \
-			 "\n\tfnstsw %[sw]\n\tfnclex\n\tfstpt (%[r])\n\tfldcw %[hcw]"             \
-			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                         \
-			 : [cw] "m"(hc), [x] "r"(x), [y] "r"(y), [r] "r"(r)                       \
+#define ASM_OP2_POP(insn)                                                                      \
+	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[y])\n\tfldt (%[x])\n\t" insn \
+			 "\n\tfnstsw %[sw]\n\tfnclex\n\tfstpt (%[r])\n\tfldcw %[hcw]"          \
+			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                      \
+			 : [cw] "m"(hc), [x] "r"(x), [y] "r"(y), [r] "r"(r)                    \
 			 : CLOB)
 
 uint16_t f80_op2(enum f80_op2 op, uint16_t cw, const f80 *x, const f80 *y, f80 *r)
@@ -85,15 +85,15 @@ uint16_t f80_op2(enum f80_op2 op, uint16_t cw, const f80 *x, const f80 *y, f80 *
 	return sw;
 }
 
-#define ASM_MEM(insn)                                                                             \
-	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[x])\n\t" insn " (%[m])\n\t"     \
-			 "fnstsw %[sw]\n\tfnclex\n\tfstpt (%[r])\n\tfldcw %[hcw]"                 \
-			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                         \
-			 : [cw] "m"(hc), [x] "r"(x), [m] "r"(m), [r] "r"(r)                       \
+#define ASM_MEM(insn)                                                                         \
+	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[x])\n\t" insn " (%[m])\n\t" \
+			 "fnstsw %[sw]\n\tfnclex\n\tfstpt (%[r])\n\tfldcw %[hcw]"             \
+			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                     \
+			 : [cw] "m"(hc), [x] "r"(x), [m] "r"(m), [r] "r"(r)                   \
 			 : CLOB)
-#define MEMCASE(n, insn)                                                                          \
-	case n:                                                                                   \
-		ASM_MEM(insn);                                                                    \
+#define MEMCASE(n, insn)       \
+	case n:                \
+		ASM_MEM(insn); \
 		break
 
 uint16_t f80_op_mem(int form, int reg, uint16_t cw, const f80 *x, const void *m, f80 *r)
@@ -101,29 +101,49 @@ uint16_t f80_op_mem(int form, int reg, uint16_t cw, const f80 *x, const void *m,
 	uint16_t sw = 0, hcw, hc = cw | HOST_FORCE_MASK;
 
 	switch ((form & 3) << 3 | (reg & 7)) {
-	MEMCASE(000, "fadds"); MEMCASE(001, "fmuls"); MEMCASE(002, "fcoms"); MEMCASE(003, "fcoms");
-	MEMCASE(004, "fsubs"); MEMCASE(005, "fsubrs");
-	MEMCASE(006, "fdivs"); MEMCASE(007, "fdivrs");
-	MEMCASE(010, "fiaddl"); MEMCASE(011, "fimull"); MEMCASE(012, "ficoml");
-	MEMCASE(013, "ficoml"); MEMCASE(014, "fisubl"); MEMCASE(015, "fisubrl");
-	MEMCASE(016, "fidivl"); MEMCASE(017, "fidivrl");
-	MEMCASE(020, "faddl"); MEMCASE(021, "fmull"); MEMCASE(022, "fcoml"); MEMCASE(023, "fcoml");
-	MEMCASE(024, "fsubl"); MEMCASE(025, "fsubrl");
-	MEMCASE(026, "fdivl"); MEMCASE(027, "fdivrl");
-	MEMCASE(030, "fiadds"); MEMCASE(031, "fimuls"); MEMCASE(032, "ficoms");
-	MEMCASE(033, "ficoms"); MEMCASE(034, "fisubs"); MEMCASE(035, "fisubrs");
-	MEMCASE(036, "fidivs"); MEMCASE(037, "fidivrs");
+		MEMCASE(000, "fadds");
+		MEMCASE(001, "fmuls");
+		MEMCASE(002, "fcoms");
+		MEMCASE(003, "fcoms");
+		MEMCASE(004, "fsubs");
+		MEMCASE(005, "fsubrs");
+		MEMCASE(006, "fdivs");
+		MEMCASE(007, "fdivrs");
+		MEMCASE(010, "fiaddl");
+		MEMCASE(011, "fimull");
+		MEMCASE(012, "ficoml");
+		MEMCASE(013, "ficoml");
+		MEMCASE(014, "fisubl");
+		MEMCASE(015, "fisubrl");
+		MEMCASE(016, "fidivl");
+		MEMCASE(017, "fidivrl");
+		MEMCASE(020, "faddl");
+		MEMCASE(021, "fmull");
+		MEMCASE(022, "fcoml");
+		MEMCASE(023, "fcoml");
+		MEMCASE(024, "fsubl");
+		MEMCASE(025, "fsubrl");
+		MEMCASE(026, "fdivl");
+		MEMCASE(027, "fdivrl");
+		MEMCASE(030, "fiadds");
+		MEMCASE(031, "fimuls");
+		MEMCASE(032, "ficoms");
+		MEMCASE(033, "ficoms");
+		MEMCASE(034, "fisubs");
+		MEMCASE(035, "fisubrs");
+		MEMCASE(036, "fidivs");
+		MEMCASE(037, "fidivrs");
 	}
 	return sw;
 }
 #undef MEMCASE
 #undef ASM_MEM
 
-#define ASM_OP1(insn)                                                                             \
-	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[x])\n\t" insn                   \
-			 "\n\tfnstsw %[sw]\n\tfnclex\n\tfstpt (%[r])\n\tfldcw %[hcw]"             \
-			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                         \
-			 : [cw] "m"(hc), [x] "r"(x), [r] "r"(r)                                   \
+#define ASM_OP1(insn)                                                                 \
+	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[x])\n\t" insn       \
+			 "\n\tfnstsw %[sw]\n\tfnclex\n\tfstpt (%[r])\n\tfldcw %[hcw]" \
+			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                             \
+			 : [cw] "m"(hc), [x] "r"(x), [r] "r"(r)                       \
 			 : CLOB)
 
 uint16_t f80_op1(enum f80_op1 op, uint16_t cw, const f80 *x, f80 *r)
@@ -152,13 +172,13 @@ uint16_t f80_op1(enum f80_op1 op, uint16_t cw, const f80 *x, f80 *r)
 
 /* The number of results is read from the host's TOP before and after the
  * instruction: FPTAN/FSINCOS do not push when the operand is out of range. */
-#define ASM_OP1X2(insn)                                                                           \
-	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[x])\n\tfnstsw %[sw0]\n\t" insn  \
-			 "\n\tfnstsw %[sw]\n\tfnclex\n\tmovzwl %[sw0], %%edx\n\t"                 \
-			 "xorw %[sw], %%dx\n\ttestw $0x3800, %%dx\n\tfstpt (%[r0])\n\tjz 1f\n\t"  \
-			 "fstpt (%[r1])\n\tmovl $2, %[cnt]\n1:\n\tfldcw %[hcw]"                   \
-			 : [sw] "=m"(sw), [sw0] "=m"(sw0), [hcw] "=m"(hcw), [cnt] "+m"(cnt)       \
-			 : [cw] "m"(hc), [x] "r"(x), [r0] "r"(r0), [r1] "r"(r1)                   \
+#define ASM_OP1X2(insn)                                                                          \
+	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[x])\n\tfnstsw %[sw0]\n\t" insn \
+			 "\n\tfnstsw %[sw]\n\tfnclex\n\tmovzwl %[sw0], %%edx\n\t"                \
+			 "xorw %[sw], %%dx\n\ttestw $0x3800, %%dx\n\tfstpt (%[r0])\n\tjz 1f\n\t" \
+			 "fstpt (%[r1])\n\tmovl $2, %[cnt]\n1:\n\tfldcw %[hcw]"                  \
+			 : [sw] "=m"(sw), [sw0] "=m"(sw0), [hcw] "=m"(hcw), [cnt] "+m"(cnt)      \
+			 : [cw] "m"(hc), [x] "r"(x), [r0] "r"(r0), [r1] "r"(r1)                  \
 			 : CLOB, "rdx", "cc")
 
 uint16_t f80_op1x2(enum f80_op1x2 op, uint16_t cw, const f80 *x, f80 *r0, f80 *r1, int *n)
@@ -187,12 +207,12 @@ uint16_t f80_cmp(enum f80_cmp op, uint16_t cw, const f80 *x, const f80 *y)
 {
 	uint16_t sw = 0, hcw, hc = cw | HOST_FORCE_MASK;
 
-#define ASM_CMP(insn)                                                                             \
-	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[y])\n\tfldt (%[x])\n\t" insn    \
-			 "\n\tfnstsw %[sw]\n\tfnclex\n\tfstp %%st(0)\n\tfstp %%st(0)\n\t"         \
-			 "fldcw %[hcw]"                                                           \
-			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                         \
-			 : [cw] "m"(hc), [x] "r"(x), [y] "r"(y)                                   \
+#define ASM_CMP(insn)                                                                          \
+	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[y])\n\tfldt (%[x])\n\t" insn \
+			 "\n\tfnstsw %[sw]\n\tfnclex\n\tfstp %%st(0)\n\tfstp %%st(0)\n\t"      \
+			 "fldcw %[hcw]"                                                        \
+			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                      \
+			 : [cw] "m"(hc), [x] "r"(x), [y] "r"(y)                                \
 			 : CLOB)
 	if (op == F80_COM)
 		ASM_CMP("fcom %%st(1)");
@@ -229,11 +249,11 @@ uint16_t f80_from_float(uint16_t cw, const void *m, int size, f80 *r)
 {
 	uint16_t sw = 0, hcw, hc = cw | HOST_FORCE_MASK;
 
-#define ASM_LD(insn)                                                                              \
-	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\t" insn " (%[m])\n\t"                    \
-			 "fnstsw %[sw]\n\tfnclex\n\tfstpt (%[r])\n\tfldcw %[hcw]"                 \
-			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                         \
-			 : [cw] "m"(hc), [m] "r"(m), [r] "r"(r)                                   \
+#define ASM_LD(insn)                                                              \
+	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\t" insn " (%[m])\n\t"    \
+			 "fnstsw %[sw]\n\tfnclex\n\tfstpt (%[r])\n\tfldcw %[hcw]" \
+			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                         \
+			 : [cw] "m"(hc), [m] "r"(m), [r] "r"(r)                   \
 			 : CLOB)
 	if (size == 4)
 		ASM_LD("flds");
@@ -260,11 +280,11 @@ uint16_t f80_to_float(uint16_t cw, const f80 *x, void *m, int size)
 {
 	uint16_t sw = 0, hcw, hc = cw | HOST_FORCE_MASK;
 
-#define ASM_ST(insn)                                                                              \
-	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[x])\n\t" insn " (%[m])\n\t"     \
-			 "fnstsw %[sw]\n\tfnclex\n\tfstp %%st(0)\n\tfldcw %[hcw]"                 \
-			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                         \
-			 : [cw] "m"(hc), [x] "r"(x), [m] "r"(m)                                   \
+#define ASM_ST(insn)                                                                          \
+	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[x])\n\t" insn " (%[m])\n\t" \
+			 "fnstsw %[sw]\n\tfnclex\n\tfstp %%st(0)\n\tfldcw %[hcw]"             \
+			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                     \
+			 : [cw] "m"(hc), [x] "r"(x), [m] "r"(m)                               \
 			 : CLOB)
 	if (size == 4)
 		ASM_ST("fsts");
@@ -276,11 +296,11 @@ uint16_t f80_to_float(uint16_t cw, const f80 *x, void *m, int size)
 
 /* Integer stores use the popping forms (FIST has no 64-bit non-popping
  * form); IM is forced on for the host, so they always store and pop. */
-#define ASM_STP(insn)                                                                             \
-	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[x])\n\t" insn " (%[m])\n\t"     \
-			 "fnstsw %[sw]\n\tfnclex\n\tfldcw %[hcw]"                                 \
-			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                         \
-			 : [cw] "m"(hc), [x] "r"(x), [m] "r"(m)                                   \
+#define ASM_STP(insn)                                                                         \
+	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\tfldt (%[x])\n\t" insn " (%[m])\n\t" \
+			 "fnstsw %[sw]\n\tfnclex\n\tfldcw %[hcw]"                             \
+			 : [sw] "=m"(sw), [hcw] "=m"(hcw)                                     \
+			 : [cw] "m"(hc), [x] "r"(x), [m] "r"(m)                               \
 			 : CLOB)
 uint16_t f80_to_int(uint16_t cw, const f80 *x, void *m, int size, int truncate)
 {
@@ -321,11 +341,11 @@ void f80_const(uint16_t cw, int which, f80 *r)
 {
 	uint16_t hcw, hc = cw | 0x003f;
 
-#define ASM_K(insn)                                                                               \
-	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\t" insn "\n\tfstpt (%[r])\n\t"           \
-			 "fldcw %[hcw]"                                                           \
-			 : [hcw] "=m"(hcw)                                                        \
-			 : [cw] "m"(hc), [r] "r"(r)                                               \
+#define ASM_K(insn)                                                                     \
+	__asm__ volatile("fnstcw %[hcw]\n\tfldcw %[cw]\n\t" insn "\n\tfstpt (%[r])\n\t" \
+			 "fldcw %[hcw]"                                                 \
+			 : [hcw] "=m"(hcw)                                              \
+			 : [cw] "m"(hc), [r] "r"(r)                                     \
 			 : CLOB)
 	switch (which) {
 	case 0:

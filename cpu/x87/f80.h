@@ -33,24 +33,28 @@
 typedef struct fpreg f80;
 
 /* Status-word bits produced by the operations (same as the FSW layout). */
-#define F80_IE 0x0001
-#define F80_DE 0x0002
-#define F80_ZE 0x0004
-#define F80_OE 0x0008
-#define F80_UE 0x0010
-#define F80_PE 0x0020
-#define F80_C0 0x0100
-#define F80_C1 0x0200
-#define F80_C2 0x0400
-#define F80_C3 0x4000
+#define F80_IE  0x0001
+#define F80_DE  0x0002
+#define F80_ZE  0x0004
+#define F80_OE  0x0008
+#define F80_UE  0x0010
+#define F80_PE  0x0020
+#define F80_C0  0x0100
+#define F80_C1  0x0200
+#define F80_C2  0x0400
+#define F80_C3  0x4000
 #define F80_EXC 0x003f
-#define F80_CC (F80_C0 | F80_C1 | F80_C2 | F80_C3)
+#define F80_CC  (F80_C0 | F80_C1 | F80_C2 | F80_C3)
 
 /* Two-operand operations whose result replaces the first operand
  * (x = ST(0)-like operand, y = second operand): r = x op y. */
 enum f80_op2 {
-	F80_ADD, F80_SUB, F80_MUL, F80_DIV,
-	F80_SUBR, F80_DIVR, /* r = y - x, r = y / x (FSUBR/FDIVR register forms) */
+	F80_ADD,
+	F80_SUB,
+	F80_MUL,
+	F80_DIV,
+	F80_SUBR,
+	F80_DIVR,  /* r = y - x, r = y / x (FSUBR/FDIVR register forms) */
 	F80_PREM,  /* FPREM: r = x rem y (truncating), C0 C1 C3 quotient, C2 partial */
 	F80_PREM1, /* FPREM1: IEEE remainder */
 	F80_SCALE, /* FSCALE: r = x * 2^trunc(y) */
@@ -68,18 +72,31 @@ uint16_t f80_op_mem(int form, int reg, uint16_t cw, const f80 *x, const void *m,
 
 /* One-operand operations: r = op(x). FSIN/FCOS leave r = x and set C2 when
  * |x| >= 2^63. */
-enum f80_op1 { F80_SQRT, F80_RNDINT, F80_F2XM1, F80_SIN, F80_COS };
+enum f80_op1 {
+	F80_SQRT,
+	F80_RNDINT,
+	F80_F2XM1,
+	F80_SIN,
+	F80_COS
+};
 uint16_t f80_op1(enum f80_op1 op, uint16_t cw, const f80 *x, f80 *r);
 
 /* Operations that may push a second result: FPTAN (r0 = 1.0 pushed,
  * r1 = tan x), FSINCOS (r0 = cos, r1 = sin), FXTRACT (r0 = significand,
  * r1 = exponent). *n receives the number of results the host produced: 2, or
  * 1 when FPTAN/FSINCOS found the operand out of range (C2 set, r1 = x). */
-enum f80_op1x2 { F80_PTAN, F80_SINCOS, F80_XTRACT };
+enum f80_op1x2 {
+	F80_PTAN,
+	F80_SINCOS,
+	F80_XTRACT
+};
 uint16_t f80_op1x2(enum f80_op1x2 op, uint16_t cw, const f80 *x, f80 *r0, f80 *r1, int *n);
 
 /* Comparisons: C0 C2 C3 as FCOM/FUCOM/FTST/FXAM set them. */
-enum f80_cmp { F80_COM, F80_UCOM };
+enum f80_cmp {
+	F80_COM,
+	F80_UCOM
+};
 uint16_t f80_cmp(enum f80_cmp op, uint16_t cw, const f80 *x, const f80 *y);
 uint16_t f80_tst(uint16_t cw, const f80 *x);
 uint16_t f80_xam(const f80 *x);

@@ -23,8 +23,7 @@
 #include "cpu/x87/mmx_state.h"
 #include "cpu/x87/x87.h"
 
-void x87_fxsave_image(const struct cpu *c, uint8_t *img, bool fmt64, bool x87, bool sse,
-		      int nxmm)
+void x87_fxsave_image(const struct cpu *c, uint8_t *img, bool fmt64, bool x87, bool sse, int nxmm)
 {
 	const struct fpu_state *f = &c->fpu;
 
@@ -200,9 +199,7 @@ static void op_stmxcsr(struct cpu *cpu, const struct insn *in)
 }
 
 /* LFENCE/MFENCE/SFENCE: the interpreter executes in order already. */
-static void op_fence(struct cpu *cpu, const struct insn *in)
-{
-}
+static void op_fence(struct cpu *cpu, const struct insn *in) {}
 
 /* CLFLUSH/CLFLUSHOPT: there are no caches; fault like a byte read. */
 static void op_clflush(struct cpu *cpu, const struct insn *in)
@@ -221,7 +218,10 @@ static void op_emms(struct cpu *cpu, const struct insn *in)
 	cpu->fpu.ftw = 0xffff;
 }
 
-#define AE(r, mp, mod, fn, nm, f) { 0x1ae, mp, r, OPT_ANY, mod, 0, OPT_ANY, 0, f, fn, nm }
+#define AE(r, mp, mod, fn, nm, f)                                    \
+	{                                                            \
+		0x1ae, mp, r, OPT_ANY, mod, 0, OPT_ANY, 0, f, fn, nm \
+	}
 
 static const struct optab_entry x87_state_tab[] = {
 	AE(0, MP_NONE, OPT_MOD_MEM, op_fxsave, "fxsave", FEAT_FXSR),

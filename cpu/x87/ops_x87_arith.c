@@ -14,9 +14,8 @@
 #include "cpu/flags.h"
 #include "cpu/x87/x87.h"
 
-static const uint8_t arith_op[8] = {
-	F80_ADD, F80_MUL, F80_ADD, F80_ADD, F80_SUB, F80_SUBR, F80_DIV, F80_DIVR
-};
+static const uint8_t arith_op[8] = { F80_ADD, F80_MUL,  F80_ADD, F80_ADD,
+				     F80_SUB, F80_SUBR, F80_DIV, F80_DIVR };
 
 /* Condition codes of a comparison (C1 = 0), then the pops. With an
  * unmasked IE/DE the codes (or RFLAGS) are still written but nothing is
@@ -121,8 +120,8 @@ static void op_de_reg(struct cpu *cpu, const struct insn *in)
 }
 
 /* Compare ST(0) with ST(i). */
-static inline void com_reg(struct cpu *cpu, const struct insn *in, unsigned i,
-			   enum f80_cmp kind, int pops, bool eflags)
+static inline void com_reg(struct cpu *cpu, const struct insn *in, unsigned i, enum f80_cmp kind,
+			   int pops, bool eflags)
 {
 	x87_begin(cpu);
 	x87_note(cpu, in);
@@ -130,8 +129,7 @@ static inline void com_reg(struct cpu *cpu, const struct insn *in, unsigned i,
 		cmp_underflow(cpu, pops, eflags);
 		return;
 	}
-	cmp_commit(cpu, f80_cmp(kind, cpu->fpu.fcw, x87_st(cpu, 0), x87_st(cpu, i)), pops,
-		   eflags);
+	cmp_commit(cpu, f80_cmp(kind, cpu->fpu.fcw, x87_st(cpu, 0), x87_st(cpu, i)), pops, eflags);
 }
 
 static void op_fcom(struct cpu *cpu, const struct insn *in)
@@ -204,48 +202,90 @@ static void op_fxam(struct cpu *cpu, const struct insn *in)
 }
 
 #define ANYW OPT_ANY
-#define M(opb, r, fn, nm) { opb, OPT_ANY, r, OPT_ANY, OPT_MOD_MEM, 0, ANYW, 0, FEAT_FPU, fn, nm }
-#define R(opb, r, fn, nm) { opb, OPT_ANY, r, OPT_ANY, OPT_MOD_REG, 0, ANYW, 0, FEAT_FPU, fn, nm }
-#define RF(opb, r, fn, nm, f) { opb, OPT_ANY, r, OPT_ANY, OPT_MOD_REG, 0, ANYW, 0, f, fn, nm }
-#define R1(opb, r, rm, fn, nm) { opb, OPT_ANY, r, rm, OPT_MOD_REG, 0, ANYW, 0, FEAT_FPU, fn, nm }
+#define M(opb, r, fn, nm)                                                           \
+	{                                                                           \
+		opb, OPT_ANY, r, OPT_ANY, OPT_MOD_MEM, 0, ANYW, 0, FEAT_FPU, fn, nm \
+	}
+#define R(opb, r, fn, nm)                                                           \
+	{                                                                           \
+		opb, OPT_ANY, r, OPT_ANY, OPT_MOD_REG, 0, ANYW, 0, FEAT_FPU, fn, nm \
+	}
+#define RF(opb, r, fn, nm, f)                                                \
+	{                                                                    \
+		opb, OPT_ANY, r, OPT_ANY, OPT_MOD_REG, 0, ANYW, 0, f, fn, nm \
+	}
+#define R1(opb, r, rm, fn, nm)                                                 \
+	{                                                                      \
+		opb, OPT_ANY, r, rm, OPT_MOD_REG, 0, ANYW, 0, FEAT_FPU, fn, nm \
+	}
 
 static const struct optab_entry x87_arith_tab[] = {
-	M(0xd8, 0, op_arith_mem, "fadd"), M(0xd8, 1, op_arith_mem, "fmul"),
-	M(0xd8, 2, op_arith_mem, "fcom"), M(0xd8, 3, op_arith_mem, "fcomp"),
-	M(0xd8, 4, op_arith_mem, "fsub"), M(0xd8, 5, op_arith_mem, "fsubr"),
-	M(0xd8, 6, op_arith_mem, "fdiv"), M(0xd8, 7, op_arith_mem, "fdivr"),
-	M(0xdc, 0, op_arith_mem, "fadd"), M(0xdc, 1, op_arith_mem, "fmul"),
-	M(0xdc, 2, op_arith_mem, "fcom"), M(0xdc, 3, op_arith_mem, "fcomp"),
-	M(0xdc, 4, op_arith_mem, "fsub"), M(0xdc, 5, op_arith_mem, "fsubr"),
-	M(0xdc, 6, op_arith_mem, "fdiv"), M(0xdc, 7, op_arith_mem, "fdivr"),
-	M(0xda, 0, op_arith_mem, "fiadd"), M(0xda, 1, op_arith_mem, "fimul"),
-	M(0xda, 2, op_arith_mem, "ficom"), M(0xda, 3, op_arith_mem, "ficomp"),
-	M(0xda, 4, op_arith_mem, "fisub"), M(0xda, 5, op_arith_mem, "fisubr"),
-	M(0xda, 6, op_arith_mem, "fidiv"), M(0xda, 7, op_arith_mem, "fidivr"),
-	M(0xde, 0, op_arith_mem, "fiadd"), M(0xde, 1, op_arith_mem, "fimul"),
-	M(0xde, 2, op_arith_mem, "ficom"), M(0xde, 3, op_arith_mem, "ficomp"),
-	M(0xde, 4, op_arith_mem, "fisub"), M(0xde, 5, op_arith_mem, "fisubr"),
-	M(0xde, 6, op_arith_mem, "fidiv"), M(0xde, 7, op_arith_mem, "fidivr"),
+	M(0xd8, 0, op_arith_mem, "fadd"),
+	M(0xd8, 1, op_arith_mem, "fmul"),
+	M(0xd8, 2, op_arith_mem, "fcom"),
+	M(0xd8, 3, op_arith_mem, "fcomp"),
+	M(0xd8, 4, op_arith_mem, "fsub"),
+	M(0xd8, 5, op_arith_mem, "fsubr"),
+	M(0xd8, 6, op_arith_mem, "fdiv"),
+	M(0xd8, 7, op_arith_mem, "fdivr"),
+	M(0xdc, 0, op_arith_mem, "fadd"),
+	M(0xdc, 1, op_arith_mem, "fmul"),
+	M(0xdc, 2, op_arith_mem, "fcom"),
+	M(0xdc, 3, op_arith_mem, "fcomp"),
+	M(0xdc, 4, op_arith_mem, "fsub"),
+	M(0xdc, 5, op_arith_mem, "fsubr"),
+	M(0xdc, 6, op_arith_mem, "fdiv"),
+	M(0xdc, 7, op_arith_mem, "fdivr"),
+	M(0xda, 0, op_arith_mem, "fiadd"),
+	M(0xda, 1, op_arith_mem, "fimul"),
+	M(0xda, 2, op_arith_mem, "ficom"),
+	M(0xda, 3, op_arith_mem, "ficomp"),
+	M(0xda, 4, op_arith_mem, "fisub"),
+	M(0xda, 5, op_arith_mem, "fisubr"),
+	M(0xda, 6, op_arith_mem, "fidiv"),
+	M(0xda, 7, op_arith_mem, "fidivr"),
+	M(0xde, 0, op_arith_mem, "fiadd"),
+	M(0xde, 1, op_arith_mem, "fimul"),
+	M(0xde, 2, op_arith_mem, "ficom"),
+	M(0xde, 3, op_arith_mem, "ficomp"),
+	M(0xde, 4, op_arith_mem, "fisub"),
+	M(0xde, 5, op_arith_mem, "fisubr"),
+	M(0xde, 6, op_arith_mem, "fidiv"),
+	M(0xde, 7, op_arith_mem, "fidivr"),
 
-	R(0xd8, 0, op_d8_reg, "fadd"), R(0xd8, 1, op_d8_reg, "fmul"),
-	R(0xd8, 2, op_fcom, "fcom"), R(0xd8, 3, op_fcomp, "fcomp"),
-	R(0xd8, 4, op_d8_reg, "fsub"), R(0xd8, 5, op_d8_reg, "fsubr"),
-	R(0xd8, 6, op_d8_reg, "fdiv"), R(0xd8, 7, op_d8_reg, "fdivr"),
-	R(0xdc, 0, op_dc_reg, "fadd"), R(0xdc, 1, op_dc_reg, "fmul"),
-	R(0xdc, 2, op_fcom, "fcom"), R(0xdc, 3, op_fcomp, "fcomp"), /* aliases */
-	R(0xdc, 4, op_dc_reg, "fsubr"), R(0xdc, 5, op_dc_reg, "fsub"),
-	R(0xdc, 6, op_dc_reg, "fdivr"), R(0xdc, 7, op_dc_reg, "fdiv"),
-	R(0xde, 0, op_de_reg, "faddp"), R(0xde, 1, op_de_reg, "fmulp"),
+	R(0xd8, 0, op_d8_reg, "fadd"),
+	R(0xd8, 1, op_d8_reg, "fmul"),
+	R(0xd8, 2, op_fcom, "fcom"),
+	R(0xd8, 3, op_fcomp, "fcomp"),
+	R(0xd8, 4, op_d8_reg, "fsub"),
+	R(0xd8, 5, op_d8_reg, "fsubr"),
+	R(0xd8, 6, op_d8_reg, "fdiv"),
+	R(0xd8, 7, op_d8_reg, "fdivr"),
+	R(0xdc, 0, op_dc_reg, "fadd"),
+	R(0xdc, 1, op_dc_reg, "fmul"),
+	R(0xdc, 2, op_fcom, "fcom"),
+	R(0xdc, 3, op_fcomp, "fcomp"), /* aliases */
+	R(0xdc, 4, op_dc_reg, "fsubr"),
+	R(0xdc, 5, op_dc_reg, "fsub"),
+	R(0xdc, 6, op_dc_reg, "fdivr"),
+	R(0xdc, 7, op_dc_reg, "fdiv"),
+	R(0xde, 0, op_de_reg, "faddp"),
+	R(0xde, 1, op_de_reg, "fmulp"),
 	R(0xde, 2, op_fcomp, "fcomp"), /* alias */
 	R1(0xde, 3, 1, op_fcompp, "fcompp"),
-	R(0xde, 4, op_de_reg, "fsubrp"), R(0xde, 5, op_de_reg, "fsubp"),
-	R(0xde, 6, op_de_reg, "fdivrp"), R(0xde, 7, op_de_reg, "fdivp"),
-	R(0xdd, 4, op_fucom, "fucom"), R(0xdd, 5, op_fucomp, "fucomp"),
+	R(0xde, 4, op_de_reg, "fsubrp"),
+	R(0xde, 5, op_de_reg, "fsubp"),
+	R(0xde, 6, op_de_reg, "fdivrp"),
+	R(0xde, 7, op_de_reg, "fdivp"),
+	R(0xdd, 4, op_fucom, "fucom"),
+	R(0xdd, 5, op_fucomp, "fucomp"),
 	R1(0xda, 5, 1, op_fucompp, "fucompp"),
-	RF(0xdb, 5, op_fucomi, "fucomi", FEAT_CMOV), RF(0xdb, 6, op_fcomi, "fcomi", FEAT_CMOV),
+	RF(0xdb, 5, op_fucomi, "fucomi", FEAT_CMOV),
+	RF(0xdb, 6, op_fcomi, "fcomi", FEAT_CMOV),
 	RF(0xdf, 5, op_fucomip, "fucomip", FEAT_CMOV),
 	RF(0xdf, 6, op_fcomip, "fcomip", FEAT_CMOV),
-	R1(0xd9, 4, 4, op_ftst, "ftst"), R1(0xd9, 4, 5, op_fxam, "fxam"),
+	R1(0xd9, 4, 4, op_ftst, "ftst"),
+	R1(0xd9, 4, 5, op_fxam, "fxam"),
 };
 
 void x87_register_arith(void)

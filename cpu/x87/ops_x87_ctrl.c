@@ -25,7 +25,7 @@ static void op_fninit(struct cpu *cpu, const struct insn *in)
 static void op_fnclex(struct cpu *cpu, const struct insn *in)
 {
 	x87_check_nm(cpu);
-	cpu->fpu.fsw &= (uint16_t)~(FSW_EXC | FSW_SF | FSW_ES | FSW_B);
+	cpu->fpu.fsw &= (uint16_t) ~(FSW_EXC | FSW_SF | FSW_ES | FSW_B);
 }
 
 /* DB E0 FENI, E1 FDISI, E4 FSETPM; D9 D0 FNOP. */
@@ -233,8 +233,8 @@ static void env_load(struct cpu *cpu, const uint8_t *b, bool o32)
 	/* Only "empty" is taken from the image; other tags follow the data. */
 	f->ftw = 0;
 	for (unsigned p = 0; p < 8; p++)
-		x87_set_tag(cpu, p, ((tw >> (2 * p)) & 3) == TAG_EMPTY ? TAG_EMPTY
-								: f80_tag(&f->fpr[p]));
+		x87_set_tag(cpu, p,
+			    ((tw >> (2 * p)) & 3) == TAG_EMPTY ? TAG_EMPTY : f80_tag(&f->fpr[p]));
 	x87_update_es(cpu);
 }
 
@@ -296,9 +296,18 @@ static void op_frstor(struct cpu *cpu, const struct insn *in)
 	env_load(cpu, b, o32);
 }
 
-#define M(opb, r, fn, nm) { opb, OPT_ANY, r, OPT_ANY, OPT_MOD_MEM, 0, OPT_ANY, 0, FEAT_FPU, fn, nm }
-#define R(opb, r, fn, nm) { opb, OPT_ANY, r, OPT_ANY, OPT_MOD_REG, 0, OPT_ANY, 0, FEAT_FPU, fn, nm }
-#define R1(opb, r, rm, fn, nm) { opb, OPT_ANY, r, rm, OPT_MOD_REG, 0, OPT_ANY, 0, FEAT_FPU, fn, nm }
+#define M(opb, r, fn, nm)                                                              \
+	{                                                                              \
+		opb, OPT_ANY, r, OPT_ANY, OPT_MOD_MEM, 0, OPT_ANY, 0, FEAT_FPU, fn, nm \
+	}
+#define R(opb, r, fn, nm)                                                              \
+	{                                                                              \
+		opb, OPT_ANY, r, OPT_ANY, OPT_MOD_REG, 0, OPT_ANY, 0, FEAT_FPU, fn, nm \
+	}
+#define R1(opb, r, rm, fn, nm)                                                    \
+	{                                                                         \
+		opb, OPT_ANY, r, rm, OPT_MOD_REG, 0, OPT_ANY, 0, FEAT_FPU, fn, nm \
+	}
 
 static const struct optab_entry x87_ctrl_tab[] = {
 	M(0xd9, 4, op_fldenv, "fldenv"),

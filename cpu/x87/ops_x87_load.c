@@ -333,59 +333,45 @@ static void op_fchs_fabs(struct cpu *cpu, const struct insn *in)
 	x87_set_cc(cpu, FSW_C1, 0);
 }
 
-#define M(opb, r, fn, nm, f) { opb, OPT_ANY, r, OPT_ANY, OPT_MOD_MEM, 0, OPT_ANY, 0, f, fn, nm }
-#define R(opb, r, fn, nm, f) { opb, OPT_ANY, r, OPT_ANY, OPT_MOD_REG, 0, OPT_ANY, 0, f, fn, nm }
-#define R1(opb, r, rm, fn, nm) { opb, OPT_ANY, r, rm, OPT_MOD_REG, 0, OPT_ANY, 0, FEAT_FPU, fn, nm }
+#define M(opb, r, fn, nm, f)                                                    \
+	{                                                                       \
+		opb, OPT_ANY, r, OPT_ANY, OPT_MOD_MEM, 0, OPT_ANY, 0, f, fn, nm \
+	}
+#define R(opb, r, fn, nm, f)                                                    \
+	{                                                                       \
+		opb, OPT_ANY, r, OPT_ANY, OPT_MOD_REG, 0, OPT_ANY, 0, f, fn, nm \
+	}
+#define R1(opb, r, rm, fn, nm)                                                    \
+	{                                                                         \
+		opb, OPT_ANY, r, rm, OPT_MOD_REG, 0, OPT_ANY, 0, FEAT_FPU, fn, nm \
+	}
 
 static const struct optab_entry x87_load_tab[] = {
-	M(0xd9, 0, op_fld_mfp, "fld", FEAT_FPU),
-	M(0xd9, 2, op_fst_mfp, "fst", FEAT_FPU),
-	M(0xd9, 3, op_fst_mfp, "fstp", FEAT_FPU),
-	M(0xdd, 0, op_fld_mfp, "fld", FEAT_FPU),
-	M(0xdd, 1, op_fist, "fisttp", FEAT_SSE3),
-	M(0xdd, 2, op_fst_mfp, "fst", FEAT_FPU),
-	M(0xdd, 3, op_fst_mfp, "fstp", FEAT_FPU),
-	M(0xdb, 0, op_fild, "fild", FEAT_FPU),
-	M(0xdb, 1, op_fist, "fisttp", FEAT_SSE3),
-	M(0xdb, 2, op_fist, "fist", FEAT_FPU),
-	M(0xdb, 3, op_fist, "fistp", FEAT_FPU),
-	M(0xdb, 5, op_fld_m80, "fld", FEAT_FPU),
-	M(0xdb, 7, op_fstp_m80, "fstp", FEAT_FPU),
-	M(0xdf, 0, op_fild, "fild", FEAT_FPU),
-	M(0xdf, 1, op_fist, "fisttp", FEAT_SSE3),
-	M(0xdf, 2, op_fist, "fist", FEAT_FPU),
-	M(0xdf, 3, op_fist, "fistp", FEAT_FPU),
-	M(0xdf, 4, op_fbld, "fbld", FEAT_FPU),
-	M(0xdf, 5, op_fild, "fild", FEAT_FPU),
-	M(0xdf, 6, op_fbstp, "fbstp", FEAT_FPU),
+	M(0xd9, 0, op_fld_mfp, "fld", FEAT_FPU),    M(0xd9, 2, op_fst_mfp, "fst", FEAT_FPU),
+	M(0xd9, 3, op_fst_mfp, "fstp", FEAT_FPU),   M(0xdd, 0, op_fld_mfp, "fld", FEAT_FPU),
+	M(0xdd, 1, op_fist, "fisttp", FEAT_SSE3),   M(0xdd, 2, op_fst_mfp, "fst", FEAT_FPU),
+	M(0xdd, 3, op_fst_mfp, "fstp", FEAT_FPU),   M(0xdb, 0, op_fild, "fild", FEAT_FPU),
+	M(0xdb, 1, op_fist, "fisttp", FEAT_SSE3),   M(0xdb, 2, op_fist, "fist", FEAT_FPU),
+	M(0xdb, 3, op_fist, "fistp", FEAT_FPU),     M(0xdb, 5, op_fld_m80, "fld", FEAT_FPU),
+	M(0xdb, 7, op_fstp_m80, "fstp", FEAT_FPU),  M(0xdf, 0, op_fild, "fild", FEAT_FPU),
+	M(0xdf, 1, op_fist, "fisttp", FEAT_SSE3),   M(0xdf, 2, op_fist, "fist", FEAT_FPU),
+	M(0xdf, 3, op_fist, "fistp", FEAT_FPU),     M(0xdf, 4, op_fbld, "fbld", FEAT_FPU),
+	M(0xdf, 5, op_fild, "fild", FEAT_FPU),      M(0xdf, 6, op_fbstp, "fbstp", FEAT_FPU),
 	M(0xdf, 7, op_fist, "fistp", FEAT_FPU),
 
-	R(0xd9, 0, op_fld_sti, "fld", FEAT_FPU),
-	R(0xd9, 1, op_fxch, "fxch", FEAT_FPU),
-	R(0xd9, 3, op_fst_sti, "fstp1", FEAT_FPU),
-	R(0xdd, 1, op_fxch, "fxch4", FEAT_FPU),
-	R(0xdd, 2, op_fst_sti, "fst", FEAT_FPU),
-	R(0xdd, 3, op_fst_sti, "fstp", FEAT_FPU),
-	R(0xdf, 1, op_fxch, "fxch7", FEAT_FPU),
-	R(0xdf, 2, op_fst_sti, "fstp8", FEAT_FPU),
-	R(0xdf, 3, op_fst_sti, "fstp9", FEAT_FPU),
-	R(0xda, 0, op_fcmov, "fcmovb", FEAT_CMOV),
-	R(0xda, 1, op_fcmov, "fcmove", FEAT_CMOV),
-	R(0xda, 2, op_fcmov, "fcmovbe", FEAT_CMOV),
-	R(0xda, 3, op_fcmov, "fcmovu", FEAT_CMOV),
-	R(0xdb, 0, op_fcmov, "fcmovnb", FEAT_CMOV),
-	R(0xdb, 1, op_fcmov, "fcmovne", FEAT_CMOV),
-	R(0xdb, 2, op_fcmov, "fcmovnbe", FEAT_CMOV),
-	R(0xdb, 3, op_fcmov, "fcmovnu", FEAT_CMOV),
-	R1(0xd9, 4, 0, op_fchs_fabs, "fchs"),
-	R1(0xd9, 4, 1, op_fchs_fabs, "fabs"),
-	R1(0xd9, 5, 0, op_fldconst, "fld1"),
-	R1(0xd9, 5, 1, op_fldconst, "fldl2t"),
-	R1(0xd9, 5, 2, op_fldconst, "fldl2e"),
-	R1(0xd9, 5, 3, op_fldconst, "fldpi"),
-	R1(0xd9, 5, 4, op_fldconst, "fldlg2"),
-	R1(0xd9, 5, 5, op_fldconst, "fldln2"),
-	R1(0xd9, 5, 6, op_fldconst, "fldz"),
+	R(0xd9, 0, op_fld_sti, "fld", FEAT_FPU),    R(0xd9, 1, op_fxch, "fxch", FEAT_FPU),
+	R(0xd9, 3, op_fst_sti, "fstp1", FEAT_FPU),  R(0xdd, 1, op_fxch, "fxch4", FEAT_FPU),
+	R(0xdd, 2, op_fst_sti, "fst", FEAT_FPU),    R(0xdd, 3, op_fst_sti, "fstp", FEAT_FPU),
+	R(0xdf, 1, op_fxch, "fxch7", FEAT_FPU),     R(0xdf, 2, op_fst_sti, "fstp8", FEAT_FPU),
+	R(0xdf, 3, op_fst_sti, "fstp9", FEAT_FPU),  R(0xda, 0, op_fcmov, "fcmovb", FEAT_CMOV),
+	R(0xda, 1, op_fcmov, "fcmove", FEAT_CMOV),  R(0xda, 2, op_fcmov, "fcmovbe", FEAT_CMOV),
+	R(0xda, 3, op_fcmov, "fcmovu", FEAT_CMOV),  R(0xdb, 0, op_fcmov, "fcmovnb", FEAT_CMOV),
+	R(0xdb, 1, op_fcmov, "fcmovne", FEAT_CMOV), R(0xdb, 2, op_fcmov, "fcmovnbe", FEAT_CMOV),
+	R(0xdb, 3, op_fcmov, "fcmovnu", FEAT_CMOV), R1(0xd9, 4, 0, op_fchs_fabs, "fchs"),
+	R1(0xd9, 4, 1, op_fchs_fabs, "fabs"),       R1(0xd9, 5, 0, op_fldconst, "fld1"),
+	R1(0xd9, 5, 1, op_fldconst, "fldl2t"),      R1(0xd9, 5, 2, op_fldconst, "fldl2e"),
+	R1(0xd9, 5, 3, op_fldconst, "fldpi"),       R1(0xd9, 5, 4, op_fldconst, "fldlg2"),
+	R1(0xd9, 5, 5, op_fldconst, "fldln2"),      R1(0xd9, 5, 6, op_fldconst, "fldz"),
 };
 
 void x87_register_load(void)

@@ -124,8 +124,10 @@ static void binary(struct cpu *cpu, const struct insn *in, enum f80_op2 op)
 		/* FPREM/FPREM1: quotient bits C0 C3 C1 and C2 = incomplete;
 		 * a NaN result (invalid operands) writes only C1 = C2 = 0. */
 		if ((op == F80_PREM || op == F80_PREM1))
-			x87_set_cc(cpu, (r.sexp & 0x7fff) == 0x7fff && (r.mant << 1)
-					? FSW_C1 | FSW_C2 : FSW_CC, sw);
+			x87_set_cc(cpu,
+				   (r.sexp & 0x7fff) == 0x7fff && (r.mant << 1) ? FSW_C1 | FSW_C2
+										: FSW_CC,
+				   sw);
 		x87_write(cpu, d, &r);
 	}
 	if (pop)
@@ -157,16 +159,19 @@ static void op_fyl2xp1(struct cpu *cpu, const struct insn *in)
 	binary(cpu, in, F80_YL2XP1);
 }
 
-#define R1(r, rm, fn, nm) { 0xd9, OPT_ANY, r, rm, OPT_MOD_REG, 0, OPT_ANY, 0, FEAT_FPU, fn, nm }
+#define R1(r, rm, fn, nm)                                                          \
+	{                                                                          \
+		0xd9, OPT_ANY, r, rm, OPT_MOD_REG, 0, OPT_ANY, 0, FEAT_FPU, fn, nm \
+	}
 
 static const struct optab_entry x87_trans_tab[] = {
-	R1(6, 0, op_f2xm1, "f2xm1"),    R1(6, 1, op_fyl2x, "fyl2x"),
-	R1(6, 2, op_fptan, "fptan"),    R1(6, 3, op_fpatan, "fpatan"),
+	R1(6, 0, op_f2xm1, "f2xm1"),     R1(6, 1, op_fyl2x, "fyl2x"),
+	R1(6, 2, op_fptan, "fptan"),     R1(6, 3, op_fpatan, "fpatan"),
 	R1(6, 4, op_fxtract, "fxtract"), R1(6, 5, op_fprem1, "fprem1"),
-	R1(7, 0, op_fprem, "fprem"),    R1(7, 1, op_fyl2xp1, "fyl2xp1"),
-	R1(7, 2, op_fsqrt, "fsqrt"),    R1(7, 3, op_fsincos, "fsincos"),
+	R1(7, 0, op_fprem, "fprem"),     R1(7, 1, op_fyl2xp1, "fyl2xp1"),
+	R1(7, 2, op_fsqrt, "fsqrt"),     R1(7, 3, op_fsincos, "fsincos"),
 	R1(7, 4, op_frndint, "frndint"), R1(7, 5, op_fscale, "fscale"),
-	R1(7, 6, op_fsin, "fsin"),      R1(7, 7, op_fcos, "fcos"),
+	R1(7, 6, op_fsin, "fsin"),       R1(7, 7, op_fcos, "fcos"),
 };
 
 void x87_register_trans(void)

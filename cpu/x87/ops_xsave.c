@@ -19,7 +19,7 @@
 #include "cpu/x87/x87.h"
 
 #define XSTATE_SUPPORTED 3ull /* x87 | SSE */
-#define XCOMP_COMPACT (1ull << 63)
+#define XCOMP_COMPACT    (1ull << 63)
 
 static inline uint64_t rd64(const uint8_t *b)
 {
@@ -157,7 +157,10 @@ static void op_xrstor(struct cpu *cpu, const struct insn *in)
 	}
 }
 
-#define MEMX(opc, r, fn, nm, f) { opc, MP_NONE, r, OPT_ANY, OPT_MOD_MEM, 0, OPT_ANY, 0, f, fn, nm }
+#define MEMX(opc, r, fn, nm, f)                                                 \
+	{                                                                       \
+		opc, MP_NONE, r, OPT_ANY, OPT_MOD_MEM, 0, OPT_ANY, 0, f, fn, nm \
+	}
 
 static const struct optab_entry x87_xsave_tab[] = {
 	MEMX(0x1ae, 4, op_xsave, "xsave", FEAT_XSAVE),

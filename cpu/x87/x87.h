@@ -19,31 +19,31 @@
 #include "cpu/x87/f80.h"
 
 /* Status word (SDM Vol. 1 Figure 8-4). */
-#define FSW_IE 0x0001
-#define FSW_DE 0x0002
-#define FSW_ZE 0x0004
-#define FSW_OE 0x0008
-#define FSW_UE 0x0010
-#define FSW_PE 0x0020
-#define FSW_SF 0x0040
-#define FSW_ES 0x0080
-#define FSW_C0 0x0100
-#define FSW_C1 0x0200
-#define FSW_C2 0x0400
+#define FSW_IE  0x0001
+#define FSW_DE  0x0002
+#define FSW_ZE  0x0004
+#define FSW_OE  0x0008
+#define FSW_UE  0x0010
+#define FSW_PE  0x0020
+#define FSW_SF  0x0040
+#define FSW_ES  0x0080
+#define FSW_C0  0x0100
+#define FSW_C1  0x0200
+#define FSW_C2  0x0400
 #define FSW_TOP 0x3800
-#define FSW_C3 0x4000
-#define FSW_B 0x8000
+#define FSW_C3  0x4000
+#define FSW_B   0x8000
 #define FSW_EXC 0x003f
-#define FSW_CC (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)
+#define FSW_CC  (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)
 
 /* Control word (Figure 8-6): masks in 5:0, PC 9:8, RC 11:10. */
 #define FCW_MASKS 0x003f
-#define FCW_INIT 0x037f
+#define FCW_INIT  0x037f
 
-#define TAG_VALID 0u
-#define TAG_ZERO 1u
+#define TAG_VALID   0u
+#define TAG_ZERO    1u
 #define TAG_SPECIAL 2u
-#define TAG_EMPTY 3u
+#define TAG_EMPTY   3u
 
 /* The QNaN floating-point indefinite (SDM Vol. 1 Table 4-3). */
 static const f80 x87_indefinite = { 0xc000000000000000ull, 0xffff };
@@ -133,7 +133,7 @@ static inline void x87_update_es(struct cpu *c)
 	if (c->fpu.fsw & ~c->fpu.fcw & FSW_EXC)
 		c->fpu.fsw |= FSW_ES | FSW_B;
 	else
-		c->fpu.fsw &= (uint16_t)~(FSW_ES | FSW_B);
+		c->fpu.fsw &= (uint16_t) ~(FSW_ES | FSW_B);
 }
 
 /* ---- entry checks (SDM Vol. 3 Table 2-2; Vol. 1 §8.6) ---- */
@@ -197,8 +197,7 @@ void x87_init_state(struct cpu *c);
  * REX.W format (64-bit FIP/FDP); nxmm = XMM registers saved (0, 8 or 16).
  * x87 = write the x87 part (bytes 0-23, 32-159), sse = MXCSR (24-31) and
  * the XMM registers. Bytes not written are left as they were in img. */
-void x87_fxsave_image(const struct cpu *c, uint8_t *img, bool fmt64, bool x87, bool sse,
-		      int nxmm);
+void x87_fxsave_image(const struct cpu *c, uint8_t *img, bool fmt64, bool x87, bool sse, int nxmm);
 /* Load from an image; mxcsr must have been validated by the caller. */
 void x87_fxrstor_x87(struct cpu *c, const uint8_t *img, bool fmt64);
 void x87_fxrstor_sse(struct cpu *c, const uint8_t *img, int nxmm, bool mxcsr);

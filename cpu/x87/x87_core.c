@@ -38,8 +38,7 @@ bool x87_exc(struct cpu *c, uint16_t sw, bool store_mem)
 
 bool x87_stack_fault(struct cpu *c, bool overflow)
 {
-	c->fpu.fsw = (uint16_t)((c->fpu.fsw & ~FSW_C1) | FSW_IE | FSW_SF |
-				(overflow ? FSW_C1 : 0));
+	c->fpu.fsw = (uint16_t)((c->fpu.fsw & ~FSW_C1) | FSW_IE | FSW_SF | (overflow ? FSW_C1 : 0));
 	if (x87_im(c))
 		return true;
 	c->fpu.fsw |= FSW_ES | FSW_B;

@@ -34,12 +34,12 @@ struct sample {
 	int cs_len;        /* Capstone length, 0 = rejected */
 	const char *cs_mn; /* Capstone mnemonic */
 	/* Parsed by the test itself, for the excuse predicates: */
-	unsigned npfx;     /* legacy prefix (and REX) bytes before the opcode */
+	unsigned npfx; /* legacy prefix (and REX) bytes before the opcode */
 	bool p66, pf2, pf3, plock, p67;
-	unsigned rex;      /* 64-bit mode REX (last byte before the opcode) */
-	unsigned map;      /* 0..3 legacy maps, 4 = VEX/EVEX/XOP escape */
-	uint8_t opc;       /* opcode byte in its map */
-	uint8_t modrm;     /* byte after the opcode */
+	unsigned rex;  /* 64-bit mode REX (last byte before the opcode) */
+	unsigned map;  /* 0..3 legacy maps, 4 = VEX/EVEX/XOP escape */
+	uint8_t opc;   /* opcode byte in its map */
+	uint8_t modrm; /* byte after the opcode */
 };
 
 /* ---- deterministic PRNG (xorshift64*) ---- */
@@ -56,8 +56,8 @@ static inline unsigned rndn(unsigned n)
 	return (unsigned)((rnd() >> 32) % n);
 }
 
-static const uint8_t legacy_pfx[] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65,
-				      0x66, 0x67, 0xf0, 0xf2, 0xf3};
+static const uint8_t legacy_pfx[] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65,
+				      0x66, 0x67, 0xf0, 0xf2, 0xf3 };
 
 /* Structured strings are built in a scratch buffer with room to spare (up to
  * 14 prefixes + REX + a 4-byte escape + opcode + ModRM) and cut to BUFLEN. */
@@ -70,7 +70,7 @@ static void gen(struct sample *s)
 		uint64_t r = rnd();
 		memcpy(b + j, &r, 8);
 	}
-	s->bits = (int[]){16, 32, 64, 64}[rndn(4)];
+	s->bits = (int[]){ 16, 32, 64, 64 }[rndn(4)];
 	if (rndn(4) != 0)
 		gen_structured(s, b); /* else uniformly random bytes */
 	memcpy(s->b, b, BUFLEN);
@@ -87,17 +87,22 @@ static void gen_structured(struct sample *s, uint8_t *b)
 	for (unsigned j = 0; j < np && k < BUFLEN - 1; j++) {
 		/* Bias towards 66/F2/F3 which select SSE forms. */
 		if (rndn(2))
-			b[k++] = (uint8_t[]){0x66, 0xf2, 0xf3}[rndn(3)];
+			b[k++] = (uint8_t[]){ 0x66, 0xf2, 0xf3 }[rndn(3)];
 		else
 			b[k++] = legacy_pfx[rndn(sizeof(legacy_pfx))];
 	}
 	if (s->bits == 64 && rndn(2))
 		b[k++] = (uint8_t)(0x40 | rndn(16));
 	switch (rndn(10)) {
-	case 0: case 1: case 2: case 3: /* one-byte map */
+	case 0:
+	case 1:
+	case 2:
+	case 3: /* one-byte map */
 		b[k++] = (uint8_t)rndn(256);
 		break;
-	case 4: case 5: case 6: /* 0F */
+	case 4:
+	case 5:
+	case 6: /* 0F */
 		b[k++] = 0x0f;
 		b[k++] = (uint8_t)rndn(256);
 		break;
@@ -113,21 +118,21 @@ static void gen_structured(struct sample *s, uint8_t *b)
 		break;
 	default: { /* VEX / EVEX / XOP escape with plausible fields */
 		unsigned e = rndn(6);
-		uint8_t esc = (uint8_t[]){0xc4, 0xc5, 0xc4, 0xc5, 0x62, 0x8f}[e];
+		uint8_t esc = (uint8_t[]){ 0xc4, 0xc5, 0xc4, 0xc5, 0x62, 0x8f }[e];
 		b[k++] = esc;
 		if (esc == 0xc5) {
 			b[k++] = (uint8_t)(rndn(256) | (s->bits != 64 ? 0xc0 : 0));
 		} else if (esc == 0x8f) {
 			b[k++] = (uint8_t)((rndn(8) << 5) | (8 + rndn(3)) |
-					      (s->bits != 64 ? 0xc0 : 0));
+					   (s->bits != 64 ? 0xc0 : 0));
 			b[k++] = (uint8_t)rndn(256);
 		} else if (esc == 0xc4) {
 			b[k++] = (uint8_t)((rndn(8) << 5) | (1 + rndn(3)) |
-					      (s->bits != 64 ? 0xc0 : 0));
+					   (s->bits != 64 ? 0xc0 : 0));
 			b[k++] = (uint8_t)rndn(256);
 		} else {
 			b[k++] = (uint8_t)((rndn(16) << 4) | (1 + rndn(3)) |
-					      (s->bits != 64 ? 0xc0 : 0));
+					   (s->bits != 64 ? 0xc0 : 0));
 			b[k++] = (uint8_t)(rndn(256) | 4);
 			b[k++] = (uint8_t)rndn(256);
 		}
@@ -243,14 +248,22 @@ static cs_insn *csd_i[3];
 static int gpr_of(x86_reg r)
 {
 	static const x86_reg names[16][3] = {
-		{X86_REG_RAX, X86_REG_EAX, X86_REG_AX}, {X86_REG_RCX, X86_REG_ECX, X86_REG_CX},
-		{X86_REG_RDX, X86_REG_EDX, X86_REG_DX}, {X86_REG_RBX, X86_REG_EBX, X86_REG_BX},
-		{X86_REG_RSP, X86_REG_ESP, X86_REG_SP}, {X86_REG_RBP, X86_REG_EBP, X86_REG_BP},
-		{X86_REG_RSI, X86_REG_ESI, X86_REG_SI}, {X86_REG_RDI, X86_REG_EDI, X86_REG_DI},
-		{X86_REG_R8, X86_REG_R8D, X86_REG_R8W}, {X86_REG_R9, X86_REG_R9D, X86_REG_R9W},
-		{X86_REG_R10, X86_REG_R10D, X86_REG_R10W}, {X86_REG_R11, X86_REG_R11D, X86_REG_R11W},
-		{X86_REG_R12, X86_REG_R12D, X86_REG_R12W}, {X86_REG_R13, X86_REG_R13D, X86_REG_R13W},
-		{X86_REG_R14, X86_REG_R14D, X86_REG_R14W}, {X86_REG_R15, X86_REG_R15D, X86_REG_R15W},
+		{ X86_REG_RAX, X86_REG_EAX, X86_REG_AX },
+		{ X86_REG_RCX, X86_REG_ECX, X86_REG_CX },
+		{ X86_REG_RDX, X86_REG_EDX, X86_REG_DX },
+		{ X86_REG_RBX, X86_REG_EBX, X86_REG_BX },
+		{ X86_REG_RSP, X86_REG_ESP, X86_REG_SP },
+		{ X86_REG_RBP, X86_REG_EBP, X86_REG_BP },
+		{ X86_REG_RSI, X86_REG_ESI, X86_REG_SI },
+		{ X86_REG_RDI, X86_REG_EDI, X86_REG_DI },
+		{ X86_REG_R8, X86_REG_R8D, X86_REG_R8W },
+		{ X86_REG_R9, X86_REG_R9D, X86_REG_R9W },
+		{ X86_REG_R10, X86_REG_R10D, X86_REG_R10W },
+		{ X86_REG_R11, X86_REG_R11D, X86_REG_R11W },
+		{ X86_REG_R12, X86_REG_R12D, X86_REG_R12W },
+		{ X86_REG_R13, X86_REG_R13D, X86_REG_R13W },
+		{ X86_REG_R14, X86_REG_R14D, X86_REG_R14W },
+		{ X86_REG_R15, X86_REG_R15D, X86_REG_R15W },
 	};
 	if (r == X86_REG_INVALID || r == X86_REG_RIZ || r == X86_REG_EIZ)
 		return R_NONE;
@@ -266,13 +279,20 @@ static int gpr_of(x86_reg r)
 static int seg_of(x86_reg r)
 {
 	switch (r) {
-	case X86_REG_ES: return S_ES;
-	case X86_REG_CS: return S_CS;
-	case X86_REG_SS: return S_SS;
-	case X86_REG_DS: return S_DS;
-	case X86_REG_FS: return S_FS;
-	case X86_REG_GS: return S_GS;
-	default: return -1;
+	case X86_REG_ES:
+		return S_ES;
+	case X86_REG_CS:
+		return S_CS;
+	case X86_REG_SS:
+		return S_SS;
+	case X86_REG_DS:
+		return S_DS;
+	case X86_REG_FS:
+		return S_FS;
+	case X86_REG_GS:
+		return S_GS;
+	default:
+		return -1;
 	}
 }
 
@@ -284,8 +304,7 @@ static const char *check_mem_fields(const struct sample *s)
 {
 	static char why[96];
 	const struct insn *in = &s->in;
-	if ((in->pfx & PFX_VEX) || !in->has_modrm || in->mod == 3 ||
-	    s->ours != s->cs_len)
+	if ((in->pfx & PFX_VEX) || !in->has_modrm || in->mod == 3 || s->ours != s->cs_len)
 		return NULL;
 	int m = mode_index(s->bits);
 	const uint8_t *code = s->b;
@@ -394,7 +413,7 @@ static bool is_vex_esc(const struct sample *s)
 static bool x_lock(const struct sample *s)
 {
 	return s->plock && s->ours == DEC_UD && s->cs_len && !is_vex_esc(s) &&
-	       ok_without(s, (const uint8_t[]){0xf0}, 1, false);
+	       ok_without(s, (const uint8_t[]){ 0xf0 }, 1, false);
 }
 
 /* Mandatory prefixes: the SDM leaves F2/F3 (and, on some opcodes, 66) blank
@@ -405,8 +424,9 @@ static bool x_mandatory(const struct sample *s)
 {
 	if (s->map < 1 || !(s->p66 || s->pf2 || s->pf3) || !s->cs_len)
 		return false;
-	return ((s->pf2 || s->pf3) && ok_without(s, (const uint8_t[]){0xf2, 0xf3, 0xf0}, 3, false)) ||
-	       ok_without(s, (const uint8_t[]){0x66, 0xf2, 0xf3, 0xf0}, 4, false);
+	return ((s->pf2 || s->pf3) &&
+		ok_without(s, (const uint8_t[]){ 0xf2, 0xf3, 0xf0 }, 3, false)) ||
+	       ok_without(s, (const uint8_t[]){ 0x66, 0xf2, 0xf3, 0xf0 }, 4, false);
 }
 
 static bool x_vex_prefix(const struct sample *s)
@@ -417,12 +437,13 @@ static bool x_vex_prefix(const struct sample *s)
 	struct sample t = *s;
 	unsigned n = 0;
 	for (unsigned k = 0; k < BUFLEN; k++)
-		if (k >= s->npfx || !(s->b[k] == 0x66 || s->b[k] == 0xf2 || s->b[k] == 0xf3 ||
-				      s->b[k] == 0xf0 ||
-				      (s->bits == 64 && (s->b[k] & 0xf0) == 0x40)))
+		if (k >= s->npfx ||
+		    !(s->b[k] == 0x66 || s->b[k] == 0xf2 || s->b[k] == 0xf3 || s->b[k] == 0xf0 ||
+		      (s->bits == 64 && (s->b[k] & 0xf0) == 0x40)))
 			t.b[n++] = s->b[k];
 	skeleton(&t);
-	return is_vex_esc(&t) && ok_without(s, (const uint8_t[]){0x66, 0xf2, 0xf3, 0xf0}, 4, true);
+	return is_vex_esc(&t) &&
+	       ok_without(s, (const uint8_t[]){ 0x66, 0xf2, 0xf3, 0xf0 }, 4, true);
 }
 
 /* Capstone 4 only honours 66/F2/F3 when they are the last legacy prefixes,
@@ -437,11 +458,12 @@ static bool x_prefix_order(const struct sample *s)
 		for (int pass = 0; pass < 3; pass++)
 			for (unsigned k = 0; k < s->npfx; k++) {
 				uint8_t c = s->b[k];
-				bool last_rex = s->bits == 64 && (c & 0xf0) == 0x40 &&
-						k == s->npfx - 1;
-				int cls = c == 0x66 ? (variant ? 1 : 2)
-				        : (c == 0xf2 || c == 0xf3) ? (variant ? 2 : 1)
-				        : last_rex ? 3 : 0; /* an earlier REX is ignored */
+				bool last_rex =
+					s->bits == 64 && (c & 0xf0) == 0x40 && k == s->npfx - 1;
+				int cls = c == 0x66                  ? (variant ? 1 : 2)
+					  : (c == 0xf2 || c == 0xf3) ? (variant ? 2 : 1)
+					  : last_rex                 ? 3
+						     : 0; /* an earlier REX is ignored */
 				if (cls == 3)
 					continue; /* REX stays last */
 				if (cls == pass)
@@ -506,8 +528,8 @@ static bool x_evex_rc(const struct sample *s)
 	unsigned p = s->npfx;
 	if (s->map != 0 || s->opc != 0x62 || p + 5 >= BUFLEN)
 		return false;
-	return (s->bits == 64 || (s->modrm & 0xc0) == 0xc0) &&
-	       (s->b[p + 5] & 0xc0) == 0xc0 && s->ours > 0 && s->cs_len == s->ours + 1;
+	return (s->bits == 64 || (s->modrm & 0xc0) == 0xc0) && (s->b[p + 5] & 0xc0) == 0xc0 &&
+	       s->ours > 0 && s->cs_len == s->ours + 1;
 }
 
 /* EVEX with a 67 prefix: Capstone 4 decodes its ModRM with 16-bit forms. */
@@ -560,8 +582,7 @@ static bool x_adsize_as_66(const struct sample *s)
 
 static bool x_padlock(const struct sample *s)
 {
-	return s->map == 1 && (s->opc == 0xa6 || s->opc == 0xa7) && s->ours == DEC_UD &&
-	       s->cs_len;
+	return s->map == 1 && (s->opc == 0xa6 || s->opc == 0xa7) && s->ours == DEC_UD && s->cs_len;
 }
 
 static bool x_3dnow_femms(const struct sample *s)
@@ -576,12 +597,12 @@ static bool x_newer_isa(const struct sample *s)
 	if (s->ours <= 0 || s->cs_len)
 		return false;
 	if (s->map == 1 && s->opc == 0x01)
-		return s->modrm == 0xee || s->modrm == 0xef ||	/* RDPKRU WRPKRU */
-		       (s->modrm >= 0xfa && s->modrm <= 0xfc);	/* MONITORX MWAITX CLZERO */
+		return s->modrm == 0xee || s->modrm == 0xef || /* RDPKRU WRPKRU */
+		       (s->modrm >= 0xfa && s->modrm <= 0xfc); /* MONITORX MWAITX CLZERO */
 	if (s->map == 2 && s->opc == 0xcf)
-		return true;					/* GFNI */
+		return true; /* GFNI */
 	if (s->map == 3 && (s->opc == 0xce || s->opc == 0xcf))
-		return true;					/* GFNI */
+		return true; /* GFNI */
 	unsigned p = s->npfx;
 	if (is_vex_esc(s) && s->opc != 0x62 && s->opc != 0x8f) {
 		/* VEX: GFNI; AVX512BW/DQ opmask KADD, KTEST, KMOVD/Q, KUNPCKWD/DQ,
@@ -590,8 +611,8 @@ static bool x_newer_isa(const struct sample *s)
 		uint8_t o = s->b[p + (s->opc == 0xc5 ? 2 : 3)];
 		return (map == 2 && (o == 0xcf || o == 0x5a)) ||
 		       (map == 3 && (o == 0xce || o == 0xcf || o == 0x31 || o == 0x33)) ||
-		       (map == 1 && (o == 0x4a || o == 0x4b || o == 0x99 || o == 0x92 ||
-				     o == 0x93));
+		       (map == 1 &&
+			(o == 0x4a || o == 0x4b || o == 0x99 || o == 0x92 || o == 0x93));
 	}
 	if (is_vex_esc(s) && s->opc == 0x8f) /* XOP: LWP (LLWPCB .. LWPVAL) */
 		return p + 3 < BUFLEN && s->b[p + 3] == 0x12;
@@ -623,8 +644,8 @@ static bool x_fence(const struct sample *s)
 
 static bool x_sreg_rexr(const struct sample *s)
 {
-	return s->bits == 64 && s->map == 0 && (s->opc == 0x8c || s->opc == 0x8e) &&
-	       (s->rex & 4) && s->ours > 0 && !s->cs_len;
+	return s->bits == 64 && s->map == 0 && (s->opc == 0x8c || s->opc == 0x8e) && (s->rex & 4) &&
+	       s->ours > 0 && !s->cs_len;
 }
 
 static bool x_evex(const struct sample *s)
@@ -640,58 +661,58 @@ struct excuse {
 };
 
 static const struct excuse excuses[] = {
-	{"lock-not-lockable", x_lock,
-	 "SDM LOCK: #UD unless a lockable op with memory dest; Capstone 4 accepts many"},
-	{"reserved-mandatory-prefix", x_mandatory,
-	 "66/F2/F3 on an SSE/MMX opcode where the SDM map is blank: we #UD (as Bochs/QEMU), "
-	 "Capstone (LLVM prefix inheritance) ignores the prefix"},
-	{"prefix-before-vex", x_vex_prefix,
-	 "SDM 2.3.2: 66/F2/F3/LOCK/REX before VEX/EVEX/XOP is #UD; Capstone 4 ignores them"},
-	{"prefix-order", x_prefix_order,
-	 "SDM 2.1.1: legacy prefixes in any order; Capstone 4 needs 66/F2/F3 last and drops "
-	 "66 before F2/F3 (agrees once reordered)"},
-	{"sse-16bit", x_sse16,
-	 "Capstone 4 16-bit mode ignores/rejects mandatory 66/F2/F3 of 0F/0F38/0F3A opcodes"},
-	{"vex-reserved-fields", x_vex_fields,
-	 "VEX/XOP with reserved vvvv/L/W/R/X/B values: #UD either way (not advertised); "
-	 "Capstone agrees on the length once they are set to allowed values"},
-	{"ret-iw-66-rexw", x_ret_iw,
-	 "RET Iw with 66 and REX.W: the immediate is always 2 bytes; Capstone 4 reads 4"},
-	{"adsize-as-66", x_adsize_as_66,
-	 "Capstone 4 (64-bit, with REX) treats 67 as a mandatory 66 of 0F/0F38/0F3A opcodes"},
-	{"via-padlock", x_padlock,
-	 "0F A6/A7 VIA PadLock is in neither SDM nor APM: we #UD, Capstone decodes it"},
-	{"evex-rounding-length", x_evex_rc,
-	 "EVEX register form that Capstone 4 prints with {er}/{sae}: its length is one too long"},
-	{"evex-67", x_evex_67,
-	 "EVEX with 67: Capstone 4 decodes the ModRM with 16-bit addressing forms"},
-	{"xop-bextr-imm16", x_xop_bextr16,
-	 "XOP BEXTR has an imm32 in every mode (APM); Capstone 4 reads imm16 in 16-bit code"},
-	{"3dnow-bad-suffix", x_3dnow_femms,
-	 "0F 0F with an undefined 3DNow! suffix: Capstone 4 reports FEMMS"},
-	{"newer-than-capstone4", x_newer_isa,
-	 "RDPKRU/WRPKRU, MONITORX/MWAITX/CLZERO, GFNI, AVX512BW/DQ opmask ops, "
-	 "VBROADCASTI128, LWP: defined in SDM/APM, unknown to Capstone 4.0.2"},
-	{"66-near-branch-64", x_branch66,
-	 "Intel: 66 is ignored by near CALL/JMP/Jcc in 64-bit mode (rel32); Capstone "
-	 "decodes rel16 (AMD), also (bug) for 67 with REX.W"},
-	{"hint-nop", x_hint_nop,
-	 "SDM Table A-3: 0F 18-1F are NOP Ev incl. register forms and 0F 18 /4-/7; "
-	 "Capstone 4 rejects some"},
-	{"prefetch-0f0d", x_prefetch,
-	 "AMD APM: 0F 0D /0 PREFETCH, /2-/7 aliases, prefixes ignored; Capstone 4 knows "
-	 "only /1 PREFETCHW without prefixes"},
-	{"ud0-ud1-modrm", x_ud01,
-	 "SDM: UD0 (0F FF) and UD1 (0F B9) take a ModRM; Capstone 4 stops after 2 bytes "
-	 "or rejects them with prefixes"},
-	{"fence-rm", x_fence,
-	 "SDM LFENCE/MFENCE/SFENCE: ModRM.rm is ignored; Capstone 4 accepts only rm=0"},
-	{"sreg-rex-r", x_sreg_rexr,
-	 "MOV Sreg (8C/8E): REX.R does not extend the Sreg field; Capstone 4 rejects"},
-	{"evex-validity", x_evex,
-	 "EVEX (AVX-512) is never advertised: we decode its length only and #UD; "
-	 "no per-opcode EVEX validity table"},
-	{NULL, NULL, NULL},
+	{ "lock-not-lockable", x_lock,
+	  "SDM LOCK: #UD unless a lockable op with memory dest; Capstone 4 accepts many" },
+	{ "reserved-mandatory-prefix", x_mandatory,
+	  "66/F2/F3 on an SSE/MMX opcode where the SDM map is blank: we #UD (as Bochs/QEMU), "
+	  "Capstone (LLVM prefix inheritance) ignores the prefix" },
+	{ "prefix-before-vex", x_vex_prefix,
+	  "SDM 2.3.2: 66/F2/F3/LOCK/REX before VEX/EVEX/XOP is #UD; Capstone 4 ignores them" },
+	{ "prefix-order", x_prefix_order,
+	  "SDM 2.1.1: legacy prefixes in any order; Capstone 4 needs 66/F2/F3 last and drops "
+	  "66 before F2/F3 (agrees once reordered)" },
+	{ "sse-16bit", x_sse16,
+	  "Capstone 4 16-bit mode ignores/rejects mandatory 66/F2/F3 of 0F/0F38/0F3A opcodes" },
+	{ "vex-reserved-fields", x_vex_fields,
+	  "VEX/XOP with reserved vvvv/L/W/R/X/B values: #UD either way (not advertised); "
+	  "Capstone agrees on the length once they are set to allowed values" },
+	{ "ret-iw-66-rexw", x_ret_iw,
+	  "RET Iw with 66 and REX.W: the immediate is always 2 bytes; Capstone 4 reads 4" },
+	{ "adsize-as-66", x_adsize_as_66,
+	  "Capstone 4 (64-bit, with REX) treats 67 as a mandatory 66 of 0F/0F38/0F3A opcodes" },
+	{ "via-padlock", x_padlock,
+	  "0F A6/A7 VIA PadLock is in neither SDM nor APM: we #UD, Capstone decodes it" },
+	{ "evex-rounding-length", x_evex_rc,
+	  "EVEX register form that Capstone 4 prints with {er}/{sae}: its length is one too long" },
+	{ "evex-67", x_evex_67,
+	  "EVEX with 67: Capstone 4 decodes the ModRM with 16-bit addressing forms" },
+	{ "xop-bextr-imm16", x_xop_bextr16,
+	  "XOP BEXTR has an imm32 in every mode (APM); Capstone 4 reads imm16 in 16-bit code" },
+	{ "3dnow-bad-suffix", x_3dnow_femms,
+	  "0F 0F with an undefined 3DNow! suffix: Capstone 4 reports FEMMS" },
+	{ "newer-than-capstone4", x_newer_isa,
+	  "RDPKRU/WRPKRU, MONITORX/MWAITX/CLZERO, GFNI, AVX512BW/DQ opmask ops, "
+	  "VBROADCASTI128, LWP: defined in SDM/APM, unknown to Capstone 4.0.2" },
+	{ "66-near-branch-64", x_branch66,
+	  "Intel: 66 is ignored by near CALL/JMP/Jcc in 64-bit mode (rel32); Capstone "
+	  "decodes rel16 (AMD), also (bug) for 67 with REX.W" },
+	{ "hint-nop", x_hint_nop,
+	  "SDM Table A-3: 0F 18-1F are NOP Ev incl. register forms and 0F 18 /4-/7; "
+	  "Capstone 4 rejects some" },
+	{ "prefetch-0f0d", x_prefetch,
+	  "AMD APM: 0F 0D /0 PREFETCH, /2-/7 aliases, prefixes ignored; Capstone 4 knows "
+	  "only /1 PREFETCHW without prefixes" },
+	{ "ud0-ud1-modrm", x_ud01,
+	  "SDM: UD0 (0F FF) and UD1 (0F B9) take a ModRM; Capstone 4 stops after 2 bytes "
+	  "or rejects them with prefixes" },
+	{ "fence-rm", x_fence,
+	  "SDM LFENCE/MFENCE/SFENCE: ModRM.rm is ignored; Capstone 4 accepts only rm=0" },
+	{ "sreg-rex-r", x_sreg_rexr,
+	  "MOV Sreg (8C/8E): REX.R does not extend the Sreg field; Capstone 4 rejects" },
+	{ "evex-validity", x_evex,
+	  "EVEX (AVX-512) is never advertised: we decode its length only and #UD; "
+	  "no per-opcode EVEX validity table" },
+	{ NULL, NULL, NULL },
 };
 #define NEXCUSES (sizeof(excuses) / sizeof(excuses[0]) - 1)
 static unsigned long excuse_hits[NEXCUSES];
@@ -725,7 +746,7 @@ int main(int argc, char **argv)
 	if (!rng_state)
 		rng_state = 1;
 
-	const cs_mode modes[3] = {CS_MODE_16, CS_MODE_32, CS_MODE_64};
+	const cs_mode modes[3] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
 	for (int m = 0; m < 3; m++) {
 		if (cs_open(CS_ARCH_X86, modes[m], &cs_h[m]) != CS_ERR_OK) {
 			fprintf(stderr, "decoder: cs_open failed\n");
@@ -782,10 +803,10 @@ int main(int argc, char **argv)
 		if (excuse_hits[k])
 			printf("excused %-26s %8lu  (%s)\n", excuses[k].name, excuse_hits[k],
 			       excuses[k].why);
-	printf("decoder: agree %lu valid + %lu invalid, %lu excused\n", agree_valid,
-	       agree_invalid, excused);
-	printf("decoder: %lu memory operands checked field by field, %lu differ\n",
-	       mem_checked, bad_fields);
+	printf("decoder: agree %lu valid + %lu invalid, %lu excused\n", agree_valid, agree_invalid,
+	       excused);
+	printf("decoder: %lu memory operands checked field by field, %lu differ\n", mem_checked,
+	       bad_fields);
 	bad += bad_fields;
 	printf("decoder: %lu compared, %lu mismatches\n", count, bad);
 	for (int m = 0; m < 3; m++) {

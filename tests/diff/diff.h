@@ -99,13 +99,18 @@ struct seq {
 struct dresult {
 	int status; /* 0 ok; else RES_* */
 	int vector; /* exception vector (native: the signal's trap
-	             * number); the signal for RES_DIED */
+		     * number); the signal for RES_DIED */
 	uint32_t errcode;
 	uint64_t fault_rip;
 	int skip_lo, skip_hi; /* data bytes not compared (exception frame) */
 	struct dstate st;
 };
-enum { RES_OK, RES_FAULT, RES_TIMEOUT, RES_DIED };
+enum {
+	RES_OK,
+	RES_FAULT,
+	RES_TIMEOUT,
+	RES_DIED
+};
 
 /* ---- generator (diff_gen.c) ---- */
 struct cpu_model;

@@ -29,11 +29,11 @@ void diff_print_seq(const struct seq *s)
 		int end = i + 1 < s->ninsn ? s->off[i + 1] : s->len;
 		cs_insn *insn;
 		size_t n = cs_disasm(h, s->code + start, (size_t)(end - start),
-		                     CODE_VA + (unsigned)start, 1, &insn);
+				     CODE_VA + (unsigned)start, 1, &insn);
 		char bytes[64] = "";
 		for (int b = start; b < end && b < start + 15; b++)
 			snprintf(bytes + strlen(bytes), sizeof(bytes) - strlen(bytes), "%02x ",
-			         s->code[b]);
+				 s->code[b]);
 		printf("  %08x  %-36s %-8s %s%s%s\n", CODE_VA + (unsigned)start, bytes,
 		       n ? insn->mnemonic : "(bad)", n ? insn->op_str : "",
 		       s->counted[i] ? "    ; " : "",
@@ -86,12 +86,12 @@ bool diff_compare(const struct seq *s, const struct dresult *nat, const struct d
 {
 	char msg[4096];
 	size_t ml = 0;
-#define ADD(...)                                                                                   \
+#define ADD(...) \
 	(ml += (size_t)snprintf(msg + ml, ml < sizeof(msg) ? sizeof(msg) - ml : 0, __VA_ARGS__))
 	bool both_fault = nat->status == RES_FAULT && nb->status == RES_FAULT;
 	uint32_t errmask = nat->vector == 14 ? ~4u : ~0u; /* #PF: U/S differs (CPL 3 vs 0) */
 	if (both_fault && (nat->vector != nb->vector || nat->fault_rip != nb->fault_rip ||
-	                   ((nat->errcode ^ nb->errcode) & errmask))) {
+			   ((nat->errcode ^ nb->errcode) & errmask))) {
 		ADD("    native: exception %d (error %#x) at %#" PRIx64 "\n", nat->vector,
 		    nat->errcode, nat->fault_rip);
 		ADD("    nestbox: exception %d (error %#x) at %#" PRIx64 "\n", nb->vector,

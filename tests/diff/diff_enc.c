@@ -86,8 +86,10 @@ void note_flags(struct gen *g)
  * rDX of divisions, rDI of MASKMOV*). */
 static int pick_index(struct gen *g, const struct ins *in, bool no_rex)
 {
-	static const int r64[] = {R_BX, R_R12, R_SI, R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14};
-	static const int r32[] = {R_BX, R_SI};
+	static const int r64[] = {
+		R_BX, R_R12, R_SI, R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14
+	};
+	static const int r32[] = { R_BX, R_SI };
 	for (int t = 0; t < 8; t++) {
 		int r = g->mode == 64 ? r64[rndn(g, 10)] : r32[rndn(g, 2)];
 		if ((in->modrm && r == in->reg) || (in->vex && r == in->vvvv))
@@ -105,7 +107,14 @@ static int pick_index(struct gen *g, const struct ins *in, bool no_rex)
  * byte): [base+disp8], [base+disp32], [base+index*scale+disp8] (index set by
  * glue), RIP-relative (64-bit) or [disp32] (compat), [disp32] through a SIB
  * without base and index, and a SIB with base and no index. */
-enum { AM_D8, AM_D32, AM_SIB, AM_RIP, AM_ABS, AM_SIBB };
+enum {
+	AM_D8,
+	AM_D32,
+	AM_SIB,
+	AM_RIP,
+	AM_ABS,
+	AM_SIBB
+};
 
 bool emit(struct gen *g, const struct ins *in, const char *name)
 {
@@ -133,11 +142,11 @@ bool emit(struct gen *g, const struct ins *in, const char *name)
 			if (idx < 0) {
 				am = AM_D8;
 			} else {
-				struct ins mv = {.op = 0xb8,
-				                 .oprm = 1,
-				                 .rm = (uint8_t)idx,
-				                 .immsz = 4,
-				                 .imm = (uint32_t)k};
+				struct ins mv = { .op = 0xb8,
+						  .oprm = 1,
+						  .rm = (uint8_t)idx,
+						  .immsz = 4,
+						  .imm = (uint32_t)k };
 				g->glue = true;
 				emit(g, &mv, "");
 				g->glue = false;
@@ -171,8 +180,8 @@ bool emit(struct gen *g, const struct ins *in, const char *name)
 			b[n++] = 0x3e;
 		}
 		if (rndn(g, 10) == 0) {
-			static const uint8_t seg64[4] = {0x26, 0x2e, 0x36, 0x3e};
-			static const uint8_t seg32[3] = {0x26, 0x36, 0x3e};
+			static const uint8_t seg64[4] = { 0x26, 0x2e, 0x36, 0x3e };
+			static const uint8_t seg32[3] = { 0x26, 0x36, 0x3e };
 			b[n++] = g->mode == 64 ? seg64[rndn(g, 4)] : seg32[rndn(g, 3)];
 		}
 		if (g->mode == 64 && !moffs && rndn(g, 16) == 0)
@@ -187,9 +196,10 @@ bool emit(struct gen *g, const struct ins *in, const char *name)
 		b[n++] = 0xf0;
 	/* an ignored REP/REPNE on a one-byte-map instruction other than the
 	 * string instructions (SDM Vol. 2 §2.1.1: reserved, ignored) */
-	if (!g->glue && !in->rep && !in->vex && in->map == 0 && !(in->op >= 0xa4 && in->op <= 0xaf) &&
-	    !(in->op >= 0x6c && in->op <= 0x6f) &&
-	    !((in->op == 0xe0 || in->op == 0xe1) && form_excluded("f2/f3 prefix on loope/loopne")) &&
+	if (!g->glue && !in->rep && !in->vex && in->map == 0 &&
+	    !(in->op >= 0xa4 && in->op <= 0xaf) && !(in->op >= 0x6c && in->op <= 0x6f) &&
+	    !((in->op == 0xe0 || in->op == 0xe1) &&
+	      form_excluded("f2/f3 prefix on loope/loopne")) &&
 	    rndn(g, 24) == 0)
 		b[n++] = rndn(g, 2) ? 0xf2 : 0xf3;
 	if (in->p66)
@@ -303,11 +313,11 @@ uint32_t cc_reads(int cc)
 int pick_gpr(struct gen *g)
 {
 	if (g->frame) { /* between ENTER and LEAVE: RBP is the frame pointer */
-		static const int r[] = {0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+		static const int r[] = { 0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
 		return r[rndn(g, 13)];
 	}
-	static const int r64[] = {0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
-	static const int r32[] = {0, 1, 2, 3, 6, 7};
+	static const int r64[] = { 0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
+	static const int r32[] = { 0, 1, 2, 3, 6, 7 };
 	if (g->mode == 64)
 		return r64[rndn(g, 14)];
 	return r32[rndn(g, 6)];
@@ -315,8 +325,8 @@ int pick_gpr(struct gen *g)
 
 void pick_gpr8_pair(struct gen *g, int *a, int *b, bool need_legacy)
 {
-	static const int legacy[] = {0, 1, 2, 3, 16, 17, 18, 19};
-	static const int rexset[] = {0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+	static const int legacy[] = { 0, 1, 2, 3, 16, 17, 18, 19 };
+	static const int rexset[] = { 0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
 	if (g->mode == 32 || need_legacy || rndn(g, 3) == 0) {
 		*a = legacy[rndn(g, 8)];
 		*b = legacy[rndn(g, 8)];
@@ -337,9 +347,9 @@ int8_t pick_disp(struct gen *g, int size, int align)
 const char *opname(char kind, int size)
 {
 	static const char *const names[3][5] = {
-	        {"r8", "r16", "r32", "r64", "r128"},
-	        {"m8", "m16", "m32", "m64", "m128"},
-	        {"i8", "i16", "i32", "i64", "i128"},
+		{ "r8", "r16", "r32", "r64", "r128" },
+		{ "m8", "m16", "m32", "m64", "m128" },
+		{ "i8", "i16", "i32", "i64", "i128" },
 	};
 	int k = kind == 'r' ? 0 : kind == 'm' ? 1 : 2;
 	int s = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : size == 8 ? 3 : 4;

@@ -46,9 +46,9 @@ bool gen_family_ok(int fam, int mode, const struct cpu_model *m)
 uint32_t rnd_f32bits(struct gen *g)
 {
 	static const uint32_t special[] = {
-	        0,           0x80000000u, 0x3f800000u, 0xbf800000u, 0x7f800000u, 0xff800000u,
-	        0x7fc00000u, 0xffc00000u, 0x7fa00000u, 0x00000001u, 0x807fffffu, 0x7f7fffffu,
-	        0x4b000000u, 0x3f000000u, 0x4f000000u, 0xcf000000u,
+		0,           0x80000000u, 0x3f800000u, 0xbf800000u, 0x7f800000u, 0xff800000u,
+		0x7fc00000u, 0xffc00000u, 0x7fa00000u, 0x00000001u, 0x807fffffu, 0x7f7fffffu,
+		0x4b000000u, 0x3f000000u, 0x4f000000u, 0xcf000000u,
 	};
 	switch (rndn(g, 6)) {
 	case 0:
@@ -62,7 +62,7 @@ uint32_t rnd_f32bits(struct gen *g)
 	}
 	case 3: /* exponent near 1.0 */
 		return (uint32_t)((rndn(g, 2) << 31) | (120u + rndn(g, 16)) << 23 |
-		                  (rnd(g) & 0x7fffff));
+				  (rnd(g) & 0x7fffff));
 	default:
 		return (uint32_t)rnd(g);
 	}
@@ -71,22 +71,22 @@ uint32_t rnd_f32bits(struct gen *g)
 uint64_t rnd_f64bits(struct gen *g)
 {
 	static const uint64_t special[] = {
-	        0,
-	        1ull << 63,
-	        0x3ff0000000000000ull,
-	        0xbff0000000000000ull,
-	        0x7ff0000000000000ull,
-	        0xfff0000000000000ull,
-	        0x7ff8000000000000ull,
-	        0x7ff4000000000000ull,
-	        1,
-	        0x000fffffffffffffull,
-	        0x7fefffffffffffffull,
-	        0x4330000000000000ull,
-	        0x3fe0000000000000ull,
-	        0x43e0000000000000ull,
-	        0xc3e0000000000000ull,
-	        0x41e0000000000000ull,
+		0,
+		1ull << 63,
+		0x3ff0000000000000ull,
+		0xbff0000000000000ull,
+		0x7ff0000000000000ull,
+		0xfff0000000000000ull,
+		0x7ff8000000000000ull,
+		0x7ff4000000000000ull,
+		1,
+		0x000fffffffffffffull,
+		0x7fefffffffffffffull,
+		0x4330000000000000ull,
+		0x3fe0000000000000ull,
+		0x43e0000000000000ull,
+		0xc3e0000000000000ull,
+		0x41e0000000000000ull,
 	};
 	switch (rndn(g, 6)) {
 	case 0:
@@ -196,7 +196,9 @@ static void init_state(struct gen *g, struct dstate *st, int fam)
 static int pick_family(struct gen *g)
 {
 	/* weights: integer families dominate, then SIMD, then x87 */
-	static const int weight[FAM_NFAM] = {30, 6, 5, 2, 6, 3, 2, 2, 12, 6, 7, 10, 3, 5, 6, 4, 4};
+	static const int weight[FAM_NFAM] = {
+		30, 6, 5, 2, 6, 3, 2, 2, 12, 6, 7, 10, 3, 5, 6, 4, 4
+	};
 	for (;;) {
 		int total = 0;
 		for (int f = 0; f < FAM_NFAM; f++)

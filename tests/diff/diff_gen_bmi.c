@@ -9,7 +9,7 @@
 
 static void glue_mov32(struct gen *g, int reg, uint32_t v)
 {
-	struct ins in = {.op = 0xb8, .oprm = 1, .rm = (uint8_t)reg, .immsz = 4, .imm = v};
+	struct ins in = { .op = 0xb8, .oprm = 1, .rm = (uint8_t)reg, .immsz = 4, .imm = v };
 	g->glue = true;
 	emit(g, &in, "");
 	g->glue = false;
@@ -18,7 +18,7 @@ static void glue_mov32(struct gen *g, int reg, uint32_t v)
 bool gen_bmi(struct gen *g)
 {
 	char name[40];
-	struct ins in = {0};
+	struct ins in = { 0 };
 	bool w = g->mode == 64 && rndn(g, 2);
 	int sz = w ? 8 : 4;
 	in.vex = 1;
@@ -58,7 +58,7 @@ bool gen_bmi(struct gen *g)
 	case 2:
 	case 3:
 	case 4: { /* blsr, blsmsk, blsi */
-		static const char *const mn[3] = {"blsr", "blsmsk", "blsi"};
+		static const char *const mn[3] = { "blsr", "blsmsk", "blsi" };
 		if (!bmi1)
 			return false;
 		in.op = 0xf3;
@@ -107,8 +107,8 @@ bool gen_bmi(struct gen *g)
 	case 10:
 	case 11:
 	case 12: { /* sarx, shlx, shrx */
-		static const char *const mn[3] = {"sarx", "shlx", "shrx"};
-		static const uint8_t pp[3] = {2, 1, 3};
+		static const char *const mn[3] = { "sarx", "shlx", "shrx" };
+		static const uint8_t pp[3] = { 2, 1, 3 };
 		if (!bmi2)
 			return false;
 		in.op = 0xf7;
@@ -143,8 +143,8 @@ bool gen_bmi(struct gen *g)
 
 bool gen_str(struct gen *g)
 {
-	static const char *const mn[5] = {"movs", "cmps", "stos", "lods", "scas"};
-	static const uint8_t op[5] = {0xa4, 0xa6, 0xaa, 0xac, 0xae};
+	static const char *const mn[5] = { "movs", "cmps", "stos", "lods", "scas" };
+	static const uint8_t op[5] = { 0xa4, 0xa6, 0xaa, 0xac, 0xae };
 	char name[40];
 	int k = (int)rndn(g, 5);
 	int sz = 1 << rndn(g, g->mode == 64 ? 4 : 3);
@@ -154,15 +154,15 @@ bool gen_str(struct gen *g)
 		rep = 0;
 	if (rep == 2 && !cmp)
 		rep = 1;
-	struct ins in = {.op = (uint8_t)(op[k] + (sz > 1))};
+	struct ins in = { .op = (uint8_t)(op[k] + (sz > 1)) };
 	in.p66 = sz == 2;
 	in.w = sz == 8;
 	in.rep = rep == 1 ? 0xf3 : rep == 2 ? 0xf2 : 0;
 	snprintf(name, 40, "%s%s %s",
-	         rep == 1   ? (cmp ? "repe " : "rep ")
-	         : rep == 2 ? "repne "
-	                    : "",
-	         mn[k], opname('m', sz));
+		 rep == 1   ? (cmp ? "repe " : "rep ")
+		 : rep == 2 ? "repne "
+			    : "",
+		 mn[k], opname('m', sz));
 	if (form_excluded(name))
 		return false;
 	unsigned count = rep ? rndn(g, 17) : 1;
@@ -185,13 +185,13 @@ bool gen_str(struct gen *g)
 
 bool gen_bcd(struct gen *g)
 {
-	static const char *const mn[6] = {"daa", "das", "aaa", "aas", "aam", "aad"};
-	static const uint8_t op[6] = {0x27, 0x2f, 0x37, 0x3f, 0xd4, 0xd5};
+	static const char *const mn[6] = { "daa", "das", "aaa", "aas", "aam", "aad" };
+	static const uint8_t op[6] = { 0x27, 0x2f, 0x37, 0x3f, 0xd4, 0xd5 };
 	char name[40];
 	if (g->mode != 32)
 		return false;
 	int k = (int)rndn(g, 6);
-	struct ins in = {.op = op[k]};
+	struct ins in = { .op = op[k] };
 	if (k < 2 && !flags_ok(g, F_CF | F_AF))
 		return false;
 	if ((k == 2 || k == 3) && !flags_ok(g, F_AF))

@@ -25,7 +25,7 @@ static void glue(struct gen *g, const struct ins *in)
 
 static void glue_mov32(struct gen *g, int reg, uint32_t v)
 {
-	struct ins in = {.op = 0xb8, .oprm = 1, .rm = (uint8_t)reg, .immsz = 4, .imm = v};
+	struct ins in = { .op = 0xb8, .oprm = 1, .rm = (uint8_t)reg, .immsz = 4, .imm = v };
 	glue(g, &in);
 }
 
@@ -48,28 +48,29 @@ static bool fault_div(struct gen *g, bool overflow)
 	if (form_excluded(name))
 		return false;
 	if (!overflow) {
-		struct ins z = {.op = 0x31, .modrm = 1, .reg = (uint8_t)r, .rm = (uint8_t)r};
+		struct ins z = { .op = 0x31, .modrm = 1, .reg = (uint8_t)r, .rm = (uint8_t)r };
 		glue(g, &z);
 	} else {
-		struct ins a = {.op = 0xb8,
-		                .oprm = 1,
-		                .rm = R_AX,
-		                .w = sz == 8,
-		                .immsz = (uint8_t)sz,
-		                .imm = 1ull << (8 * sz - 1)};
+		struct ins a = { .op = 0xb8,
+				 .oprm = 1,
+				 .rm = R_AX,
+				 .w = sz == 8,
+				 .immsz = (uint8_t)sz,
+				 .imm = 1ull << (8 * sz - 1) };
 		glue(g, &a);
-		struct ins ext = {.op = 0x99, .w = sz == 8};
+		struct ins ext = { .op = 0x99, .w = sz == 8 };
 		glue(g, &ext);
-		struct ins m1 = {.op = 0xc7,
-		                 .modrm = 1,
-		                 .rm = (uint8_t)r,
-		                 .w = sz == 8,
-		                 .immsz = 4,
-		                 .imm = 0xffffffffu};
+		struct ins m1 = { .op = 0xc7,
+				  .modrm = 1,
+				  .rm = (uint8_t)r,
+				  .w = sz == 8,
+				  .immsz = 4,
+				  .imm = 0xffffffffu };
 		glue(g, &m1);
 	}
 	struct ins d = {
-	        .op = 0xf7, .modrm = 1, .reg = overflow ? 7 : 6, .rm = (uint8_t)r, .w = sz == 8};
+		.op = 0xf7, .modrm = 1, .reg = overflow ? 7 : 6, .rm = (uint8_t)r, .w = sz == 8
+	};
 	return emit(g, &d, name);
 }
 
@@ -81,31 +82,25 @@ static bool fault_sse(struct gen *g)
 		return false;
 	int r = pick_gpr(g);
 	glue_mov32(g, r, 1 + rndn(g, 1000));
-	struct ins cv = {.rep = 0xf3,
-	                 .map = 1,
-	                 .op = 0x2a,
-	                 .modrm = 1,
-	                 .reg = (uint8_t)x1,
-	                 .rm = (uint8_t)r};
+	struct ins cv = {
+		.rep = 0xf3, .map = 1, .op = 0x2a, .modrm = 1, .reg = (uint8_t)x1, .rm = (uint8_t)r
+	};
 	glue(g, &cv);
-	struct ins z = {.map = 1, .op = 0x57, .modrm = 1, .reg = (uint8_t)x2, .rm = (uint8_t)x2};
+	struct ins z = { .map = 1, .op = 0x57, .modrm = 1, .reg = (uint8_t)x2, .rm = (uint8_t)x2 };
 	glue(g, &z);
 	int8_t disp = pick_disp(g, 4, 4);
-	struct ins mv = {.op = 0xc7,
-	                 .modrm = 1,
-	                 .mem = 1,
-	                 .disp = disp,
-	                 .immsz = 4,
-	                 .imm = (uint32_t)rndn(g, 4) << 13};
+	struct ins mv = { .op = 0xc7,
+			  .modrm = 1,
+			  .mem = 1,
+			  .disp = disp,
+			  .immsz = 4,
+			  .imm = (uint32_t)rndn(g, 4) << 13 };
 	glue(g, &mv);
-	struct ins ld = {.map = 1, .op = 0xae, .modrm = 1, .reg = 2, .mem = 1, .disp = disp};
+	struct ins ld = { .map = 1, .op = 0xae, .modrm = 1, .reg = 2, .mem = 1, .disp = disp };
 	glue(g, &ld);
-	struct ins dv = {.rep = 0xf3,
-	                 .map = 1,
-	                 .op = 0x5e,
-	                 .modrm = 1,
-	                 .reg = (uint8_t)x1,
-	                 .rm = (uint8_t)x2};
+	struct ins dv = {
+		.rep = 0xf3, .map = 1, .op = 0x5e, .modrm = 1, .reg = (uint8_t)x1, .rm = (uint8_t)x2
+	};
 	return emit(g, &dv, "divss (unmasked #XM)");
 }
 
@@ -113,34 +108,30 @@ static bool fault_x87(struct gen *g)
 {
 	if (form_excluded("fwait (#MF)"))
 		return false;
-	struct ins init = {.op = 0xdb, .immsz = 1, .imm = 0xe3};
+	struct ins init = { .op = 0xdb, .immsz = 1, .imm = 0xe3 };
 	glue(g, &init);
 	int8_t disp = pick_disp(g, 2, 2);
-	struct ins mv = {.op = 0xc7,
-	                 .p66 = 1,
-	                 .modrm = 1,
-	                 .mem = 1,
-	                 .disp = disp,
-	                 .immsz = 2,
-	                 .imm = 0x037b};
+	struct ins mv = {
+		.op = 0xc7, .p66 = 1, .modrm = 1, .mem = 1, .disp = disp, .immsz = 2, .imm = 0x037b
+	};
 	glue(g, &mv);
-	struct ins cw = {.op = 0xd9, .modrm = 1, .reg = 5, .mem = 1, .disp = disp};
+	struct ins cw = { .op = 0xd9, .modrm = 1, .reg = 5, .mem = 1, .disp = disp };
 	glue(g, &cw);
-	struct ins one = {.op = 0xd9, .immsz = 1, .imm = 0xe8};
+	struct ins one = { .op = 0xd9, .immsz = 1, .imm = 0xe8 };
 	glue(g, &one);
-	struct ins zero = {.op = 0xd9, .immsz = 1, .imm = 0xee};
+	struct ins zero = { .op = 0xd9, .immsz = 1, .imm = 0xee };
 	glue(g, &zero);
-	struct ins div = {.op = 0xde, .immsz = 1, .imm = 0xf9}; /* fdivp st(1), st */
+	struct ins div = { .op = 0xde, .immsz = 1, .imm = 0xf9 }; /* fdivp st(1), st */
 	if (!emit(g, &div, "fdivp (unmasked ZE)"))
 		return false;
-	struct ins w = {.op = 0x9b};
+	struct ins w = { .op = 0x9b };
 	return emit(g, &w, "fwait (#MF)");
 }
 
 static bool fault_string(struct gen *g)
 {
-	static const uint8_t op[3] = {0xa4, 0xaa, 0xa6};
-	static const char *const mn[3] = {"rep movs (#PF)", "rep stos (#PF)", "repe cmps (#PF)"};
+	static const uint8_t op[3] = { 0xa4, 0xaa, 0xa6 };
+	static const char *const mn[3] = { "rep movs (#PF)", "rep stos (#PF)", "repe cmps (#PF)" };
 	int k = (int)rndn(g, 3);
 	int sz = 1 << rndn(g, g->mode == 64 ? 4 : 3);
 	if (g->df || form_excluded(mn[k]))
@@ -152,7 +143,8 @@ static bool fault_string(struct gen *g)
 	glue_mov32(g, R_SI, k == 2 ? UNMAPPED - before : DATA_VA + STR_AREA);
 	glue_mov32(g, R_CX, 40 + rndn(g, 20));
 	struct ins in = {
-	        .op = (uint8_t)(op[k] + (sz > 1)), .rep = 0xf3, .p66 = sz == 2, .w = sz == 8};
+		.op = (uint8_t)(op[k] + (sz > 1)), .rep = 0xf3, .p66 = sz == 2, .w = sz == 8
+	};
 	return emit(g, &in, mn[k]);
 }
 
@@ -160,73 +152,75 @@ static bool fault_misc(struct gen *g)
 {
 	switch (rndn(g, 8)) {
 	case 0: {
-		struct ins in = {.map = 1, .op = 0x0b};
+		struct ins in = { .map = 1, .op = 0x0b };
 		return emit(g, &in, "ud2");
 	}
 	case 1: { /* lock add r, r */
-		struct ins in = {.lock = 1,
-		                 .op = 0x01,
-		                 .modrm = 1,
-		                 .reg = (uint8_t)pick_gpr(g),
-		                 .rm = (uint8_t)pick_gpr(g)};
+		struct ins in = { .lock = 1,
+				  .op = 0x01,
+				  .modrm = 1,
+				  .reg = (uint8_t)pick_gpr(g),
+				  .rm = (uint8_t)pick_gpr(g) };
 		return emit(g, &in, "lock add r,r (#UD)");
 	}
 	case 2: { /* movaps from a misaligned address */
-		struct ins in = {.map = 1,
-		                 .op = 0x28,
-		                 .modrm = 1,
-		                 .reg = (uint8_t)rndn(g, 8),
-		                 .mem = 1,
-		                 .disp = (int8_t)(pick_disp(g, 24, 8) + 4)};
+		struct ins in = { .map = 1,
+				  .op = 0x28,
+				  .modrm = 1,
+				  .reg = (uint8_t)rndn(g, 8),
+				  .mem = 1,
+				  .disp = (int8_t)(pick_disp(g, 24, 8) + 4) };
 		return emit(g, &in, "movaps misaligned (#GP)");
 	}
 	case 3: { /* read or write of an unmapped page */
 		bool store = rndn(g, 2);
-		struct ins in = {.op = store ? 0xa3 : 0xa1,
-		                 .immsz = g->mode == 64 ? 8 : 4,
-		                 .imm = UNMAPPED + rndn(g, 4096)};
+		struct ins in = { .op = store ? 0xa3 : 0xa1,
+				  .immsz = g->mode == 64 ? 8 : 4,
+				  .imm = UNMAPPED + rndn(g, 4096) };
 		return emit(g, &in, store ? "mov moffs,eax (#PF)" : "mov eax,moffs (#PF)");
 	}
 	case 4:
 		if (g->mode == 64) { /* non-canonical address */
-			struct ins in = {
-			        .op = 0xa1, .immsz = 8, .imm = 0x0000800000000000ull << rndn(g, 2)};
+			struct ins in = { .op = 0xa1,
+					  .immsz = 8,
+					  .imm = 0x0000800000000000ull << rndn(g, 2) };
 			return emit(g, &in, "mov eax,moffs (non-canonical #GP)");
-		} else {                                                      /* into with OF = 1 */
-			struct ins a = {.op = 0xb0, .immsz = 1, .imm = 0x7f}; /* mov al, 7f */
+		} else { /* into with OF = 1 */
+			struct ins a = { .op = 0xb0, .immsz = 1, .imm = 0x7f }; /* mov al, 7f */
 			glue(g, &a);
-			struct ins add = {.op = 0x04, .immsz = 1, .imm = 1}; /* add al, 1 */
+			struct ins add = { .op = 0x04, .immsz = 1, .imm = 1 }; /* add al, 1 */
 			glue(g, &add);
 			flags_write(g, F_ARITH, 0);
-			struct ins in = {.op = 0xce};
+			struct ins in = { .op = 0xce };
 			return emit(g, &in, "into (#OF)");
 		}
 	case 5:
 		if (g->mode == 64) { /* daa is invalid in 64-bit mode */
-			struct ins in = {.op = 0x27};
+			struct ins in = { .op = 0x27 };
 			return emit(g, &in, "daa in 64-bit mode (#UD)");
 		} else { /* bound r32 outside [lo, hi] */
 			int8_t disp = pick_disp(g, 8, 4);
 			int r = pick_gpr(g);
-			struct ins lo = {.op = 0xc7,
-			                 .modrm = 1,
-			                 .mem = 1,
-			                 .disp = disp,
-			                 .immsz = 4,
-			                 .imm = 100};
+			struct ins lo = { .op = 0xc7,
+					  .modrm = 1,
+					  .mem = 1,
+					  .disp = disp,
+					  .immsz = 4,
+					  .imm = 100 };
 			glue(g, &lo);
 			lo.disp = (int8_t)(disp + 4);
 			lo.imm = 200;
 			glue(g, &lo);
 			glue_mov32(g, r, rndn(g, 2) ? 50 : 300);
 			struct ins in = {
-			        .op = 0x62, .modrm = 1, .reg = (uint8_t)r, .mem = 1, .disp = disp};
+				.op = 0x62, .modrm = 1, .reg = (uint8_t)r, .mem = 1, .disp = disp
+			};
 			return emit(g, &in, "bound (#BR)");
 		}
 	case 6: {
 		if (g->mode != 32)
 			return fault_div(g, false);
-		struct ins in = {.op = 0xd4, .immsz = 1, .imm = 0};
+		struct ins in = { .op = 0xd4, .immsz = 1, .imm = 0 };
 		return emit(g, &in, "aam 0 (#DE)");
 	}
 	default:

@@ -26,7 +26,7 @@ static void patch32(struct gen *g, int pos, int target)
 /* A short flag-neutral instruction (the one a branch may skip): NOT r32. */
 static void emit_skippable(struct gen *g)
 {
-	struct ins in = {.op = 0xf7, .modrm = 1, .reg = 2, .rm = (uint8_t)pick_gpr(g)};
+	struct ins in = { .op = 0xf7, .modrm = 1, .reg = 2, .rm = (uint8_t)pick_gpr(g) };
 	g->glue = true;
 	g->tail = true; /* a prefix must not end in front of a branch target */
 	emit(g, &in, "");
@@ -41,7 +41,7 @@ static bool gen_jcc(struct gen *g)
 	int cc = (int)rndn(g, 16);
 	if (k < 2 && !flags_ok(g, cc_reads(cc)))
 		return false;
-	struct ins in = {0};
+	struct ins in = { 0 };
 	int dsz;
 	switch (k) {
 	case 0:
@@ -74,19 +74,21 @@ static bool gen_jcc(struct gen *g)
 
 static bool gen_loop(struct gen *g)
 {
-	static const char *const mn[4] = {"loopne", "loope", "loop", "jrcxz"};
+	static const char *const mn[4] = { "loopne", "loope", "loop", "jrcxz" };
 	int k = (int)rndn(g, 4);
 	if (k < 2 && !flags_ok(g, F_ZF))
 		return false;
 	if (form_excluded(mn[k]))
 		return false;
 	if (rndn(g, 2)) {
-		struct ins mv = {.op = 0xb8, .oprm = 1, .rm = R_CX, .immsz = 4, .imm = rndn(g, 3)};
+		struct ins mv = {
+			.op = 0xb8, .oprm = 1, .rm = R_CX, .immsz = 4, .imm = rndn(g, 3)
+		};
 		g->glue = true;
 		emit(g, &mv, "");
 		g->glue = false;
 	}
-	struct ins in = {.op = (uint8_t)(0xe0 + k), .immsz = 1};
+	struct ins in = { .op = (uint8_t)(0xe0 + k), .immsz = 1 };
 	if (!emit(g, &in, mn[k]))
 		return false;
 	int pos = g->s->len - 1;
@@ -101,11 +103,11 @@ static bool gen_call(struct gen *g)
 	int w = g->mode == 64 ? 8 : 4;
 	if (g->sp - w < STR_AREA + 8 || form_excluded("call rel32") || form_excluded("ret"))
 		return false;
-	struct ins call = {.op = 0xe8, .immsz = 4};
+	struct ins call = { .op = 0xe8, .immsz = 4 };
 	if (!emit(g, &call, "call rel32"))
 		return false;
 	int cpos = g->s->len - 4;
-	struct ins jmp = {.op = 0xeb, .immsz = 1};
+	struct ins jmp = { .op = 0xeb, .immsz = 1 };
 	g->glue = true;
 	g->tail = true;
 	emit(g, &jmp, "");
@@ -118,7 +120,9 @@ static bool gen_call(struct gen *g)
 	int n = rndn(g, 2) ? 0 : 2 << rndn(g, 4);
 	if (g->sp + n > DATA_SIZE - 8)
 		n = 0;
-	struct ins ret = {.op = n ? 0xc2 : 0xc3, .immsz = (uint8_t)(n ? 2 : 0), .imm = (uint64_t)n};
+	struct ins ret = { .op = n ? 0xc2 : 0xc3,
+			   .immsz = (uint8_t)(n ? 2 : 0),
+			   .imm = (uint64_t)n };
 	emit(g, &ret, n ? "ret i16" : "ret");
 	g->sp += n;
 	patch8(g, jpos, g->s->len);
@@ -136,12 +140,12 @@ static bool gen_frame(struct gen *g)
 		int size = o16 ? 16 : 32;
 		if (g->sp - size < STR_AREA + 8 || form_excluded("pusha") || form_excluded("popa"))
 			return false;
-		struct ins pa = {.op = 0x60, .p66 = o16};
+		struct ins pa = { .op = 0x60, .p66 = o16 };
 		if (!emit(g, &pa, "pusha"))
 			return false;
 		for (int i = (int)rndn(g, 4); i > 0 && gen_room(g); i--)
 			gen_int(g);
-		struct ins po = {.op = 0x61, .p66 = o16};
+		struct ins po = { .op = 0x61, .p66 = o16 };
 		return emit(g, &po, "popa");
 	}
 	int level = rndn(g, 2) ? 0 : (int)rndn(g, 4);
@@ -149,19 +153,20 @@ static bool gen_frame(struct gen *g)
 	int need = 8 + 8 * level + size;
 	if (g->sp - need < STR_AREA + 8 || form_excluded("enter") || form_excluded("leave"))
 		return false;
-	struct ins mv = {.op = 0xb8, .oprm = 1, .rm = R_BP, .immsz = 4,
-	                 .imm = DATA_VA + 64 + 8 * rndn(g, 20)};
+	struct ins mv = {
+		.op = 0xb8, .oprm = 1, .rm = R_BP, .immsz = 4, .imm = DATA_VA + 64 + 8 * rndn(g, 20)
+	};
 	g->glue = true;
 	emit(g, &mv, "");
 	g->glue = false;
-	struct ins en = {.op = 0xc8, .immsz = 3, .imm = (uint64_t)size | (uint64_t)level << 16};
+	struct ins en = { .op = 0xc8, .immsz = 3, .imm = (uint64_t)size | (uint64_t)level << 16 };
 	if (!emit(g, &en, "enter"))
 		return false;
 	g->frame = true;
 	for (int i = (int)rndn(g, 3); i > 0 && gen_room(g); i--)
 		gen_int(g);
 	g->frame = false;
-	struct ins lv = {.op = 0xc9};
+	struct ins lv = { .op = 0xc9 };
 	return emit(g, &lv, "leave");
 }
 
@@ -175,7 +180,7 @@ static bool gen_stack(struct gen *g)
 	bool push = k < 4 || k == 7;
 	if (push ? g->sp - sz < STR_AREA + 8 : g->sp + sz > DATA_SIZE - 8)
 		return false;
-	struct ins in = {.p66 = o16};
+	struct ins in = { .p66 = o16 };
 	switch (k) {
 	case 0: /* push r */
 	case 4: /* pop r */
@@ -206,11 +211,11 @@ static bool gen_stack(struct gen *g)
 		snprintf(name, sizeof(name), "pushf%d", sz * 8);
 		break;
 	case 6: { /* mov r, rsp */
-		struct ins mv = {.op = 0x89,
-		                 .modrm = 1,
-		                 .reg = R_SP,
-		                 .rm = (uint8_t)pick_gpr(g),
-		                 .w = g->mode == 64};
+		struct ins mv = { .op = 0x89,
+				  .modrm = 1,
+				  .reg = R_SP,
+				  .rm = (uint8_t)pick_gpr(g),
+				  .w = g->mode == 64 };
 		return emit(g, &mv, "mov r,rsp");
 	}
 	default: { /* push imm32 (glue); popf */
@@ -220,11 +225,11 @@ static bool gen_stack(struct gen *g)
 		bool df = rndn(g, 4) == 0;
 		if (df)
 			v |= F_DF;
-		struct ins p = {.op = 0x68, .immsz = 4, .imm = v};
+		struct ins p = { .op = 0x68, .immsz = 4, .imm = v };
 		g->glue = true;
 		emit(g, &p, "");
 		g->glue = false;
-		struct ins f = {.op = 0x9d};
+		struct ins f = { .op = 0x9d };
 		if (!emit(g, &f, "popf"))
 			return false;
 		g->df = df;

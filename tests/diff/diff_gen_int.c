@@ -57,7 +57,7 @@ static bool pick_reg_rm(struct gen *g, struct ins *in, int sz, int mem_pct, int 
 /* A writable GPR that needs no REX (for forms using AH..BH). */
 static int low_gpr(struct gen *g)
 {
-	static const int r[] = {0, 1, 2, 3, 6, 7};
+	static const int r[] = { 0, 1, 2, 3, 6, 7 };
 	return r[rndn(g, 6)];
 }
 
@@ -74,7 +74,7 @@ static void glue_end(struct gen *g)
 /* mov cl, imm8 */
 static void glue_mov_cl(struct gen *g, uint8_t v)
 {
-	struct ins in = {.op = 0xb1, .immsz = 1, .imm = v};
+	struct ins in = { .op = 0xb1, .immsz = 1, .imm = v };
 	glue_begin(g);
 	emit(g, &in, "");
 	glue_end(g);
@@ -93,13 +93,13 @@ static char *fmt2(char *buf, const char *mn, const char *a, const char *b)
 
 static bool gen_alu(struct gen *g)
 {
-	static const char *const mn[8] = {"add", "or", "adc", "sbb", "and", "sub", "xor", "cmp"};
+	static const char *const mn[8] = { "add", "or", "adc", "sbb", "and", "sub", "xor", "cmp" };
 	char name[40];
 	int n = (int)rndn(g, 8);
 	if ((n == 2 || n == 3) && !flags_ok(g, F_CF))
 		n = 0;
 	int sz = pick_size(g, true);
-	struct ins in = {0};
+	struct ins in = { 0 };
 	set_size(&in, sz);
 	int form = (int)rndn(g, 5);
 	if (form == 3 && sz == 1)
@@ -149,15 +149,15 @@ static bool gen_alu(struct gen *g)
 static bool gen_data(struct gen *g)
 {
 	char name[40];
-	struct ins in = {0};
+	struct ins in = { 0 };
 	int sz = pick_size(g, true);
 	set_size(&in, sz);
 	int isz = sz == 8 ? 4 : sz;
 	bool mem;
 	switch (rndn(g, 15)) {
 	case 14: { /* hints and no-ops: prefetch, clflush(opt), fences, pause, nop r/m, movnti */
-		static const char *const mn[8] = {"prefetch", "prefetchw", "clflush", "clflushopt",
-		                                  "fence",    "pause",     "nop r/m", "movnti"};
+		static const char *const mn[8] = { "prefetch", "prefetchw", "clflush", "clflushopt",
+						   "fence",    "pause",     "nop r/m", "movnti" };
 		int k = (int)rndn(g, 8);
 		if (k == 1 && !model_has(g->model, FEAT_PREFETCHW))
 			return false;
@@ -185,7 +185,7 @@ static bool gen_data(struct gen *g)
 			in.op = 0xae, in.mem = 0, in.reg = (uint8_t)(5 + rndn(g, 3)), in.rm = 0;
 			break;
 		case 5:
-			in = (struct ins){.rep = 0xf3, .op = 0x90};
+			in = (struct ins){ .rep = 0xf3, .op = 0x90 };
 			break;
 		case 6:
 			in.op = 0x1f, in.reg = 0;
@@ -202,18 +202,16 @@ static bool gen_data(struct gen *g)
 		in.immsz = g->mode == 64 ? 8 : 4;
 		in.imm = DATA_VA + rndn(g, (unsigned)(DATA_SIZE - sz + 1));
 		return emit(g, &in,
-		            store ? fmt2(name, "mov", "moffs", opname('r', sz))
-		                  : fmt2(name, "mov", opname('r', sz), "moffs"));
+			    store ? fmt2(name, "mov", "moffs", opname('r', sz))
+				  : fmt2(name, "mov", opname('r', sz), "moffs"));
 	}
 	case 13: { /* xlat: [rBX + AL] */
-		struct ins x = {.op = 0xd7};
+		struct ins x = { .op = 0xd7 };
 		if (form_excluded("xlat"))
 			return false;
-		struct ins mv = {.op = 0xb8,
-		                 .oprm = 1,
-		                 .rm = R_BX,
-		                 .immsz = 4,
-		                 .imm = DATA_VA + rndn(g, 256)};
+		struct ins mv = {
+			.op = 0xb8, .oprm = 1, .rm = R_BX, .immsz = 4, .imm = DATA_VA + rndn(g, 256)
+		};
 		glue_begin(g);
 		emit(g, &mv, "");
 		glue_end(g);
@@ -234,7 +232,7 @@ static bool gen_data(struct gen *g)
 		in.immsz = (uint8_t)isz;
 		in.imm = rnd_val(g, isz);
 		if (!emit(g, &in,
-		          fmt2(name, "test", opname(mem ? 'm' : 'r', sz), opname('i', isz))))
+			  fmt2(name, "test", opname(mem ? 'm' : 'r', sz), opname('i', isz))))
 			return false;
 		flags_write(g, LOGIC_DEF, F_AF);
 		return true;
@@ -257,8 +255,8 @@ static bool gen_data(struct gen *g)
 			in.immsz = (uint8_t)isz;
 			in.imm = rnd_val(g, isz);
 			return emit(
-			        g, &in,
-			        fmt2(name, "mov", opname(mem ? 'm' : 'r', sz), opname('i', isz)));
+				g, &in,
+				fmt2(name, "mov", opname(mem ? 'm' : 'r', sz), opname('i', isz)));
 		}
 		in.modrm = in.mem = 0;
 		in.oprm = 1;
@@ -278,7 +276,7 @@ static bool gen_data(struct gen *g)
 		mem = pick_reg_rm(g, &in, sz, 40, 1);
 		in.op = (uint8_t)(0x86 + (sz > 1));
 		return emit(g, &in,
-		            fmt2(name, "xchg", opname(mem ? 'm' : 'r', sz), opname('r', sz)));
+			    fmt2(name, "xchg", opname(mem ? 'm' : 'r', sz), opname('r', sz)));
 	case 5: /* lea */
 		if (sz == 1)
 			sz = 4;
@@ -314,7 +312,7 @@ static bool gen_data(struct gen *g)
 				in.reg = (uint8_t)low_gpr(g);
 		}
 		snprintf(name, 40, "%s %s,%s", sx ? "movsx" : "movzx", opname('r', sz),
-		         opname(in.mem ? 'm' : 'r', from16 ? 2 : 1));
+			 opname(in.mem ? 'm' : 'r', from16 ? 2 : 1));
 		return emit(g, &in, name);
 	}
 	case 8: /* movsxd */
@@ -330,7 +328,7 @@ static bool gen_data(struct gen *g)
 		set_size(&in, sz);
 		in.op = rndn(g, 2) ? 0x98 : 0x99;
 		return emit(g, &in,
-		            fmt2(name, in.op == 0x98 ? "cbw" : "cwd", opname('r', sz), "-"));
+			    fmt2(name, in.op == 0x98 ? "cbw" : "cwd", opname('r', sz), "-"));
 	case 10: /* bswap */
 		if (sz < 4)
 			sz = 4;
@@ -341,8 +339,10 @@ static bool gen_data(struct gen *g)
 		in.rm = (uint8_t)pick_gpr(g);
 		return emit(g, &in, fmt2(name, "bswap", opname('r', sz), "-"));
 	default: { /* flag instructions */
-		static const uint8_t op[] = {0xf8, 0xf9, 0xf5, 0xfc, 0xfd, 0x9f, 0x9e};
-		static const char *const mn[] = {"clc", "stc", "cmc", "cld", "std", "lahf", "sahf"};
+		static const uint8_t op[] = { 0xf8, 0xf9, 0xf5, 0xfc, 0xfd, 0x9f, 0x9e };
+		static const char *const mn[] = {
+			"clc", "stc", "cmc", "cld", "std", "lahf", "sahf"
+		};
 		int k = (int)rndn(g, 7);
 		if (k >= 5 && g->mode == 64 && !model_has(g->model, FEAT_LAHF_LM))
 			return false;
@@ -350,7 +350,7 @@ static bool gen_data(struct gen *g)
 			return false;
 		if (k == 5 && !flags_ok(g, F_SF | F_ZF | F_AF | F_PF | F_CF))
 			return false;
-		struct ins f = {.op = op[k]};
+		struct ins f = { .op = op[k] };
 		if (!emit(g, &f, fmt2(name, mn[k], "-", "-")))
 			return false;
 		if (k <= 2)
@@ -367,10 +367,10 @@ static bool gen_data(struct gen *g)
 static bool gen_unary(struct gen *g)
 {
 	char name[40];
-	static const char *const mn[4] = {"inc", "dec", "not", "neg"};
+	static const char *const mn[4] = { "inc", "dec", "not", "neg" };
 	int k = (int)rndn(g, 4);
 	int sz = pick_size(g, true);
-	struct ins in = {0};
+	struct ins in = { 0 };
 	set_size(&in, sz);
 	if (g->mode == 32 && sz > 1 && k < 2 && rndn(g, 3) == 0) {
 		in.op = (uint8_t)(0x40 + 8 * k);
@@ -399,7 +399,7 @@ static bool gen_mul(struct gen *g)
 {
 	char name[40];
 	int sz = pick_size(g, true);
-	struct ins in = {0};
+	struct ins in = { 0 };
 	set_size(&in, sz);
 	bool mem = pick_reg_rm(g, &in, sz, 30, 1);
 	const char *rmn = opname(mem ? 'm' : 'r', sz);
@@ -434,7 +434,7 @@ static bool gen_div(struct gen *g)
 	char name[40];
 	int sz = pick_size(g, true);
 	bool sgn = rndn(g, 2);
-	struct ins in = {0};
+	struct ins in = { 0 };
 	set_size(&in, sz);
 	bool mem = pick_reg_rm(g, &in, sz, 30, 1);
 	if (!mem) {
@@ -459,7 +459,7 @@ static bool gen_div(struct gen *g)
 		gl.reg = 1; /* or divisor, 2: nonzero, not -1 */
 		gl.imm = 2;
 		emit(g, &gl, "");
-		struct ins ext = {.op = sz == 1 ? 0x98 : 0x99};
+		struct ins ext = { .op = sz == 1 ? 0x98 : 0x99 };
 		set_size(&ext, sz == 1 ? 2 : sz);
 		emit(g, &ext, "");
 	} else {
@@ -467,12 +467,9 @@ static bool gen_div(struct gen *g)
 		gl.imm = 1;
 		emit(g, &gl, "");
 		if (sz == 1) {
-			struct ins z = {.map = 1,
-			                .op = 0xb6,
-			                .modrm = 1,
-			                .reg = 0,
-			                .rm = 0,
-			                .byte_rm = 1}; /* movzx eax, al */
+			struct ins z = {
+				.map = 1, .op = 0xb6, .modrm = 1, .reg = 0, .rm = 0, .byte_rm = 1
+			}; /* movzx eax, al */
 			emit(g, &z, "");
 		} else if (rndn(g, 2)) {
 			/* rDX = divisor >> 1 < divisor: a full-width dividend */
@@ -480,11 +477,11 @@ static bool gen_div(struct gen *g)
 			mv.op = 0x8b;
 			mv.reg = R_DX;
 			emit(g, &mv, "");
-			struct ins sh = {.op = 0xd1, .modrm = 1, .reg = 5, .rm = R_DX};
+			struct ins sh = { .op = 0xd1, .modrm = 1, .reg = 5, .rm = R_DX };
 			set_size(&sh, sz);
 			emit(g, &sh, "");
 		} else {
-			struct ins z = {.op = 0x31, .modrm = 1, .reg = 2, .rm = 2};
+			struct ins z = { .op = 0x31, .modrm = 1, .reg = 2, .rm = 2 };
 			emit(g, &z, "");
 		}
 	}
@@ -502,7 +499,7 @@ static bool gen_div(struct gen *g)
 /* An interesting shift count (before masking). */
 static uint8_t pick_count(struct gen *g, int bits)
 {
-	static const int c[] = {0, 1, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64};
+	static const int c[] = { 0, 1, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64 };
 	if (rndn(g, 4) == 0)
 		return (uint8_t)rndn(g, 256);
 	(void)bits;
@@ -511,7 +508,7 @@ static uint8_t pick_count(struct gen *g, int bits)
 
 static bool gen_shift(struct gen *g)
 {
-	static const char *const mn[8] = {"rol", "ror", "rcl", "rcr", "shl", "shr", "sal", "sar"};
+	static const char *const mn[8] = { "rol", "ror", "rcl", "rcr", "shl", "shr", "sal", "sar" };
 	char name[40];
 	int k = (int)rndn(g, 8);
 	if (k == 6)
@@ -520,7 +517,7 @@ static bool gen_shift(struct gen *g)
 		k -= 2;
 	int sz = pick_size(g, true);
 	int bits = 8 * sz;
-	struct ins in = {0};
+	struct ins in = { 0 };
 	set_size(&in, sz);
 	bool mem = pick_reg_rm(g, &in, sz, 30, 1);
 	in.byte_reg = 0;
@@ -575,7 +572,7 @@ static bool gen_shld(struct gen *g)
 	int sz = 2 << rndn(g, g->mode == 64 ? 3 : 2);
 	bool right = rndn(g, 2);
 	bool cl = rndn(g, 2);
-	struct ins in = {0};
+	struct ins in = { 0 };
 	set_size(&in, sz);
 	bool mem = pick_reg_rm(g, &in, sz, 30, 1);
 	in.map = 1;
@@ -594,7 +591,7 @@ static bool gen_shld(struct gen *g)
 		in.imm = count;
 	}
 	snprintf(name, 40, "%s %s,%s,%s", right ? "shrd" : "shld", opname(mem ? 'm' : 'r', sz),
-	         opname('r', sz), cl ? "cl" : "i8");
+		 opname('r', sz), cl ? "cl" : "i8");
 	if (mem && !m)
 		strcat(name, " count0");
 	if (form_excluded(name))
@@ -605,17 +602,17 @@ static bool gen_shld(struct gen *g)
 		return false;
 	if (m)
 		flags_write(g, F_CF | F_SF | F_ZF | F_PF | (m == 1 ? F_OF : 0),
-		            F_AF | (m == 1 ? 0 : F_OF));
+			    F_AF | (m == 1 ? 0 : F_OF));
 	return true;
 }
 
 static bool gen_bt(struct gen *g)
 {
-	static const char *const mn[4] = {"bt", "bts", "btr", "btc"};
+	static const char *const mn[4] = { "bt", "bts", "btr", "btc" };
 	char name[40];
 	int k = (int)rndn(g, 4);
 	int sz = 2 << rndn(g, g->mode == 64 ? 3 : 2);
-	struct ins in = {0};
+	struct ins in = { 0 };
 	set_size(&in, sz);
 	in.map = 1;
 	int form = (int)rndn(g, 3);
@@ -631,12 +628,12 @@ static bool gen_bt(struct gen *g)
 		fmt2(name, mn[k], opname('m', sz), opname('r', sz));
 		if (form_excluded(name))
 			return false;
-		struct ins mv = {.op = 0xc7,
-		                 .modrm = 1,
-		                 .rm = in.reg,
-		                 .w = g->mode == 64,
-		                 .immsz = 4,
-		                 .imm = (uint32_t)((int)rndn(g, 512) - 256)};
+		struct ins mv = { .op = 0xc7,
+				  .modrm = 1,
+				  .rm = in.reg,
+				  .w = g->mode == 64,
+				  .immsz = 4,
+				  .imm = (uint32_t)((int)rndn(g, 512) - 256) };
 		glue_begin(g);
 		emit(g, &mv, "");
 		glue_end(g);
@@ -660,15 +657,15 @@ static bool gen_bt(struct gen *g)
 
 static bool gen_bitscan(struct gen *g)
 {
-	static const char *const mn[5] = {"bsf", "bsr", "tzcnt", "lzcnt", "popcnt"};
-	static const uint8_t op[5] = {0xbc, 0xbd, 0xbc, 0xbd, 0xb8};
-	static const unsigned feat[5] = {0, 0, FEAT_BMI1, FEAT_ABM, FEAT_POPCNT};
+	static const char *const mn[5] = { "bsf", "bsr", "tzcnt", "lzcnt", "popcnt" };
+	static const uint8_t op[5] = { 0xbc, 0xbd, 0xbc, 0xbd, 0xb8 };
+	static const unsigned feat[5] = { 0, 0, FEAT_BMI1, FEAT_ABM, FEAT_POPCNT };
 	char name[40];
 	int k = (int)rndn(g, 5);
 	if (!model_has(g->model, feat[k]))
 		return false;
 	int sz = 2 << rndn(g, g->mode == 64 ? 3 : 2);
-	struct ins in = {0};
+	struct ins in = { 0 };
 	set_size(&in, sz);
 	bool mem = pick_reg_rm(g, &in, sz, 30, 1);
 	in.map = 1;
@@ -711,7 +708,7 @@ static bool gen_cc(struct gen *g)
 	}
 	if (cc < 0)
 		return false;
-	struct ins in = {0};
+	struct ins in = { 0 };
 	in.map = 1;
 	if (rndn(g, 2)) {
 		bool mem = pick_reg_rm(g, &in, 1, 30, 1);
@@ -727,7 +724,7 @@ static bool gen_cc(struct gen *g)
 		bool mem = pick_reg_rm(g, &in, sz, 30, 1);
 		in.op = (uint8_t)(0x40 + cc);
 		snprintf(name, 40, "cmovcc%d %s,%s", cc, opname('r', sz),
-		         opname(mem ? 'm' : 'r', sz));
+			 opname(mem ? 'm' : 'r', sz));
 	}
 	return emit(g, &in, name);
 }
@@ -735,7 +732,7 @@ static bool gen_cc(struct gen *g)
 static bool gen_atomic(struct gen *g)
 {
 	char name[40];
-	struct ins in = {0};
+	struct ins in = { 0 };
 	int k = (int)rndn(g, 3);
 	in.map = 1;
 	if (k < 2) {
@@ -781,12 +778,12 @@ static bool gen_atomic(struct gen *g)
 	if (rndn(g, 2)) {
 		glue_begin(g);
 		for (int i = 0; i < 2; i++) {
-			struct ins mv = {.op = 0x8b,
-			                 .modrm = 1,
-			                 .mem = 1,
-			                 .w = b16,
-			                 .reg = (uint8_t)(i ? 2 : 0),
-			                 .disp = (int8_t)(in.disp + i * sz / 2)};
+			struct ins mv = { .op = 0x8b,
+					  .modrm = 1,
+					  .mem = 1,
+					  .w = b16,
+					  .reg = (uint8_t)(i ? 2 : 0),
+					  .disp = (int8_t)(in.disp + i * sz / 2) };
 			emit(g, &mv, "");
 		}
 		glue_end(g);
@@ -800,7 +797,7 @@ static bool gen_atomic(struct gen *g)
 static bool gen_misc(struct gen *g)
 {
 	char name[40];
-	struct ins in = {0};
+	struct ins in = { 0 };
 	if (rndn(g, 2)) {
 		if (!model_has(g->model, FEAT_MOVBE))
 			return false;
@@ -811,8 +808,8 @@ static bool gen_misc(struct gen *g)
 		bool store = rndn(g, 2);
 		in.op = (uint8_t)(0xf0 + store);
 		return emit(g, &in,
-		            store ? fmt2(name, "movbe", opname('m', sz), opname('r', sz))
-		                  : fmt2(name, "movbe", opname('r', sz), opname('m', sz)));
+			    store ? fmt2(name, "movbe", opname('m', sz), opname('r', sz))
+				  : fmt2(name, "movbe", opname('r', sz), opname('m', sz)));
 	}
 	if (!model_has(g->model, FEAT_SSE42))
 		return false;

@@ -23,13 +23,13 @@ bool gen_smc(struct gen *g)
 	uint8_t v = (uint8_t)rnd(g);
 	int r = pick_gpr(g);
 	if (opcode)
-		v = (uint8_t)(0xd8 | (r & 7));              /* ModRM of NEG r32 */
-	struct ins mv = {.op = 0xb0, .immsz = 1, .imm = v}; /* mov al, v */
+		v = (uint8_t)(0xd8 | (r & 7));                /* ModRM of NEG r32 */
+	struct ins mv = { .op = 0xb0, .immsz = 1, .imm = v }; /* mov al, v */
 	g->glue = true;
 	emit(g, &mv, "");
 	g->glue = false;
 	int asz = g->mode == 64 ? 8 : 4;
-	struct ins st = {.op = 0xa2, .immsz = (uint8_t)asz, .imm = 0};
+	struct ins st = { .op = 0xa2, .immsz = (uint8_t)asz, .imm = 0 };
 	if (!emit(g, &st, "smc store"))
 		return false;
 	int at = g->s->len - asz;
@@ -39,17 +39,15 @@ bool gen_smc(struct gen *g)
 		gen_int(g);
 	int target;
 	if (opcode) {
-		struct ins t = {.op = 0xf7, .modrm = 1, .reg = 2, .rm = (uint8_t)r};
+		struct ins t = { .op = 0xf7, .modrm = 1, .reg = 2, .rm = (uint8_t)r };
 		if (!emit(g, &t, "smc target not->neg"))
 			return false;
 		target = g->s->len - 1; /* ModRM is the last byte */
 		flags_write(g, F_ARITH, 0);
 	} else {
-		struct ins t = {.op = 0xb8,
-		                .oprm = 1,
-		                .rm = (uint8_t)r,
-		                .immsz = 4,
-		                .imm = (uint32_t)rnd(g)};
+		struct ins t = {
+			.op = 0xb8, .oprm = 1, .rm = (uint8_t)r, .immsz = 4, .imm = (uint32_t)rnd(g)
+		};
 		if (!emit(g, &t, "smc target mov imm"))
 			return false;
 		target = g->s->len - 4 + (int)rndn(g, 4);

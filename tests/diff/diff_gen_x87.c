@@ -36,9 +36,10 @@ static void rnd_f80(struct gen *g, uint64_t *mant, uint16_t *sexp)
 	switch (rndn(g, 8)) {
 	case 0: { /* specials */
 		static const uint64_t m[] = {
-		        0, 0x8000000000000000ull, 0xc000000000000000ull, 0xa000000000000000ull,
-		        1, 0x8000000000000000ull};
-		static const uint16_t e[] = {0, 0x7fff, 0x7fff, 0x7fff, 0, 0x3fff};
+			0, 0x8000000000000000ull, 0xc000000000000000ull, 0xa000000000000000ull,
+			1, 0x8000000000000000ull
+		};
+		static const uint16_t e[] = { 0, 0x7fff, 0x7fff, 0x7fff, 0, 0x3fff };
 		int k = (int)rndn(g, 6);
 		*mant = m[k];
 		*sexp = (uint16_t)(sign | e[k]);
@@ -62,7 +63,7 @@ static void rnd_f80(struct gen *g, uint64_t *mant, uint16_t *sexp)
 	case 3: /* large / small exponents */
 		*mant = 1ull << 63 | rnd(g);
 		*sexp = (uint16_t)(sign | (rndn(g, 2) ? 16383 + 60 + rndn(g, 8)
-		                                      : 16383 - 70 - rndn(g, 8)));
+						      : 16383 - 70 - rndn(g, 8)));
 		return;
 	default: /* around 1 */
 		*mant = 1ull << 63 | rnd(g);
@@ -107,7 +108,7 @@ static bool reg_form(struct gen *g, uint8_t op, uint8_t modrm_base, const char *
 		     uint16_t undef)
 {
 	int i = (int)rndn(g, 8);
-	struct ins in = {.op = op, .immsz = 1, .imm = (uint8_t)(modrm_base + i)};
+	struct ins in = { .op = op, .immsz = 1, .imm = (uint8_t)(modrm_base + i) };
 	char name[40];
 	snprintf(name, sizeof(name), "%s st(i)", mn);
 	return x87_emit(g, &in, name, def, undef);
@@ -117,7 +118,7 @@ static bool reg_form(struct gen *g, uint8_t op, uint8_t modrm_base, const char *
 static bool mem_form(struct gen *g, uint8_t op, int digit, int size, const char *mn, uint16_t def,
 		     uint16_t undef)
 {
-	struct ins in = {.op = op, .modrm = 1, .reg = (uint8_t)digit, .mem = 1};
+	struct ins in = { .op = op, .modrm = 1, .reg = (uint8_t)digit, .mem = 1 };
 	in.disp = pick_disp(g, size, size >= 8 ? 8 : size);
 	char name[40];
 	snprintf(name, sizeof(name), "%s m%d", mn, size * 8);
@@ -127,7 +128,7 @@ static bool mem_form(struct gen *g, uint8_t op, int digit, int size, const char 
 static bool fixed(struct gen *g, uint8_t op, uint8_t op2, const char *mn, uint16_t def,
 		  uint16_t undef)
 {
-	struct ins in = {.op = op, .immsz = 1, .imm = op2};
+	struct ins in = { .op = op, .immsz = 1, .imm = op2 };
 	return x87_emit(g, &in, mn, def, undef);
 }
 
@@ -135,8 +136,8 @@ static bool fixed(struct gen *g, uint8_t op, uint8_t op2, const char *mn, uint16
 
 static bool gen_arith(struct gen *g)
 {
-	static const char *const mn[8] = {"fadd", "fmul",  "fcom", "fcomp",
-	                                  "fsub", "fsubr", "fdiv", "fdivr"};
+	static const char *const mn[8] = { "fadd", "fmul",  "fcom", "fcomp",
+					   "fsub", "fsubr", "fdiv", "fdivr" };
 	int k = (int)rndn(g, 8);
 	bool cmp = k == 2 || k == 3;
 	uint16_t def = cmp ? CALL : C1, undef = cmp ? 0 : (C0 | C2 | C3);
@@ -182,17 +183,17 @@ static bool gen_bcd80(struct gen *g)
 	d[9] = rndn(g, 2) ? 0x80 : 0;
 	g->glue = true;
 	for (int i = 0; i < 10; i += 2) {
-		struct ins mv = {.op = 0xc7,
-		                 .p66 = 1,
-		                 .modrm = 1,
-		                 .mem = 1,
-		                 .disp = (int8_t)(disp + i),
-		                 .immsz = 2,
-		                 .imm = (uint32_t)(d[i] | d[i + 1] << 8)};
+		struct ins mv = { .op = 0xc7,
+				  .p66 = 1,
+				  .modrm = 1,
+				  .mem = 1,
+				  .disp = (int8_t)(disp + i),
+				  .immsz = 2,
+				  .imm = (uint32_t)(d[i] | d[i + 1] << 8) };
 		emit(g, &mv, "");
 	}
 	g->glue = false;
-	struct ins in = {.op = 0xdf, .modrm = 1, .reg = 4, .mem = 1, .disp = disp};
+	struct ins in = { .op = 0xdf, .modrm = 1, .reg = 4, .mem = 1, .disp = disp };
 	return x87_emit(g, &in, "fbld m80", RC1);
 }
 
@@ -241,8 +242,8 @@ static bool gen_ldst(struct gen *g)
 		}
 	case 15:
 	case 16: {
-		static const char *const mn[7] = {"fld1",   "fldl2t", "fldl2e", "fldpi",
-		                                  "fldlg2", "fldln2", "fldz"};
+		static const char *const mn[7] = { "fld1",   "fldl2t", "fldl2e", "fldpi",
+						   "fldlg2", "fldln2", "fldz" };
 		int k = (int)rndn(g, 7);
 		return fixed(g, 0xd9, (uint8_t)(0xe8 + k), mn[k], RC1);
 	}
@@ -306,9 +307,9 @@ static bool gen_misc(struct gen *g)
 	case 21: { /* fcomi, fucomi, fcomip, fucomip: C0/C2/C3 unchanged; C1 is only
 		    * specified for a stack underflow (hardware leaves it alone otherwise,
 		    * nestbox clears it), so it is not compared */
-		static const uint8_t op[4] = {0xdb, 0xdb, 0xdf, 0xdf};
-		static const uint8_t base[4] = {0xf0, 0xe8, 0xf0, 0xe8};
-		static const char *const mn[4] = {"fcomi", "fucomi", "fcomip", "fucomip"};
+		static const uint8_t op[4] = { 0xdb, 0xdb, 0xdf, 0xdf };
+		static const uint8_t base[4] = { 0xf0, 0xe8, 0xf0, 0xe8 };
+		static const char *const mn[4] = { "fcomi", "fucomi", "fcomip", "fucomip" };
 		int k = (int)rndn(g, 4);
 		if (!model_has(g->model, FEAT_CMOV)) /* FCOMI and FCMOV: CPUID.CMOV */
 			return false;
@@ -318,16 +319,16 @@ static bool gen_misc(struct gen *g)
 		return true;
 	}
 	default: { /* fcmovcc: reads CF, ZF, PF */
-		static const char *const mn[8] = {"fcmovb",  "fcmove",  "fcmovbe",  "fcmovu",
-		                                  "fcmovnb", "fcmovne", "fcmovnbe", "fcmovnu"};
-		static const uint32_t rd[4] = {F_CF, F_ZF, F_CF | F_ZF, F_PF};
+		static const char *const mn[8] = { "fcmovb",  "fcmove",  "fcmovbe",  "fcmovu",
+						   "fcmovnb", "fcmovne", "fcmovnbe", "fcmovnu" };
+		static const uint32_t rd[4] = { F_CF, F_ZF, F_CF | F_ZF, F_PF };
 		int k = (int)rndn(g, 8);
 		if (!model_has(g->model, FEAT_CMOV) || !flags_ok(g, rd[k & 3]))
 			return false;
 		/* C1: "set to 0 if stack underflow occurred" says nothing of the
 		 * other case (hardware keeps it), so C1 is not compared either */
 		return reg_form(g, k < 4 ? 0xda : 0xdb, (uint8_t)(0xc0 + 8 * (k & 3)), mn[k], 0,
-		                CALL);
+				CALL);
 	}
 	}
 }
@@ -341,12 +342,12 @@ static void scrub(struct gen *g, int lo, int hi)
 	g->tail = true;
 	for (int i = lo; i < hi; i += 2) {
 		bool dw = i + 4 <= hi && !(i & 3);
-		struct ins mv = {.op = 0xc7,
-		                 .p66 = !dw,
-		                 .modrm = 1,
-		                 .mem = 1,
-		                 .disp = (int8_t)(i - 128),
-		                 .immsz = (uint8_t)(dw ? 4 : 2)};
+		struct ins mv = { .op = 0xc7,
+				  .p66 = !dw,
+				  .modrm = 1,
+				  .mem = 1,
+				  .disp = (int8_t)(i - 128),
+				  .immsz = (uint8_t)(dw ? 4 : 2) };
 		emit(g, &mv, "");
 		if (dw)
 			i += 2;
@@ -362,7 +363,7 @@ static void scrub(struct gen *g, int lo, int hi)
  * between may make its image invalid (then both raise the same fault). */
 static bool gen_env(struct gen *g)
 {
-	struct ins in = {.modrm = 1, .mem = 1, .disp = -128};
+	struct ins in = { .modrm = 1, .mem = 1, .disp = -128 };
 	bool w = g->mode == 64 && rndn(g, 2);
 	int k = g->saved && rndn(g, 2) ? g->saved - 1 : (int)rndn(g, 3);
 	/* the saved images hold FSW: its condition codes must be defined */
@@ -419,11 +420,13 @@ static bool gen_ctrl(struct gen *g)
 	case 0:
 		return mem_form(g, 0xd9, 7, 2, "fnstcw", 0, 0);
 	case 1: { /* fldcw from a word written just before, every exception masked */
-		struct ins mv = {.op = 0xc7, .p66 = 1, .modrm = 1, .reg = 0, .mem = 1, .immsz = 2};
+		struct ins mv = {
+			.op = 0xc7, .p66 = 1, .modrm = 1, .reg = 0, .mem = 1, .immsz = 2
+		};
 		mv.disp = pick_disp(g, 2, 2);
 		mv.imm = 0x037f | (uint32_t)rndn(g, 4) << 10 |
-		         (uint32_t)(rndn(g, 3) ? 3 : rndn(g, 4)) << 8;
-		struct ins in = {.op = 0xd9, .modrm = 1, .reg = 5, .mem = 1, .disp = mv.disp};
+			 (uint32_t)(rndn(g, 3) ? 3 : rndn(g, 4)) << 8;
+		struct ins in = { .op = 0xd9, .modrm = 1, .reg = 5, .mem = 1, .disp = mv.disp };
 		if (form_excluded("fldcw m16"))
 			return false;
 		g->glue = true;
@@ -435,7 +438,7 @@ static bool gen_ctrl(struct gen *g)
 		if (g->fswundef)
 			return false;
 		if (rndn(g, 2)) {
-			struct ins in = {.op = 0xdf, .immsz = 1, .imm = 0xe0};
+			struct ins in = { .op = 0xdf, .immsz = 1, .imm = 0xe0 };
 			return x87_emit(g, &in, "fnstsw ax", 0, CALL);
 		}
 		return mem_form(g, 0xdd, 7, 2, "fnstsw", 0, CALL);
@@ -446,7 +449,7 @@ static bool gen_ctrl(struct gen *g)
 			return false;
 		return fixed(g, 0xdb, 0xe3, "fninit", CALL, 0);
 	default: {
-		struct ins in = {.op = 0x9b};
+		struct ins in = { .op = 0x9b };
 		return x87_emit(g, &in, "fwait", 0, 0);
 	}
 	}

@@ -41,7 +41,7 @@ struct stats {
 static void usage(void)
 {
 	fprintf(stderr, "usage: diff_host [--count N] [--seed S] [--mode 64|32|both] "
-	                "[--family NAME] [--keep-going] [--verbose]\nfamilies:");
+			"[--family NAME] [--keep-going] [--verbose]\nfamilies:");
 	for (int f = 0; f < FAM_NFAM; f++)
 		fprintf(stderr, " %s", diff_family_name[f]);
 	fprintf(stderr, "\n");
@@ -123,10 +123,10 @@ static int narrow(struct nb_runner *nb, const struct seq *s, uint64_t seed, uint
 int main(int argc, char **argv)
 {
 	uint64_t count = 200000, seed = 1;
-	int modes[2] = {64, 32}, nmodes = 2, fam = -1;
+	int modes[2] = { 64, 32 }, nmodes = 2, fam = -1;
 	bool verbose = false, keep_going = false, selftest = false;
 	const char *cpu_model = NULL; /* --cpu SPEC: another model ("max,-bmi1") */
-	int64_t only = -1; /* --only IDX: just sequence IDX (with its mode), reported */
+	int64_t only = -1;            /* --only IDX: just sequence IDX (with its mode), reported */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 	static struct seq seqs[BATCH];
 	static struct dresult nat[BATCH], emu;
 	static uint64_t form_count[MAX_FORM_IDS], form_bad[MAX_FORM_IDS], vec_count[32];
-	struct stats st = {0};
+	struct stats st = { 0 };
 	uint64_t idx = 0;
 	int batchno = 0;
 	while (st.total < count) {
@@ -191,7 +191,7 @@ int main(int argc, char **argv)
 			}
 			continue;
 		}
-		struct gen_opts o = {.mode = mode, .fam = fam, .model = model};
+		struct gen_opts o = { .mode = mode, .fam = fam, .model = model };
 		int n = 0;
 		uint64_t first = idx;
 		if (only >= 0) {
@@ -251,10 +251,10 @@ int main(int argc, char **argv)
 			st.insns[s->fam] += (uint64_t)c;
 			st.total += (uint64_t)c;
 			if (!diff_compare(s, &nat[i], &emu, seed, first + (uint64_t)i,
-			                  st.mismatches < 20 && !selftest)) {
+					  st.mismatches < 20 && !selftest)) {
 				if (!selftest) {
 					int f = narrow(nb, s, seed, first + (uint64_t)i,
-					               st.mismatches < 20);
+						       st.mismatches < 20);
 					if (f >= 0 && f < MAX_FORM_IDS)
 						form_bad[f]++;
 					if (st.mismatches >= 20 && st.mismatches < 1000)

@@ -80,7 +80,7 @@ static uint8_t *put32(uint8_t *p, uint32_t v)
 /* The trampoline (see the file comment); mode 64 or 32. */
 static void write_prologue(uint8_t *p, int mode)
 {
-	static const uint8_t seg[] = {0xb8, USER_DS, 0, 0, 0, 0x8e, 0xd8, 0x8e, 0xc0};
+	static const uint8_t seg[] = { 0xb8, USER_DS, 0, 0, 0, 0x8e, 0xd8, 0x8e, 0xc0 };
 	memcpy(p, seg, sizeof(seg));
 	p += sizeof(seg);
 	/* fxrstor64 [STATE+ST_FX] */
@@ -111,7 +111,7 @@ static void write_prologue(uint8_t *p, int mode)
 static void child_setup(void)
 {
 	void *a = mmap((void *)(uintptr_t)AREA_VA, 0x200000, PROT_READ | PROT_WRITE | PROT_EXEC,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (a != (void *)(uintptr_t)AREA_VA) {
 		perror("diff: mmap test area");
 		_exit(90);
@@ -128,17 +128,17 @@ static void child_setup(void)
 	memcpy(far + 4, &sel, 2);
 
 	static uint8_t altstack[65536];
-	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
 	sigaltstack(&ss, NULL);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_signal;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	int sigs[] = {SIGTRAP, SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+	int sigs[] = { SIGTRAP, SIGSEGV, SIGBUS, SIGILL, SIGFPE };
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
-	struct rlimit rl = {60, 60};
+	struct rlimit rl = { 60, 60 };
 	setrlimit(RLIMIT_CPU, &rl);
 	rl.rlim_cur = rl.rlim_max = 0;
 	setrlimit(RLIMIT_CORE, &rl);
@@ -159,7 +159,7 @@ static void child_run(const struct seq *s, struct dresult *r)
 	r->status = RES_DIED;
 	if (sigsetjmp(g_jb, 0) == 0) {
 		void (*entry)(void) =
-		        (void (*)(void))(uintptr_t)(s->mode == 64 ? PRO64_VA : PRO32_VA);
+			(void (*)(void))(uintptr_t)(s->mode == 64 ? PRO64_VA : PRO32_VA);
 		entry();
 	}
 	memcpy(r->st.data, (void *)(uintptr_t)DATA_VA, DATA_SIZE);
@@ -201,7 +201,7 @@ bool native_run_batch(const struct seq *s, int n, struct dresult *out)
 		}
 		int bad = *progress;
 		res[bad].status =
-		        WIFSIGNALED(wst) && WTERMSIG(wst) == SIGALRM ? RES_TIMEOUT : RES_DIED;
+			WIFSIGNALED(wst) && WTERMSIG(wst) == SIGALRM ? RES_TIMEOUT : RES_DIED;
 		res[bad].vector = WIFSIGNALED(wst) ? WTERMSIG(wst) : WEXITSTATUS(wst);
 		start = bad + 1;
 	}

@@ -58,19 +58,19 @@ static void build_tables(struct mmu *mmu)
 	 * (USER32_CS, USER_DS, USER_CS, accessed), so that selector reads, segment
 	 * loads, LAR/LSL/VERR/VERW agree with the host */
 	static const uint64_t gdt[16] = {
-	        0,
-	        0x00af9b000000ffffull,
-	        0,
-	        0,
-	        0x00cffb000000ffffull,
-	        0x00cff3000000ffffull,
-	        0x00affb000000ffffull,
+		0,
+		0x00af9b000000ffffull,
+		0,
+		0,
+		0x00cffb000000ffffull,
+		0x00cff3000000ffffull,
+		0x00affb000000ffffull,
 	};
 	phys_write_buf(mmu, AREA_PA + GDT_OFF, gdt, sizeof(gdt));
 	for (int v = 0; v < 32; v++) {
 		uint64_t h = AREA_VA + STUB_OFF + (uint64_t)v;
 		uint64_t lo = (h & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
-		              ((h >> 16 & 0xffff) << 48);
+			      ((h >> 16 & 0xffff) << 48);
 		phys_write(mmu, AREA_PA + IDT_OFF + 16u * (unsigned)v, 8, lo);
 		phys_write(mmu, AREA_PA + IDT_OFF + 16u * (unsigned)v + 8, 8, h >> 32);
 		phys_write(mmu, AREA_PA + STUB_OFF + (unsigned)v, 1, 0xf4);
@@ -190,10 +190,10 @@ void nb_run(struct nb_runner *r, const struct seq *s, struct dresult *out)
 	uint32_t data_attr = 0x3 | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G | dpl3;
 	if (s->mode == 64)
 		set_seg(&c->seg[S_CS], 0x33,
-		        0xb | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_L | SEG_ATTR_G | dpl3);
+			0xb | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_L | SEG_ATTR_G | dpl3);
 	else
 		set_seg(&c->seg[S_CS], 0x23,
-		        0xb | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G | dpl3);
+			0xb | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G | dpl3);
 	set_seg(&c->seg[S_SS], 0x2b, data_attr);
 	set_seg(&c->seg[S_DS], 0x2b, data_attr);
 	set_seg(&c->seg[S_ES], 0x2b, data_attr);
@@ -235,7 +235,7 @@ void nb_run(struct nb_runner *r, const struct seq *s, struct dresult *out)
 		out->status = RES_FAULT;
 		out->vector = (int)(c->rip - stub - 1);
 		static const uint32_t has_err = 1u << 8 | 1u << 10 | 1u << 11 | 1u << 12 |
-		                                1u << 13 | 1u << 14 | 1u << 17 | 1u << 21;
+						1u << 13 | 1u << 14 | 1u << 17 | 1u << 21;
 		uint64_t sp = c->gpr[R_SP];
 		if (has_err >> out->vector & 1) {
 			out->errcode = (uint32_t)phys_read(mmu, pa_of((uint32_t)sp), 4);

@@ -59,8 +59,8 @@ __asm__(".text\n"
 	"t_int41: int $0x41\n ret\n");
 
 extern char t_de_ip[], t_ud_ip[], t_bp_next[], t_into_next[], t_int40_next[], t_icebp_next[],
-	t_lds_ip[], t_lss_ip[], t_ljmp_ip[], t_wcs_ip[], t_fslim_ip[], t_sslim_ip[],
-	t_nullds_ip[], t_step_a[], t_step_b[], t_hwbp_ip[], t_dbw_next[];
+	t_lds_ip[], t_lss_ip[], t_ljmp_ip[], t_wcs_ip[], t_fslim_ip[], t_sslim_ip[], t_nullds_ip[],
+	t_step_a[], t_step_b[], t_hwbp_ip[], t_dbw_next[];
 void t_de(void), t_ud(void), t_bp(void), t_into(void), t_into_nof(void), t_int40(void),
 	t_icebp(void), t_lds(void), t_lss(void), t_ljmp(void), t_wcs(void), t_fslim(void),
 	t_sslim(void), t_nullds(void), t_step(void), t_hwbp(void), t_dbw(void), t_int41(void);
@@ -132,8 +132,9 @@ static void u_int3(void)
 static void u_ac(void)
 {
 	static volatile uint32_t buf[4];
-	__asm__ volatile("pushf; orl $0x40000, (%%esp); popf; movl (%0), %%eax; movl 1(%0), %%eax"
-			 ::"r"(buf) : "eax", "memory");
+	__asm__ volatile(
+		"pushf; orl $0x40000, (%%esp); popf; movl (%0), %%eax; movl 1(%0), %%eax" ::"r"(buf)
+		: "eax", "memory");
 	user_val = 1;
 }
 static void u_ac_off(void)
@@ -316,8 +317,8 @@ int guest_main(void)
 	user_val = 0;
 	v = trap_run_user(u_ac, SEL_UCODE32, SEL_UDATA);
 	check_sdm(v == 17 && trap.err == 0 && user_val == 0 && (trap.flags & 0x40000),
-	      "#AC misaligned at CPL3: vec %d err %x flags %x", (int)v, (unsigned)trap.err,
-	      (unsigned)trap.flags);
+		  "#AC misaligned at CPL3: vec %d err %x flags %x", (int)v, (unsigned)trap.err,
+		  (unsigned)trap.flags);
 	/* delivery does not clear EFLAGS.AC: the handler (and so this code after
 	 * trap_run's longjmp) still has the user's AC=1. Clear it. */
 	__asm__ volatile("pushf; andl $~0x40000, (%esp); popf");
@@ -338,7 +339,8 @@ int guest_main(void)
 	__asm__ volatile("mov %0, %%dr0; mov %1, %%dr7" ::"r"((ureg)t_hwbp_ip), "r"(0x401ul));
 	v = trap_run(t_hwbp);
 	ureg dr6;
-	__asm__ volatile("mov %%dr6, %0; mov %1, %%dr7; mov %2, %%dr6" : "=&r"(dr6)
+	__asm__ volatile("mov %%dr6, %0; mov %1, %%dr7; mov %2, %%dr6"
+			 : "=&r"(dr6)
 			 : "r"(0x400ul), "r"(0xffff0ff0ul));
 	check(v == 1 && trap.ip == (ureg)t_hwbp_ip && (dr6 & 0xf) == 1,
 	      "DR0 execute breakpoint: vec %d eip %x dr6 %x", (int)v, (unsigned)trap.ip,
@@ -348,7 +350,8 @@ int guest_main(void)
 	__asm__ volatile("mov %0, %%dr1; mov %1, %%dr7" ::"r"((ureg)&watched),
 			 "r"(0x400ul | 0x4 | (1ul << 20) | (3ul << 22)));
 	v = trap_run(t_dbw);
-	__asm__ volatile("mov %%dr6, %0; mov %1, %%dr7; mov %2, %%dr6" : "=&r"(dr6)
+	__asm__ volatile("mov %%dr6, %0; mov %1, %%dr7; mov %2, %%dr6"
+			 : "=&r"(dr6)
 			 : "r"(0x400ul), "r"(0xffff0ff0ul));
 	check(v == 1 && trap.ip == (ureg)t_dbw_next && (dr6 & 0xf) == 2 && watched == 0x1234,
 	      "DR1 data write breakpoint: vec %d eip %x (want %x) dr6 %x val %x", (int)v,

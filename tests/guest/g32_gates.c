@@ -8,17 +8,41 @@
  */
 #include "trap.h"
 
-#define K_CS 0x60	/* SYSENTER_CS: CS = 0x60, SS = 0x68, SYSEXIT: 0x73 / 0x7b */
-#define K_SS 0x68
-#define U_CS 0x70
-#define U_SS 0x78
+#define K_CS     0x60 /* SYSENTER_CS: CS = 0x60, SS = 0x68, SYSEXIT: 0x73 / 0x7b */
+#define K_SS     0x68
+#define U_CS     0x70
+#define U_SS     0x78
 #define CALLGATE 0x80
-#define CONF_CS 0x88
+#define CONF_CS  0x88
 
 volatile uint32_t r[32];
-enum { U_ESP0, CG_ESP, CG_SS, CG_F0, CG_F1, CG_F2, CG_F3, CG_F4, CG_F5, U_ESP1, U_DS, U_CS2,
-       CONF_CSV, T_SS, T_FLAGS, T_FRAME, U_AFTER, SE_CS, SE_SS, SE_ESP, SE_FLAGS, SX_CS, SX_SS,
-       SX_ESP, U_SS2 };
+enum {
+	U_ESP0,
+	CG_ESP,
+	CG_SS,
+	CG_F0,
+	CG_F1,
+	CG_F2,
+	CG_F3,
+	CG_F4,
+	CG_F5,
+	U_ESP1,
+	U_DS,
+	U_CS2,
+	CONF_CSV,
+	T_SS,
+	T_FLAGS,
+	T_FRAME,
+	U_AFTER,
+	SE_CS,
+	SE_SS,
+	SE_ESP,
+	SE_FLAGS,
+	SX_CS,
+	SX_SS,
+	SX_ESP,
+	U_SS2
+};
 
 __asm__(".text\n"
 	/* ring 3 via RETF: push SS, ESP, CS, EIP; lret */
@@ -133,7 +157,7 @@ int guest_main(void)
 	check(r[T_SS] == SEL_DATA && (r[T_FLAGS] & 0x200) && r[T_FRAME] == (ureg)kstack_top - 20,
 	      "trap gate: ss %x flags %x frame %x", r[T_SS], r[T_FLAGS], r[T_FRAME]);
 	check(r[CG_F1] == SEL_UCODE32 && (r[CG_F2] & 0x200) && r[CG_F3] == r[U_ESP0] &&
-	              r[CG_F4] == SEL_UDATA,
+		      r[CG_F4] == SEL_UDATA,
 	      "trap gate frame: cs %x flags %x esp %x ss %x", r[CG_F1], r[CG_F2], r[CG_F3],
 	      r[CG_F4]);
 	idt_set(0x81, isr_table[0x81], SEL_CODE32, GATE_INT, 3, 0);

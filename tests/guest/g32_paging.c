@@ -8,16 +8,16 @@
  */
 #include "trap.h"
 
-#define BASE 0x40000000u
-#define VA4K(i) (BASE + (uint32_t)(i) * 4096)
-#define VABIG (BASE + 0x400000u) /* 4M page (32-bit) / PAE: 2M page at BASE+2M */
+#define BASE    0x40000000u
+#define VA4K(i) (BASE + (uint32_t)(i)*4096)
+#define VABIG   (BASE + 0x400000u) /* 4M page (32-bit) / PAE: 2M page at BASE+2M */
 #define VAPAE2M (BASE + 0x200000u)
 
-#define P 1u
+#define P  1u
 #define RW 2u
 #define US 4u
-#define A 0x20u
-#define D 0x40u
+#define A  0x20u
+#define D  0x40u
 #define PS 0x80u
 
 static volatile uint32_t pd32[1024] __attribute__((aligned(4096)));
@@ -168,7 +168,7 @@ static void test_pae(int has_nx)
 	check(*(volatile uint32_t *)VA4K(0) == 0x77 && (pae_pt[0] & A), "PAE: read through 4K");
 	*(volatile uint32_t *)(VAPAE2M + 0x10) = 0x99;
 	check(*(volatile uint32_t *)(0x800000 + 0x10) == 0x99 &&
-	              (pae_pd[1][1] & (A | D)) == (A | D),
+		      (pae_pd[1][1] & (A | D)) == (A | D),
 	      "PAE: write through 2M page (pde %lx)", (unsigned long long)pae_pd[1][1]);
 	pae_pt[2] = (ureg)pages[2];
 	invlpg(VA4K(2));
@@ -209,7 +209,7 @@ static void test_pae(int has_nx)
 	xcr3 = (ureg)pdpt;
 	long v = trap_run(f_cr3);
 	check_sdm(v == 13 && trap.err == 0, "PAE: MOV CR3 with a reserved PDPTE bit: vec %d",
-	          (int)v);
+		  (int)v);
 	pdpt[3] &= ~(uint64_t)RW;
 	write_cr3((ureg)pdpt);
 	paging_off();

@@ -8,9 +8,9 @@
  */
 #include "trap.h"
 
-#define D_DATA 0x50	/* scratch descriptors */
+#define D_DATA 0x50 /* scratch descriptors */
 #define D_CODE 0x58
-#define D_LDT 0x60
+#define D_LDT  0x60
 #define D_GATE 0x68
 
 static uint64_t ldt[4] __attribute__((aligned(8)));
@@ -168,7 +168,7 @@ int guest_main(void)
 	/* LDT */
 	ldt[0] = 0;
 	ldt[1] = 0x00cf93000000ffffull | (0x40ull << 16); /* base 0x40, flat data */
-	ldt[2] = 0;			   /* not usable */
+	ldt[2] = 0;                                       /* not usable */
 	gdt_set(D_LDT, (ureg)ldt, sizeof(ldt) - 1, 0x82, 0);
 	__asm__ volatile("lldt %w0" ::"r"(D_LDT));
 	uint16_t sl;
@@ -178,8 +178,8 @@ int guest_main(void)
 		static volatile uint32_t probe[2] = { 0x1111, 0x2222 };
 		uint32_t got;
 		__asm__ volatile("mov %w1, %%gs; mov %%gs:(%2), %0; mov %w3, %%gs"
-		                 : "=r"(got)
-		                 : "r"(0x0c), "r"((ureg)&probe[1] - 0x40), "r"(SEL_DATA));
+				 : "=r"(got)
+				 : "r"(0x0c), "r"((ureg)&probe[1] - 0x40), "r"(SEL_DATA));
 		check(got == 0x2222, "LDT selector 0x0c (base 0x40) reads %x", got);
 	}
 	z = lar(0x0c, &v);

@@ -16,7 +16,18 @@ static uint8_t stack_b[4096] __attribute__((aligned(16)));
 static uint8_t stack_c[4096] __attribute__((aligned(16)));
 
 volatile uint32_t r[16], b_mode;
-enum { B_TR, B_FLAGS, B_RUNS, C_TR, C_FLAGS, C_ERR, C_SAVED_EIP, C_RUNS, M_EAX, M_ESI };
+enum {
+	B_TR,
+	B_FLAGS,
+	B_RUNS,
+	C_TR,
+	C_FLAGS,
+	C_ERR,
+	C_SAVED_EIP,
+	C_RUNS,
+	M_EAX,
+	M_ESI
+};
 
 __asm__(".text\n"
 	/* task B: record TR and EFLAGS, then leave by JMP (b_mode 0) or IRET */

@@ -10,7 +10,7 @@
  */
 #include "trap.h"
 
-#define BLOB 0x9000u
+#define BLOB   0x9000u
 #define TSS_IO 0x60
 
 /* a TSS with a full I/O permission bitmap and the terminating 0xff byte */
@@ -20,7 +20,12 @@ static struct __attribute__((packed, aligned(16))) {
 	uint8_t end;
 } iotss;
 
-enum { R_FL_CLI, R_FL_STI, R_DONE, R_N };
+enum {
+	R_FL_CLI,
+	R_FL_STI,
+	R_DONE,
+	R_N
+};
 
 #define OFF(x) "(" #x " - v86_blob_start)"
 __asm__(".text\n"
@@ -33,26 +38,36 @@ __asm__(".text\n"
 	".globl v_int83, v_sens, v_seg, v_cli, v_sti, v_pushf, v_popf, v_intn, v_int3, v_iret\n"
 	".globl v_in80, v_in81, v_outw80, v_outw7f, v_int83_next, v_int3_next\n"
 	"v86_blob_start:\n"
-	"v_int83: mov $0x5555, %ax\n int $0x83\nv_int83_next: movw $0x600d, " OFF(v86_res) "+4\n"
-	" int $0x84\n"
-	"v_sens: cli\n pushf\n pop %ax\n mov %ax, " OFF(v86_res) "\n sti\n pushf\n pop %ax\n"
-	" mov %ax, " OFF(v86_res) "+2\n push $0x0002\n popf\n int $0x84\n"
-	"v_seg: mov $0x1000, %ax\n mov %ax, %es\n movw $0x4242, %es:0x20\n int $0x84\n"
-	"v_cli: cli\n int $0x84\n"
-	"v_sti: sti\n int $0x84\n"
-	"v_pushf: pushf\n int $0x84\n"
-	"v_popf: push $0\n popf\n int $0x84\n"
-	"v_intn: int $0x84\n"
-	"v_int3: int3\nv_int3_next: int $0x84\n"
-	"v_iret: iret\n"
-	"v_in80: in $0x80, %al\n int3\n" /* INT n would #GP at IOPL 0 */
-	"v_in81: in $0x81, %al\n int $0x84\n"
-	"v_outw80: out %ax, $0x80\n int $0x84\n"
-	"v_outw7f: out %ax, $0x7f\n int $0x84\n"
-	".balign 2\n"
-	"v86_res: .fill 8, 2, 0\n"
-	"v86_blob_end:\n"
-	".code32\n");
+	"v_int83: mov $0x5555, %ax\n int $0x83\nv_int83_next: movw $0x600d, " OFF(
+		v86_res) "+4\n"
+			 " int $0x84\n"
+			 "v_sens: cli\n pushf\n pop %ax\n mov %ax, " OFF(
+				 v86_res) "\n sti\n pushf\n pop %ax\n"
+					  " mov %ax, " OFF(
+						  v86_res) "+2\n push $0x0002\n popf\n int $0x84\n"
+							   "v_seg: mov $0x1000, %ax\n mov %ax, "
+							   "%es\n movw $0x4242, %es:0x20\n int "
+							   "$0x84\n"
+							   "v_cli: cli\n int $0x84\n"
+							   "v_sti: sti\n int $0x84\n"
+							   "v_pushf: pushf\n int $0x84\n"
+							   "v_popf: push $0\n popf\n int $0x84\n"
+							   "v_intn: int $0x84\n"
+							   "v_int3: int3\nv_int3_next: int $0x84\n"
+							   "v_iret: iret\n"
+							   "v_in80: in $0x80, %al\n int3\n" /* INT n
+											       would
+											       #GP
+											       at
+											       IOPL
+											       0 */
+							   "v_in81: in $0x81, %al\n int $0x84\n"
+							   "v_outw80: out %ax, $0x80\n int $0x84\n"
+							   "v_outw7f: out %ax, $0x7f\n int $0x84\n"
+							   ".balign 2\n"
+							   "v86_res: .fill 8, 2, 0\n"
+							   "v86_blob_end:\n"
+							   ".code32\n");
 
 void v86_enter(void);
 extern char v86_blob_start[], v86_blob_end[], v86_res[], v_int83[], v_sens[], v_seg[], v_cli[],
@@ -60,8 +75,8 @@ extern char v86_blob_start[], v86_blob_end[], v86_res[], v_int83[], v_sens[], v_
 	v_outw7f[], v_int83_next[], v_int3_next[];
 uint32_t v86_ip, v86_flags;
 
-#define BOFF(sym) ((uint32_t)((sym) - v86_blob_start))
-#define VM 0x20000u
+#define BOFF(sym) ((uint32_t)((sym)-v86_blob_start))
+#define VM        0x20000u
 
 static volatile ureg h_flags_in, h_ds_in, h_es_in, h_eax, h_count;
 static void hook83(struct trap_frame *f)

@@ -10,10 +10,10 @@
  */
 #include "trap.h"
 
-#define K_CS 0x60
-#define K_SS 0x68
+#define K_CS   0x60
+#define K_SS   0x68
 #define U_CS32 0x70
-#define U_SS 0x78
+#define U_SS   0x78
 #define U_CS64 0x80
 
 volatile uint32_t r[32];
@@ -52,7 +52,7 @@ __asm__(".text\n"
 	"back64: mov saved_rsp(%rip), %rsp\n pop %rbp\n pop %rbx\n ret\n"
 	".code32\n"
 	"compat_code: mov %cs, %eax\n mov %eax, r+4*2\n"
-	" mov $5, %eax\n .byte 0x48\n mov %eax, r+4*0\n"	/* dec %eax in compat mode */
+	" mov $5, %eax\n .byte 0x48\n mov %eax, r+4*0\n" /* dec %eax in compat mode */
 	" mov %esp, %edx\n push %eax\n sub %esp, %edx\n pop %eax\n mov %edx, r+4*1\n"
 	" int $0x40\n"
 	"compat_after_int: mov %cs, %eax\n mov %eax, r+4*20\n"
@@ -92,7 +92,7 @@ __asm__(".text\n"
 	"k_sysenter: mov %cs, %eax\n mov %eax, r+4*19(%rip)\n sysexitl\n");
 
 void leave_lm(void), enter_compat(void), u32_exit(void), u32_syscall(void), u32_sysenter(void),
-        k_cstar(void), k_sysenter(void);
+	k_cstar(void), k_sysenter(void);
 extern char compat_after_int[], u32_syscall_ret[], u32_sysenter_ret[];
 uint64_t saved_rsp;
 
@@ -160,7 +160,7 @@ int guest_main(void)
 		      "syscall from compat: RCX %x (want %x) CS %x", r[K_RCX],
 		      (uint32_t)(ureg)u32_syscall_ret, r[K_CS_]);
 		check(r[U_SC_RCX] == (uint32_t)(ureg)u32_syscall_ret &&
-		              r[U_SC_CS] == (U_CS32 | 3) && r[U_SC_SS] == (U_SS | 3),
+			      r[U_SC_CS] == (U_CS32 | 3) && r[U_SC_SS] == (U_SS | 3),
 		      "sysretl: ECX %x CS %x SS %x", r[U_SC_RCX], r[U_SC_CS], r[U_SC_SS]);
 	}
 

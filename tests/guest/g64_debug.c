@@ -76,10 +76,18 @@ static void set_dr7(ureg v)
 static void set_dr(int n, ureg v)
 {
 	switch (n) {
-	case 0: __asm__ volatile("mov %0, %%dr0" ::"r"(v)); break;
-	case 1: __asm__ volatile("mov %0, %%dr1" ::"r"(v)); break;
-	case 2: __asm__ volatile("mov %0, %%dr2" ::"r"(v)); break;
-	default: __asm__ volatile("mov %0, %%dr3" ::"r"(v)); break;
+	case 0:
+		__asm__ volatile("mov %0, %%dr0" ::"r"(v));
+		break;
+	case 1:
+		__asm__ volatile("mov %0, %%dr1" ::"r"(v));
+		break;
+	case 2:
+		__asm__ volatile("mov %0, %%dr2" ::"r"(v));
+		break;
+	default:
+		__asm__ volatile("mov %0, %%dr3" ::"r"(v));
+		break;
 	}
 }
 /* DR7 value enabling breakpoint n locally with the given RW and LEN codes */

@@ -69,13 +69,15 @@ __asm__(".text\n"
 	" .quad priv9, priv10, priv11, priv12, priv13, priv14, priv15, priv16\n"
 	".text\n");
 extern void (*const priv_table[17])(void);
-static const char *const priv_names[17] = { "clts", "lgdt", "lidt", "mov from cr0", "mov to cr3",
-	"invlpg", "wbinvd", "lmsw", "mov from dr7", "rdpmc (CR4.PCE=0)", "ltr", "lldt", "wrmsr",
-	"invd", "in (IOPL 0)", "cli (IOPL 0)", "xsetbv" };
+static const char *const priv_names[17] = {
+	"clts",   "lgdt", "lidt",         "mov from cr0",      "mov to cr3", "invlpg",
+	"wbinvd", "lmsw", "mov from dr7", "rdpmc (CR4.PCE=0)", "ltr",        "lldt",
+	"wrmsr",  "invd", "in (IOPL 0)",  "cli (IOPL 0)",      "xsetbv"
+};
 
-extern char t_de_ip[], t_de2_ip[], t_ud_ip[], t_into_ip[], t_bp_next[], t_int40_next[],
-	t_lds_ip[], t_lss_ip[], t_nc_ip[], t_ncs_ip[], t_ncj_ip[], t_cx16_ip[], t_syscall_ip[],
-	t_step_b[], t_hwbp_ip[], t_dbw_next[];
+extern char t_de_ip[], t_de2_ip[], t_ud_ip[], t_into_ip[], t_bp_next[], t_int40_next[], t_lds_ip[],
+	t_lss_ip[], t_nc_ip[], t_ncs_ip[], t_ncj_ip[], t_cx16_ip[], t_syscall_ip[], t_step_b[],
+	t_hwbp_ip[], t_dbw_next[];
 void t_de(void), t_de2(void), t_ud(void), t_into(void), t_bp(void), t_int40(void), t_lds(void),
 	t_lss(void), t_nc(void), t_ncs(void), t_ncj(void), t_cx16(void), t_syscall(void),
 	t_step(void), t_hwbp(void), t_dbw(void);
@@ -88,8 +90,7 @@ static int sdm_only;
 
 static void expect(long vec, long want, ureg want_err, ureg want_ip, const char *what)
 {
-	int ok = want == -1 ? vec == -1
-			    : vec == want && trap.err == want_err && trap.ip == want_ip;
+	int ok = want == -1 ? vec == -1 : vec == want && trap.err == want_err && trap.ip == want_ip;
 	int sdm = sdm_only;
 	sdm_only = 0;
 	if (sdm)
@@ -137,8 +138,8 @@ static void u_rdmsr(void)
 static void u_ac(void)
 {
 	static volatile uint64_t b[4];
-	__asm__ volatile("pushf; orl $0x40000, (%%rsp); popf; movl 1(%0), %%eax"
-			 ::"r"(b) : "rax", "memory");
+	__asm__ volatile("pushf; orl $0x40000, (%%rsp); popf; movl 1(%0), %%eax" ::"r"(b)
+			 : "rax", "memory");
 	user_val = 1;
 }
 
@@ -196,8 +197,8 @@ int guest_main(void)
 
 	expect(trap_run(t_de), 0, 0, (ureg)t_de_ip, "#DE divide by 0");
 	check(trap.cs == SEL_CODE64 && trap.ss == SEL_DATA && (trap.frame & 15) == 8,
-	      "#DE frame: cs %lx ss %lx frame at %lx (RSP aligned to 16 before the push)",
-	      trap.cs, trap.ss, trap.frame);
+	      "#DE frame: cs %lx ss %lx frame at %lx (RSP aligned to 16 before the push)", trap.cs,
+	      trap.ss, trap.frame);
 	expect(trap_run(t_de2), 0, 0, (ureg)t_de2_ip, "#DE quotient overflow");
 	expect(trap_run(t_ud), 6, 0, (ureg)t_ud_ip, "#UD ud2");
 	/* SDM §17.3.1.1: faults push RF=1 (except instruction-breakpoint #DB),
@@ -355,7 +356,8 @@ int guest_main(void)
 	ureg dr6;
 	__asm__ volatile("mov %0, %%dr0; mov %1, %%dr7" ::"r"((ureg)t_hwbp_ip), "r"(0x401ul));
 	v = trap_run(t_hwbp);
-	__asm__ volatile("mov %%dr6, %0; mov %1, %%dr7; mov %2, %%dr6" : "=&r"(dr6)
+	__asm__ volatile("mov %%dr6, %0; mov %1, %%dr7; mov %2, %%dr6"
+			 : "=&r"(dr6)
 			 : "r"(0x400ul), "r"(0xffff0ff0ul));
 	check(v == 1 && trap.ip == (ureg)t_hwbp_ip && (dr6 & 0xf) == 1 && !(trap.flags & 0x10000),
 	      "DR0 execute breakpoint: vec %d rip %lx dr6 %lx", (int)v, trap.ip, dr6);
@@ -364,7 +366,8 @@ int guest_main(void)
 	__asm__ volatile("mov %0, %%dr1; mov %1, %%dr7" ::"r"((ureg)&watched),
 			 "r"(0x400ul | 0x4 | (1ul << 20) | (2ul << 22)));
 	v = trap_run(t_dbw);
-	__asm__ volatile("mov %%dr6, %0; mov %1, %%dr7; mov %2, %%dr6" : "=&r"(dr6)
+	__asm__ volatile("mov %%dr6, %0; mov %1, %%dr7; mov %2, %%dr6"
+			 : "=&r"(dr6)
 			 : "r"(0x400ul), "r"(0xffff0ff0ul));
 	check(v == 1 && trap.ip == (ureg)t_dbw_next && (dr6 & 0xf) == 2 && watched == 0x1234,
 	      "DR1 data write breakpoint: vec %d rip %lx (want %lx) dr6 %lx", (int)v, trap.ip,

@@ -91,7 +91,7 @@ static void test_mf(void)
 	uint16_t fop = *(uint16_t *)(env + 6);
 	/* QEMU 7.2 TCG keeps no x87 FIP/FOP */
 	check_sdm(fip == (ureg)t_fdiv_ip, "FPU IP = the faulting fdiv (%lx want %lx)", fip,
-	      (ureg)t_fdiv_ip);
+		  (ureg)t_fdiv_ip);
 	check_sdm(fop == 0x6f9, "FOP = (de & 7) << 8 | f9 (%x)", fop);
 	__asm__ volatile("fnclex");
 	check(!(fsw_get() & 0x80), "fnclex cleared ES");
@@ -288,8 +288,8 @@ static void test_xsave(void)
 		check(back[0] == x[0] && back[1] == x[1], "XRSTORS restored XMM6");
 		*(uint64_t *)(xs + 520) = 0; /* standard format: XRSTORS wants compacted */
 		long v = trap_run(f_xrstors);
-		check(v == 13 && trap.err == 0, "XRSTORS of a non-compacted image -> #GP(0) (vec %d)",
-		      (int)v);
+		check(v == 13 && trap.err == 0,
+		      "XRSTORS of a non-compacted image -> #GP(0) (vec %d)", (int)v);
 		v = trap_run_user(f_xsaves_user, SEL_UCODE64, SEL_UDATA);
 		check(v == 13 && trap.err == 0, "XSAVES at CPL3 -> #GP(0) (vec %d)", (int)v);
 	}

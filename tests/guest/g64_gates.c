@@ -9,22 +9,53 @@
 #include "trap.h"
 
 /* Extra descriptors, laid out as SYSCALL/SYSRET and SYSENTER/SYSEXIT need. */
-#define K_CS 0x60	/* kernel code64; SS = 0x68 */
-#define K_SS 0x68
-#define U_CS32 0x70	/* SYSRET/SYSEXIT 32-bit: CS = base+16 */
-#define U_SS 0x78	/* SYSRET: SS = STAR[63:48]+8 */
-#define U_CS64 0x80	/* SYSRET 64: CS = STAR[63:48]+16; SYSEXIT 64: CS = +32 */
-#define U_SS2 0x88	/* SYSEXIT 64: SS = +40 */
-#define CALLGATE 0x90	/* 16 bytes */
-#define CONF_CS 0xa0	/* conforming code64, DPL 0 */
+#define K_CS     0x60 /* kernel code64; SS = 0x68 */
+#define K_SS     0x68
+#define U_CS32   0x70 /* SYSRET/SYSEXIT 32-bit: CS = base+16 */
+#define U_SS     0x78 /* SYSRET: SS = STAR[63:48]+8 */
+#define U_CS64   0x80 /* SYSRET 64: CS = STAR[63:48]+16; SYSEXIT 64: CS = +32 */
+#define U_SS2    0x88 /* SYSEXIT 64: SS = +40 */
+#define CALLGATE 0x90 /* 16 bytes */
+#define CONF_CS  0xa0 /* conforming code64, DPL 0 */
 
-#define FMASK 0x4700ul	/* NT, DF, IF, TF */
+#define FMASK 0x4700ul /* NT, DF, IF, TF */
 
 /* All results land in r[]: the ring-3 code cannot call check(). */
 volatile uint64_t r[32];
-enum { K_RCX, K_R11, K_FLAGS, K_CS_, K_SS_, K_RSP, U_RCX, U_R11, U_FLAGS, U_CS_, U_SS_,
-       U_FLAGS0, U_RSP0, CG_RSP, CG_SS, CG_F0, CG_F1, CG_F2, CG_F3, CONF_CSV, U_CS2, T_FLAGS,
-       T_SS, U_AFTER, SE_CS, SE_SS, SE_RSP, SE_FLAGS, SX_CS, SX_SS, SX_RSP, SX_FLAGS };
+enum {
+	K_RCX,
+	K_R11,
+	K_FLAGS,
+	K_CS_,
+	K_SS_,
+	K_RSP,
+	U_RCX,
+	U_R11,
+	U_FLAGS,
+	U_CS_,
+	U_SS_,
+	U_FLAGS0,
+	U_RSP0,
+	CG_RSP,
+	CG_SS,
+	CG_F0,
+	CG_F1,
+	CG_F2,
+	CG_F3,
+	CONF_CSV,
+	U_CS2,
+	T_FLAGS,
+	T_SS,
+	U_AFTER,
+	SE_CS,
+	SE_SS,
+	SE_RSP,
+	SE_FLAGS,
+	SX_CS,
+	SX_SS,
+	SX_RSP,
+	SX_FLAGS
+};
 
 __asm__(".text\n"
 	/* SYSCALL from ring 3 and back */
@@ -93,8 +124,8 @@ static void iret_expect(uint64_t rip, uint64_t cs, uint64_t ss, long vec, uint64
 		 trap.ip == (ureg)do_iretq_ip && trap.cs == SEL_CODE64;
 	if (iret_sdm)
 		check_sdm(ok,
-		          "%s: vec %d err %lx rip %lx cs %lx (want vec %d err %lx at the iretq)",
-		          what, (int)v, trap.err, trap.ip, trap.cs, (int)vec, err);
+			  "%s: vec %d err %lx rip %lx cs %lx (want vec %d err %lx at the iretq)",
+			  what, (int)v, trap.err, trap.ip, trap.cs, (int)vec, err);
 	else
 		check(ok, "%s: vec %d err %lx rip %lx cs %lx (want vec %d err %lx at the iretq)",
 		      what, (int)v, trap.err, trap.ip, trap.cs, (int)vec, err);
@@ -152,9 +183,9 @@ int guest_main(void)
 	int intel = id[1] == 0x756e6547; /* "Genu" */
 
 	/* --- SYSCALL / SYSRET (SDM Vol. 2 SYSCALL, SYSRET) --- */
-	wrmsr(0xc0000080, rdmsr(0xc0000080) | 1); /* EFER.SCE */
+	wrmsr(0xc0000080, rdmsr(0xc0000080) | 1);                         /* EFER.SCE */
 	wrmsr(0xc0000081, (uint64_t)U_CS32 << 48 | (uint64_t)K_CS << 32); /* STAR */
-	wrmsr(0xc0000082, (ureg)k_syscall);				     /* LSTAR */
+	wrmsr(0xc0000082, (ureg)k_syscall);                               /* LSTAR */
 	wrmsr(0xc0000084, FMASK);
 	trap_user_flags = 0x200; /* IF=1 in ring 3 so FMASK visibly clears it */
 	v = trap_run_user(u_syscall, SEL_UCODE64, SEL_UDATA);

@@ -9,9 +9,9 @@
  */
 #include "trap.h"
 
-#define P 1ull
+#define P  1ull
 #define RW 2ull
-#define A 0x20ull
+#define A  0x20ull
 
 extern uint64_t pml4[];
 static volatile uint64_t pml5[512] __attribute__((aligned(4096)));

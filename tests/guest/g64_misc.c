@@ -117,7 +117,8 @@ static void test_features(void)
 		uint64_t lo = 1, hi = 2;
 		uint8_t ok;
 		__asm__ volatile("lock cmpxchg16b %1; sete %0"
-				 : "=q"(ok), "+m"(m), "+a"(lo), "+d"(hi) : "b"(3ull), "c"(4ull));
+				 : "=q"(ok), "+m"(m), "+a"(lo), "+d"(hi)
+				 : "b"(3ull), "c"(4ull));
 		check(ok && m[0] == 3 && m[1] == 4, "cmpxchg16b swapped");
 	}
 }
@@ -143,9 +144,9 @@ static void test_not_advertised(void)
 {
 	static const char *const names[9] = { "popcnt", "movbe", "rdrand", "rdseed", "adcx",
 					      "andn",   "pdep",  "rdpid",  "rdtscp" };
-	const int adv[9] = { c1[2] >> 23 & 1, c1[2] >> 22 & 1, c1[2] >> 30 & 1, c7[1] >> 18 & 1,
-			     c7[1] >> 19 & 1, c7[1] >> 3 & 1,  c7[1] >> 8 & 1,  c7[2] >> 22 & 1,
-			     e1[3] >> 27 & 1 };
+	const int adv[9] = { c1[2] >> 23 & 1, c1[2] >> 22 & 1, c1[2] >> 30 & 1,
+			     c7[1] >> 18 & 1, c7[1] >> 19 & 1, c7[1] >> 3 & 1,
+			     c7[1] >> 8 & 1,  c7[2] >> 22 & 1, e1[3] >> 27 & 1 };
 	int n = 0;
 	for (int i = 0; i < 9; i++) {
 		if (adv[i])
@@ -324,7 +325,7 @@ static void test_segbase(void)
 		v = trap_run(f_wrfsbase);
 		/* QEMU 7.2 TCG does not check canonicality here */
 		check_sdm(v == 13 && trap.err == 0, "wrfsbase non-canonical -> #GP(0) (vec %d)",
-		          (int)v);
+			  (int)v);
 		write_cr4(cr4);
 	}
 }

@@ -10,20 +10,20 @@
  */
 #include "trap.h"
 
-#define BASE 0x8000000000ul
-#define VA4K(i) (BASE + (ureg)(i) * 4096)	/* PT entries, PD_t[0] */
-#define VA2M (BASE + 0x200000ul)		/* PD_t[1], 2M page */
-#define VA1G (BASE + 0x40000000ul)		/* PDPT_t[1], 1G page */
+#define BASE    0x8000000000ul
+#define VA4K(i) (BASE + (ureg)(i)*4096) /* PT entries, PD_t[0] */
+#define VA2M    (BASE + 0x200000ul)     /* PD_t[1], 2M page */
+#define VA1G    (BASE + 0x40000000ul)   /* PDPT_t[1], 1G page */
 
-#define P 1ull
-#define RW 2ull
-#define US 4ull
+#define P   1ull
+#define RW  2ull
+#define US  4ull
 #define PWT 8ull
-#define A 0x20ull
-#define D 0x40ull
-#define PS 0x80ull
-#define G 0x100ull
-#define XD (1ull << 63)
+#define A   0x20ull
+#define D   0x40ull
+#define PS  0x80ull
+#define G   0x100ull
+#define XD  (1ull << 63)
 
 extern volatile uint64_t pml4[];
 static volatile uint64_t pdpt_t[512] __attribute__((aligned(4096)));
@@ -98,7 +98,7 @@ static void pf(void (*fn)(void), ureg a, long err, const char *what)
 	sdm_only = 0;
 	if (sdm)
 		check_sdm(ok, "%s: vector %d err %lx cr2 %lx (want err %lx)", what, (int)v,
-		          trap.err, trap.cr2, (ureg)err);
+			  trap.err, trap.cr2, (ureg)err);
 	else
 		check(ok, "%s: vector %d err %lx cr2 %lx (want err %lx)", what, (int)v, trap.err,
 		      trap.cr2, (ureg)err);
@@ -155,8 +155,8 @@ int guest_main(void)
 	cpuid2(0x80000008, 0, id);
 	unsigned maxphys = id[0] & 0xff;
 	guest_printf(
-	        "g64_paging: nx %d 1g %d smep %d smap %d pcid %d invpcid %d la57 %d maxphys %d\n",
-	        has_nx, has_1g, has_smep, has_smap, has_pcid, has_invpcid, has_la57, maxphys);
+		"g64_paging: nx %d 1g %d smep %d smap %d pcid %d invpcid %d la57 %d maxphys %d\n",
+		has_nx, has_1g, has_smep, has_smap, has_pcid, has_invpcid, has_la57, maxphys);
 
 	pml4[1] = (ureg)pdpt_t | P | RW | US;
 	pdpt_t[0] = (ureg)pd_t | P | RW | US;
@@ -254,7 +254,7 @@ int guest_main(void)
 		pf(f_exec, VA4K(6), 0x10, "fetch from not-present page with NXE: I/D");
 		wrmsr(0xc0000080, rdmsr(0xc0000080) & ~0x800ull);
 		sdm_only = 1;
-	pf(f_read, VA4K(5), 9, "XD bit with EFER.NXE=0 is reserved: P | RSVD");
+		pf(f_read, VA4K(5), 9, "XD bit with EFER.NXE=0 is reserved: P | RSVD");
 		pt_t[5] &= ~XD;
 		invlpg(VA4K(5));
 	}
@@ -265,9 +265,9 @@ int guest_main(void)
 		pt_t[7] = (ureg)pages[7] | P | RW | (1ull << maxphys);
 		invlpg(VA4K(7));
 		sdm_only = 1;
-	pf(f_read, VA4K(7), 9, "PTE address bit above MAXPHYADDR: P | RSVD");
+		pf(f_read, VA4K(7), 9, "PTE address bit above MAXPHYADDR: P | RSVD");
 		sdm_only = 1;
-	pf(f_write, VA4K(7), 0xb, "write, same: P | W | RSVD");
+		pf(f_write, VA4K(7), 0xb, "write, same: P | W | RSVD");
 		pt_t[7] = (ureg)pages[7] | P | RW;
 		invlpg(VA4K(7));
 	}
@@ -408,8 +408,9 @@ int guest_main(void)
 	*(volatile uint32_t *)pages[1] = 0x9999;
 	xp_addr = VA4K(1);
 	pf(x_cmpxchg, VA4K(1), 3, "cmpxchg (compare fails) on a read-only page");
-	check(trap.ip == (ureg)x_cmpxchg_ip && !(pt_t[1] & D) && *(volatile uint32_t *)pages[1] ==
-		      0x9999, "... at the cmpxchg, D not set (pte %lx), memory unchanged", pt_t[1]);
+	check(trap.ip == (ureg)x_cmpxchg_ip && !(pt_t[1] & D) &&
+		      *(volatile uint32_t *)pages[1] == 0x9999,
+	      "... at the cmpxchg, D not set (pte %lx), memory unchanged", pt_t[1]);
 	pt_t[1] = (ureg)pages[1] | P | RW;
 	invlpg(VA4K(1));
 

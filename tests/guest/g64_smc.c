@@ -9,7 +9,7 @@
  */
 #include "trap.h"
 
-#define P 1ull
+#define P  1ull
 #define RW 2ull
 
 extern uint64_t pml4[];
@@ -18,8 +18,8 @@ static volatile uint64_t pd_t[512] __attribute__((aligned(4096)));
 static volatile uint64_t pt_t[512] __attribute__((aligned(4096)));
 static uint8_t code[3][4096] __attribute__((aligned(4096)));
 
-#define BASE 0x8000000000ul
-#define VA(i) (BASE + (ureg)(i) * 4096)
+#define BASE  0x8000000000ul
+#define VA(i) (BASE + (ureg)(i)*4096)
 
 /* a function that returns imm32: mov $imm, %eax; ret */
 static void emit_ret_imm(volatile uint8_t *p, uint32_t imm)
@@ -107,8 +107,7 @@ int guest_main(void)
 	check(call(VA(0)) == 11, "before remap");
 	pt_t[0] = (ureg)code[2] | P | RW;
 	__asm__ volatile("invlpg (%0)" ::"r"(VA(0)) : "memory");
-	check(call(VA(0)) == 20, "after remap + INVLPG the new page's code runs (%d)",
-	      call(VA(0)));
+	check(call(VA(0)) == 20, "after remap + INVLPG the new page's code runs (%d)", call(VA(0)));
 	pt_t[0] = (ureg)code[1] | P | RW;
 	write_cr3(read_cr3());
 	check(call(VA(0)) == 11, "after remap back + CR3 reload (%d)", call(VA(0)));

@@ -15,89 +15,89 @@
 
 #include "trap.h"
 
-#define MSR_EFER 0xc0000080u
-#define MSR_VM_CR 0xc0010114u
+#define MSR_EFER        0xc0000080u
+#define MSR_VM_CR       0xc0010114u
 #define MSR_VM_HSAVE_PA 0xc0010117u
-#define EFER_SVME (1ull << 12)
+#define EFER_SVME       (1ull << 12)
 
 /* VMCB offsets (APM Vol. 2 Tables B-1, B-2). */
-#define V_ICPT_CR 0x000
-#define V_ICPT_DR 0x004
-#define V_ICPT_EXC 0x008
-#define V_ICPT_MISC1 0x00c
-#define V_ICPT_MISC2 0x010
-#define V_IOPM 0x040
-#define V_MSRPM 0x048
-#define V_TSC_OFFSET 0x050
-#define V_ASID 0x058
-#define V_TLB_CTL 0x05c
-#define V_INT_CTL 0x060
-#define V_INT_VECTOR 0x064
-#define V_EXITCODE 0x070
-#define V_EXITINFO1 0x078
-#define V_EXITINFO2 0x080
-#define V_EXITINTINFO 0x088
-#define V_NP_CTL 0x090
-#define V_EVENTINJ 0x0a8
-#define V_N_CR3 0x0b0
-#define V_NRIP 0x0c8
-#define V_ES 0x400
-#define V_CS 0x410
-#define V_SS 0x420
-#define V_DS 0x430
-#define V_FS 0x440
-#define V_GS 0x450
-#define V_GDTR 0x460
-#define V_LDTR 0x470
-#define V_IDTR 0x480
-#define V_TR 0x490
-#define V_CPL 0x4cb
-#define V_EFER 0x4d0
-#define V_CR4 0x548
-#define V_CR3 0x550
-#define V_CR0 0x558
-#define V_DR7 0x560
-#define V_DR6 0x568
-#define V_RFLAGS 0x570
-#define V_RIP 0x578
-#define V_RSP 0x5d8
-#define V_RAX 0x5f8
-#define V_STAR 0x600
-#define V_LSTAR 0x608
-#define V_CSTAR 0x610
-#define V_SFMASK 0x618
-#define V_KGSBASE 0x620
-#define V_SYSENTER_CS 0x628
+#define V_ICPT_CR      0x000
+#define V_ICPT_DR      0x004
+#define V_ICPT_EXC     0x008
+#define V_ICPT_MISC1   0x00c
+#define V_ICPT_MISC2   0x010
+#define V_IOPM         0x040
+#define V_MSRPM        0x048
+#define V_TSC_OFFSET   0x050
+#define V_ASID         0x058
+#define V_TLB_CTL      0x05c
+#define V_INT_CTL      0x060
+#define V_INT_VECTOR   0x064
+#define V_EXITCODE     0x070
+#define V_EXITINFO1    0x078
+#define V_EXITINFO2    0x080
+#define V_EXITINTINFO  0x088
+#define V_NP_CTL       0x090
+#define V_EVENTINJ     0x0a8
+#define V_N_CR3        0x0b0
+#define V_NRIP         0x0c8
+#define V_ES           0x400
+#define V_CS           0x410
+#define V_SS           0x420
+#define V_DS           0x430
+#define V_FS           0x440
+#define V_GS           0x450
+#define V_GDTR         0x460
+#define V_LDTR         0x470
+#define V_IDTR         0x480
+#define V_TR           0x490
+#define V_CPL          0x4cb
+#define V_EFER         0x4d0
+#define V_CR4          0x548
+#define V_CR3          0x550
+#define V_CR0          0x558
+#define V_DR7          0x560
+#define V_DR6          0x568
+#define V_RFLAGS       0x570
+#define V_RIP          0x578
+#define V_RSP          0x5d8
+#define V_RAX          0x5f8
+#define V_STAR         0x600
+#define V_LSTAR        0x608
+#define V_CSTAR        0x610
+#define V_SFMASK       0x618
+#define V_KGSBASE      0x620
+#define V_SYSENTER_CS  0x628
 #define V_SYSENTER_ESP 0x630
 #define V_SYSENTER_EIP 0x638
-#define V_CR2 0x640
+#define V_CR2          0x640
 
 /* Intercept bits: vector 3 (00Ch) and vector 4 (010h). */
-#define I1_INTR (1u << 0)
-#define I1_VINTR (1u << 4)
-#define I1_CPUID (1u << 18)
-#define I1_INTN (1u << 21)
-#define I1_HLT (1u << 24)
-#define I1_IOIO (1u << 27)
-#define I1_MSR (1u << 28)
+#define I1_INTR     (1u << 0)
+#define I1_VINTR    (1u << 4)
+#define I1_CPUID    (1u << 18)
+#define I1_INTN     (1u << 21)
+#define I1_HLT      (1u << 24)
+#define I1_IOIO     (1u << 27)
+#define I1_MSR      (1u << 28)
 #define I1_SHUTDOWN (1u << 31)
-#define I2_VMRUN (1u << 0)
-#define I2_VMMCALL (1u << 1)
+#define I2_VMRUN    (1u << 0)
+#define I2_VMMCALL  (1u << 1)
 
 /* Exit codes (APM Vol. 2 Appendix C). */
-#define EXIT_EXC(v) (0x40 + (v))
-#define EXIT_VINTR 0x64
-#define EXIT_CPUID 0x72
-#define EXIT_SWINT 0x75
-#define EXIT_HLT 0x78
-#define EXIT_IOIO 0x7b
-#define EXIT_MSR 0x7c
+#define EXIT_EXC(v)   (0x40 + (v))
+#define EXIT_VINTR    0x64
+#define EXIT_CPUID    0x72
+#define EXIT_SWINT    0x75
+#define EXIT_HLT      0x78
+#define EXIT_IOIO     0x7b
+#define EXIT_MSR      0x7c
 #define EXIT_SHUTDOWN 0x7f
-#define EXIT_VMMCALL 0x81
-#define EXIT_NPF 0x400
-#define EXIT_INVALID 0xffffffffffffffffull
+#define EXIT_VMMCALL  0x81
+#define EXIT_NPF      0x400
+#define EXIT_INVALID  0xffffffffffffffffull
 
-#define VMCB8(v, off) (*(volatile uint8_t *)((v) + (off)))
+#define VMCB8(v, off)  (*(volatile uint8_t *)((v) + (off)))
 #define VMCB16(v, off) (*(volatile uint16_t *)((v) + (off)))
 #define VMCB32(v, off) (*(volatile uint32_t *)((v) + (off)))
 #define VMCB64(v, off) (*(volatile uint64_t *)((v) + (off)))
@@ -118,8 +118,8 @@ static inline int svm_enable(void)
 	return 1;
 }
 
-static inline void vmcb_seg(uint8_t *v, unsigned off, uint16_t sel, uint16_t attr,
-			    uint32_t limit, uint64_t base)
+static inline void vmcb_seg(uint8_t *v, unsigned off, uint16_t sel, uint16_t attr, uint32_t limit,
+			    uint64_t base)
 {
 	VMCB16(v, off) = sel;
 	VMCB16(v, off + 2) = attr;
@@ -161,7 +161,8 @@ static inline void vmcb_init(uint8_t *v, void (*rip)(void))
 static inline uint64_t svm_run(uint8_t *v)
 {
 	__asm__ volatile("push %%rbp; push %%rbx; clgi; vmrun; stgi; pop %%rbx; pop %%rbp"
-			 : : "a"((ureg)v)
+			 :
+			 : "a"((ureg)v)
 			 : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
 			   "r14", "r15", "memory", "cc");
 	return VMCB64(v, V_EXITCODE);

@@ -113,8 +113,8 @@ int guest_main(void)
 	VMCB64(vmcb, V_MSRPM) = (uint64_t)(ureg)msrpm;
 	iopm[0x80 / 8] |= 1 << (0x80 % 8);
 	iopm[0x1f0 / 8] |= 1 << (0x1f0 % 8);
-	msrpm[0x10 * 2 / 8] |= 1 << (0x10 * 2 % 8);                 /* read 10h */
-	msrpm[0x800 + 0x81 * 2 / 8] |= 2 << (0x81 * 2 % 8);         /* write C000_0081h */
+	msrpm[0x10 * 2 / 8] |= 1 << (0x10 * 2 % 8);         /* read 10h */
+	msrpm[0x800 + 0x81 * 2 / 8] |= 2 << (0x81 * 2 % 8); /* write C000_0081h */
 
 	uint64_t e = svm_run(vmcb);
 	check(e == EXIT_CPUID, "CPUID intercept: exit %lx", (unsigned long)e);
@@ -132,8 +132,8 @@ int guest_main(void)
 
 	e = svm_run(vmcb);
 	check(e == EXIT_IOIO, "OUT intercept: exit %lx", (unsigned long)e);
-	check(VMCB64(vmcb, V_EXITINFO1) == (0x80u << 16 | 0x10 | 0x200),
-	      "OUT imm8: EXITINFO1 %lx", (unsigned long)VMCB64(vmcb, V_EXITINFO1));
+	check(VMCB64(vmcb, V_EXITINFO1) == (0x80u << 16 | 0x10 | 0x200), "OUT imm8: EXITINFO1 %lx",
+	      (unsigned long)VMCB64(vmcb, V_EXITINFO1));
 	check(VMCB64(vmcb, V_EXITINFO2) == (ureg)l2_in_pre, "IOIO: EXITINFO2 = next RIP");
 	check(VMCB64(vmcb, V_RAX) == 0x5a, "guest AL saved");
 	vmcb_skip(vmcb);

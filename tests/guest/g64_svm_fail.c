@@ -14,7 +14,8 @@ static volatile ureg bad_rax;
 static void f_vmrun(void)
 {
 	__asm__ volatile("push %%rbp; push %%rbx; vmrun; pop %%rbx; pop %%rbp"
-			 : : "a"(bad_rax)
+			 :
+			 : "a"(bad_rax)
 			 : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
 			   "r14", "r15", "memory", "cc");
 }

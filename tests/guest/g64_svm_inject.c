@@ -44,9 +44,9 @@ static uint64_t run_at(void (*rip)(void), uint32_t exc, uint32_t misc1, uint64_t
 	return svm_run(vmcb);
 }
 
-#define INJ_V (1ull << 31)
-#define INJ_EV (1ull << 11)
-#define INJ_EXC (3ull << 8)
+#define INJ_V    (1ull << 31)
+#define INJ_EV   (1ull << 11)
+#define INJ_EXC  (3ull << 8)
 #define INJ_INTR 0ull
 
 int guest_main(void)
@@ -61,8 +61,10 @@ int guest_main(void)
 	gate(0x30, l2_v30);
 
 	uint64_t e = run_at(l2_inj, 0, 0, INJ_V | INJ_EV | INJ_EXC | 13 | 0x1234ull << 32);
-	check(e == EXIT_VMMCALL && VMCB64(vmcb, V_RAX) == 13, "injected #GP reached the guest's "
-	      "handler: exit %lx rax %lx", (unsigned long)e, (unsigned long)VMCB64(vmcb, V_RAX));
+	check(e == EXIT_VMMCALL && VMCB64(vmcb, V_RAX) == 13,
+	      "injected #GP reached the guest's "
+	      "handler: exit %lx rax %lx",
+	      (unsigned long)e, (unsigned long)VMCB64(vmcb, V_RAX));
 	check(l2_err == 0x1234, "injected error code %lx", (unsigned long)l2_err);
 	check(l2_ret == (ureg)l2_inj, "pushed RIP = VMCB RIP");
 	check(!(VMCB64(vmcb, V_EVENTINJ) & INJ_V), "EVENTINJ.V cleared");

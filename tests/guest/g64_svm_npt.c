@@ -11,10 +11,10 @@
  */
 #include "g64_svm.h"
 
-#define P 1ull
+#define P  1ull
 #define RW 2ull
 #define US 4ull
-#define A 0x20ull
+#define A  0x20ull
 #define PS 0x80ull
 
 static uint64_t npt_pml4[512] __attribute__((aligned(4096)));

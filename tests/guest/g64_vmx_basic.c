@@ -14,36 +14,36 @@
 
 /* Guest code: each instruction below exits; the host skips it. */
 __asm__(".text\n"
-        ".globl basic_guest\n"
-        "basic_guest:\n"
-        "  xor %eax, %eax\n"
-        "  cpuid\n" /* 2 bytes */
-        "  hlt\n"   /* 1 byte */
-        "  mov $0x42, %al\n"
-        "  out %al, $0x80\n" /* 2 bytes, port 0x80, byte, immediate */
-        "  mov $0x3f8, %dx\n"
-        "  inw %dx, %ax\n" /* 2 bytes, port 0x3f8, word, IN, DX */
-        "  mov $0x10, %ecx\n"
-        "  rdmsr\n" /* 2 bytes */
-        "  wrmsr\n"
-        "  inc %rbx\n"
-        "  vmcall\n" /* 3 bytes */
-        "  jmp basic_guest\n");
+	".globl basic_guest\n"
+	"basic_guest:\n"
+	"  xor %eax, %eax\n"
+	"  cpuid\n" /* 2 bytes */
+	"  hlt\n"   /* 1 byte */
+	"  mov $0x42, %al\n"
+	"  out %al, $0x80\n" /* 2 bytes, port 0x80, byte, immediate */
+	"  mov $0x3f8, %dx\n"
+	"  inw %dx, %ax\n" /* 2 bytes, port 0x3f8, word, IN, DX */
+	"  mov $0x10, %ecx\n"
+	"  rdmsr\n" /* 2 bytes */
+	"  wrmsr\n"
+	"  inc %rbx\n"
+	"  vmcall\n" /* 3 bytes */
+	"  jmp basic_guest\n");
 extern char basic_guest[];
 
 __asm__(".text\n"
-        ".globl bm_guest\n"
-        "bm_guest:\n"
-        "  in $0x80, %al\n" /* bitmap A bit set: exit */
-        "  in $0x81, %al\n" /* clear: runs */
-        "  mov $0x10, %ecx\n"
-        "  rdmsr\n" /* read bit clear: runs */
-        "  wrmsr\n" /* write bit set: exit */
-        "  mov $0xc0000080, %ecx\n"
-        "  rdmsr\n" /* high read bit set: exit */
-        "  mov $0x40000000, %ecx\n"
-        "  rdmsr\n" /* outside the ranges: exit */
-        "  vmcall\n");
+	".globl bm_guest\n"
+	"bm_guest:\n"
+	"  in $0x80, %al\n" /* bitmap A bit set: exit */
+	"  in $0x81, %al\n" /* clear: runs */
+	"  mov $0x10, %ecx\n"
+	"  rdmsr\n" /* read bit clear: runs */
+	"  wrmsr\n" /* write bit set: exit */
+	"  mov $0xc0000080, %ecx\n"
+	"  rdmsr\n" /* high read bit set: exit */
+	"  mov $0x40000000, %ecx\n"
+	"  rdmsr\n" /* outside the ranges: exit */
+	"  vmcall\n");
 extern char bm_guest[];
 static uint8_t io_a[4096] __attribute__((aligned(4096)));
 static uint8_t io_b[4096] __attribute__((aligned(4096)));
@@ -58,7 +58,7 @@ static void bitmaps(void)
 	vmwrite(0x2000, (uint64_t)io_a);
 	vmwrite(0x2002, (uint64_t)io_b);
 	vmwrite(0x2004, (uint64_t)msr_bm);
-	static const uint32_t want[] = {30, 32, 31, 31, 18};
+	static const uint32_t want[] = { 30, 32, 31, 31, 18 };
 	for (unsigned i = 0; i < 5; i++) {
 		int r = vm_enter(0, 0);
 		uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
@@ -85,13 +85,13 @@ int guest_main(void)
 		uint32_t reason, len;
 		uint64_t qual;
 	} want[] = {
-	        {10, 2, 0},
-	        {12, 1, 0},
-	        {30, 2, 0x80ull << 16 | 1u << 6},
-	        {30, 2, 0x3f8ull << 16 | 1u << 3 | 1},
-	        {31, 2, 0},
-	        {32, 2, 0},
-	        {18, 3, 0},
+		{ 10, 2, 0 },
+		{ 12, 1, 0 },
+		{ 30, 2, 0x80ull << 16 | 1u << 6 },
+		{ 30, 2, 0x3f8ull << 16 | 1u << 3 | 1 },
+		{ 31, 2, 0 },
+		{ 32, 2, 0 },
+		{ 18, 3, 0 },
 	};
 	uint64_t rbx0 = 0;
 	for (int round = 0; round < 2; round++) {

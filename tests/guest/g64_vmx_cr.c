@@ -11,24 +11,24 @@
 #include "vmx_lib.h"
 
 __asm__(".text\n"
-        ".globl cr_guest\n"
-        "cr_guest:\n"
-        "  mov %cr0, %rax\n" /* no exit: TS from the shadow */
-        "  vmcall\n"         /* #0 */
-        "  mov %rax, %cr0\n" /* TS equal to the shadow: no exit */
-        "  mov %cr0, %rcx\n"
-        "  vmcall\n" /* #1 */
-        "  and $~8, %rax\n"
-        "  mov %rax, %cr0\n" /* #2 owned TS differs: exit, qual 0 */
-        "  clts\n"           /* #3 exit, qual 0x20 */
-        "  mov %cr3, %rax\n"
-        "  mov %rax, %cr3\n" /* #4 exit, qual 3 */
-        "  mov %dr7, %rbx\n" /* #5 exit, qual 0x317 */
-        "  rdtsc\n"
-        "  vmcall\n"      /* #6 */
-        "  sgdt (%rsp)\n" /* #7 exit 46 */
-        "  vmcall\n"      /* #8 */
-        "1: jmp 1b\n");
+	".globl cr_guest\n"
+	"cr_guest:\n"
+	"  mov %cr0, %rax\n" /* no exit: TS from the shadow */
+	"  vmcall\n"         /* #0 */
+	"  mov %rax, %cr0\n" /* TS equal to the shadow: no exit */
+	"  mov %cr0, %rcx\n"
+	"  vmcall\n" /* #1 */
+	"  and $~8, %rax\n"
+	"  mov %rax, %cr0\n" /* #2 owned TS differs: exit, qual 0 */
+	"  clts\n"           /* #3 exit, qual 0x20 */
+	"  mov %cr3, %rax\n"
+	"  mov %rax, %cr3\n" /* #4 exit, qual 3 */
+	"  mov %dr7, %rbx\n" /* #5 exit, qual 0x317 */
+	"  rdtsc\n"
+	"  vmcall\n"      /* #6 */
+	"  sgdt (%rsp)\n" /* #7 exit 46 */
+	"  vmcall\n"      /* #8 */
+	"1: jmp 1b\n");
 extern char cr_guest[];
 
 static uint8_t gstack[4096] __attribute__((aligned(16)));
@@ -40,7 +40,7 @@ int guest_main(void)
 		return report("g64_vmx_cr");
 	uint32_t proc = (1u << 15) | (1u << 23) | (1u << 3);
 	vmx_lib_vmcs_init((uint64_t)cr_guest, (uint64_t)(gstack + sizeof(gstack) - 64), proc,
-	                  1u << 2);
+			  1u << 2);
 	uint64_t cr0 = read_cr0() & ~8ul;
 	vmwrite(VMCS_GUEST_CR0, cr0);
 	vmwrite(0x6000, 8);          /* CR0 guest/host mask: TS */
@@ -51,8 +51,8 @@ int guest_main(void)
 		uint32_t reason, len;
 		uint64_t qual;
 	} want[] = {
-	        {18, 3, 0},     {18, 3, 0}, {28, 3, 0}, {28, 2, 0x20}, {28, 3, 3},
-	        {29, 3, 0x317}, {18, 3, 0}, {46, 4, 0}, {18, 3, 0},
+		{ 18, 3, 0 },     { 18, 3, 0 }, { 28, 3, 0 }, { 28, 2, 0x20 }, { 28, 3, 3 },
+		{ 29, 3, 0x317 }, { 18, 3, 0 }, { 46, 4, 0 }, { 18, 3, 0 },
 	};
 	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		int r = vm_enter(i == 0, 0);

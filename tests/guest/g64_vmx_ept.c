@@ -15,13 +15,13 @@
 #define TARGET 0x1005010ull
 
 __asm__(".text\n"
-        ".globl ept_guest\n"
-        "ept_guest:\n"
-        "  mov $0x1005010, %eax\n"
-        "  mov (%rax), %rbx\n"     /* read: violation, then succeeds */
-        "  movq $0x5a5a, (%rax)\n" /* write: violation, then succeeds */
-        "  vmcall\n"
-        "1: jmp 1b\n");
+	".globl ept_guest\n"
+	"ept_guest:\n"
+	"  mov $0x1005010, %eax\n"
+	"  mov (%rax), %rbx\n"     /* read: violation, then succeeds */
+	"  movq $0x5a5a, (%rax)\n" /* write: violation, then succeeds */
+	"  vmcall\n"
+	"1: jmp 1b\n");
 extern char ept_guest[];
 
 static uint8_t gstack[4096] __attribute__((aligned(16)));
@@ -37,7 +37,7 @@ static void invept_all(void)
 {
 	struct {
 		uint64_t eptp, rsvd;
-	} d = {0, 0};
+	} d = { 0, 0 };
 	__asm__ volatile("invept %0, %1" ::"m"(d), "r"(2ull) : "cc", "memory");
 }
 
@@ -54,7 +54,7 @@ int guest_main(void)
 		ept_pdpt[i] = (uint64_t)ept_pd[i] | EPT_RWX;
 		for (int j = 0; j < 512; j++)
 			ept_pd[i][j] =
-			        ((uint64_t)i << 30 | (uint64_t)j << 21) | EPT_RWX | EPT_WB | 0x80;
+				((uint64_t)i << 30 | (uint64_t)j << 21) | EPT_RWX | EPT_WB | 0x80;
 	}
 	ept_pd[0][8] = (uint64_t)ept_pt | EPT_RWX;
 	for (int k = 0; k < 512; k++)
@@ -105,8 +105,8 @@ int guest_main(void)
 
 	/* Unrestricted guest in real mode: MOV AX, 42h; MOV [100h], AX; CPUID;
 	 * HLT — with EPT accessed/dirty flags on. */
-	static uint8_t rm_code[16] __attribute__((aligned(16))) = {0xb8, 0x42, 0x00, 0xa3, 0x00,
-	                                                           0x01, 0x0f, 0xa2, 0xf4};
+	static uint8_t rm_code[16] __attribute__((aligned(16))) = { 0xb8, 0x42, 0x00, 0xa3, 0x00,
+								    0x01, 0x0f, 0xa2, 0xf4 };
 	check(cap & (1u << 21), "EPT A/D flags advertised");
 	for (int i = 0; i < 4; i++)
 		for (int j = 0; j < 512; j++)

@@ -14,27 +14,27 @@
 #include "vmx_lib.h"
 
 __asm__(".text\n"
-        ".globl ev_guest, ev_ud, ev_gp_handler, ev_ret_handler, ev_nmi_handler, ev_nops\n"
-        "ev_guest:\n"
-        "  int3\n"
-        "ev_ud:\n"
-        "  ud2\n"
-        "1: jmp 1b\n"
-        "ev_gp_handler:\n" /* #GP: error code to RBX, return RIP to RAX */
-        "  pop %rbx\n"
-        "  pop %rax\n"
-        "  vmcall\n"
-        "ev_ret_handler:\n" /* #BP / INT n: return RIP to RAX, marker in RBX */
-        "  pop %rax\n"
-        "  mov $0xbb, %ebx\n"
-        "  vmcall\n"
-        "ev_nops:\n"
-        "  nop\n"
-        "  xchg %ax, %ax\n" /* 2 bytes */
-        "  vmcall\n"
-        "ev_nmi_handler:\n" /* NMI: report, then IRET (ends virtual-NMI blocking) */
-        "  vmcall\n"
-        "  iretq\n");
+	".globl ev_guest, ev_ud, ev_gp_handler, ev_ret_handler, ev_nmi_handler, ev_nops\n"
+	"ev_guest:\n"
+	"  int3\n"
+	"ev_ud:\n"
+	"  ud2\n"
+	"1: jmp 1b\n"
+	"ev_gp_handler:\n" /* #GP: error code to RBX, return RIP to RAX */
+	"  pop %rbx\n"
+	"  pop %rax\n"
+	"  vmcall\n"
+	"ev_ret_handler:\n" /* #BP / INT n: return RIP to RAX, marker in RBX */
+	"  pop %rax\n"
+	"  mov $0xbb, %ebx\n"
+	"  vmcall\n"
+	"ev_nops:\n"
+	"  nop\n"
+	"  xchg %ax, %ax\n" /* 2 bytes */
+	"  vmcall\n"
+	"ev_nmi_handler:\n" /* NMI: report, then IRET (ends virtual-NMI blocking) */
+	"  vmcall\n"
+	"  iretq\n");
 extern char ev_guest[], ev_ud[], ev_gp_handler[], ev_ret_handler[], ev_nmi_handler[];
 extern char ev_nops[];
 
@@ -45,7 +45,7 @@ static void gate(int vec, void *fn)
 {
 	uint64_t off = (uint64_t)fn;
 	gidt[2 * vec] = (off & 0xffff) | (uint64_t)SEL_CODE64 << 16 | 0x8eull << 40 |
-	                ((off >> 16) & 0xffff) << 48;
+			((off >> 16) & 0xffff) << 48;
 	gidt[2 * vec + 1] = off >> 32;
 }
 
@@ -162,7 +162,7 @@ int guest_main(void)
 	/* Monitor trap flag: an exit (37) after every instruction */
 	setup((uint64_t)ev_nops);
 	vmwrite(VMCS_PROC, vmread(VMCS_PROC) | (1u << 27));
-	static const uint64_t mtf_rip[] = {1, 3};
+	static const uint64_t mtf_rip[] = { 1, 3 };
 	for (int i = 0; i < 2; i++) {
 		r = vm_enter(0, 0);
 		reason = (uint32_t)vmread(VMCS_EXIT_REASON);

@@ -10,10 +10,10 @@
 #include "vmx_lib.h"
 
 __asm__(".text\n"
-        ".globl fail_guest\n"
-        "fail_guest:\n"
-        "  cpuid\n"
-        "  jmp fail_guest\n");
+	".globl fail_guest\n"
+	"fail_guest:\n"
+	"  cpuid\n"
+	"  jmp fail_guest\n");
 extern char fail_guest[];
 
 static uint8_t gstack[4096] __attribute__((aligned(16)));

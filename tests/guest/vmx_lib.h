@@ -85,19 +85,19 @@ static inline int vmx_ptr_op(int which, uint64_t pa)
 	uint8_t cf, zf;
 	if (which == 0)
 		__asm__ volatile("vmxon %2; setc %0; setz %1"
-		                 : "=r"(cf), "=r"(zf)
-		                 : "m"(pa)
-		                 : "cc", "memory");
+				 : "=r"(cf), "=r"(zf)
+				 : "m"(pa)
+				 : "cc", "memory");
 	else if (which == 1)
 		__asm__ volatile("vmclear %2; setc %0; setz %1"
-		                 : "=r"(cf), "=r"(zf)
-		                 : "m"(pa)
-		                 : "cc", "memory");
+				 : "=r"(cf), "=r"(zf)
+				 : "m"(pa)
+				 : "cc", "memory");
 	else
 		__asm__ volatile("vmptrld %2; setc %0; setz %1"
-		                 : "=r"(cf), "=r"(zf)
-		                 : "m"(pa)
-		                 : "cc", "memory");
+				 : "=r"(cf), "=r"(zf)
+				 : "m"(pa)
+				 : "cc", "memory");
 	return cf ? 1 : zf ? 2 : 0;
 }
 
@@ -116,56 +116,56 @@ struct vm_regs vm_guest_regs;
  * 2 VMfailValid. */
 int vm_enter(int launch, int unused);
 __asm__(".text\n"
-        ".globl vm_enter\n"
-        "vm_enter:\n"
-        "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
-        "  mov $0x6c14, %eax\n"
-        "  vmwrite %rsp, %rax\n"
-        "  lea 1f(%rip), %rdx\n"
-        "  mov $0x6c16, %eax\n"
-        "  vmwrite %rdx, %rax\n"
-        "  test %edi, %edi\n" /* ZF survives the MOVs below */
-        "  mov vm_guest_regs+0(%rip), %rax\n"
-        "  mov vm_guest_regs+8(%rip), %rbx\n"
-        "  mov vm_guest_regs+16(%rip), %rcx\n"
-        "  mov vm_guest_regs+24(%rip), %rdx\n"
-        "  mov vm_guest_regs+32(%rip), %rsi\n"
-        "  mov vm_guest_regs+40(%rip), %rdi\n"
-        "  mov vm_guest_regs+48(%rip), %rbp\n"
-        "  mov vm_guest_regs+56(%rip), %r8\n"
-        "  mov vm_guest_regs+64(%rip), %r9\n"
-        "  mov vm_guest_regs+72(%rip), %r10\n"
-        "  mov vm_guest_regs+80(%rip), %r11\n"
-        "  mov vm_guest_regs+88(%rip), %r12\n"
-        "  mov vm_guest_regs+96(%rip), %r13\n"
-        "  mov vm_guest_regs+104(%rip), %r14\n"
-        "  mov vm_guest_regs+112(%rip), %r15\n"
-        "  jz 3f\n"
-        "  vmlaunch\n"
-        "  jmp 4f\n"
-        "3: vmresume\n"
-        "4: mov $1, %eax\n"
-        "  jc 2f\n"
-        "  mov $2, %eax\n"
-        "  jmp 2f\n"
-        "1: mov %rax, vm_guest_regs+0(%rip)\n"
-        "  mov %rbx, vm_guest_regs+8(%rip)\n"
-        "  mov %rcx, vm_guest_regs+16(%rip)\n"
-        "  mov %rdx, vm_guest_regs+24(%rip)\n"
-        "  mov %rsi, vm_guest_regs+32(%rip)\n"
-        "  mov %rdi, vm_guest_regs+40(%rip)\n"
-        "  mov %rbp, vm_guest_regs+48(%rip)\n"
-        "  mov %r8, vm_guest_regs+56(%rip)\n"
-        "  mov %r9, vm_guest_regs+64(%rip)\n"
-        "  mov %r10, vm_guest_regs+72(%rip)\n"
-        "  mov %r11, vm_guest_regs+80(%rip)\n"
-        "  mov %r12, vm_guest_regs+88(%rip)\n"
-        "  mov %r13, vm_guest_regs+96(%rip)\n"
-        "  mov %r14, vm_guest_regs+104(%rip)\n"
-        "  mov %r15, vm_guest_regs+112(%rip)\n"
-        "  xor %eax, %eax\n"
-        "2: pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
-        "  ret\n");
+	".globl vm_enter\n"
+	"vm_enter:\n"
+	"  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
+	"  mov $0x6c14, %eax\n"
+	"  vmwrite %rsp, %rax\n"
+	"  lea 1f(%rip), %rdx\n"
+	"  mov $0x6c16, %eax\n"
+	"  vmwrite %rdx, %rax\n"
+	"  test %edi, %edi\n" /* ZF survives the MOVs below */
+	"  mov vm_guest_regs+0(%rip), %rax\n"
+	"  mov vm_guest_regs+8(%rip), %rbx\n"
+	"  mov vm_guest_regs+16(%rip), %rcx\n"
+	"  mov vm_guest_regs+24(%rip), %rdx\n"
+	"  mov vm_guest_regs+32(%rip), %rsi\n"
+	"  mov vm_guest_regs+40(%rip), %rdi\n"
+	"  mov vm_guest_regs+48(%rip), %rbp\n"
+	"  mov vm_guest_regs+56(%rip), %r8\n"
+	"  mov vm_guest_regs+64(%rip), %r9\n"
+	"  mov vm_guest_regs+72(%rip), %r10\n"
+	"  mov vm_guest_regs+80(%rip), %r11\n"
+	"  mov vm_guest_regs+88(%rip), %r12\n"
+	"  mov vm_guest_regs+96(%rip), %r13\n"
+	"  mov vm_guest_regs+104(%rip), %r14\n"
+	"  mov vm_guest_regs+112(%rip), %r15\n"
+	"  jz 3f\n"
+	"  vmlaunch\n"
+	"  jmp 4f\n"
+	"3: vmresume\n"
+	"4: mov $1, %eax\n"
+	"  jc 2f\n"
+	"  mov $2, %eax\n"
+	"  jmp 2f\n"
+	"1: mov %rax, vm_guest_regs+0(%rip)\n"
+	"  mov %rbx, vm_guest_regs+8(%rip)\n"
+	"  mov %rcx, vm_guest_regs+16(%rip)\n"
+	"  mov %rdx, vm_guest_regs+24(%rip)\n"
+	"  mov %rsi, vm_guest_regs+32(%rip)\n"
+	"  mov %rdi, vm_guest_regs+40(%rip)\n"
+	"  mov %rbp, vm_guest_regs+48(%rip)\n"
+	"  mov %r8, vm_guest_regs+56(%rip)\n"
+	"  mov %r9, vm_guest_regs+64(%rip)\n"
+	"  mov %r10, vm_guest_regs+72(%rip)\n"
+	"  mov %r11, vm_guest_regs+80(%rip)\n"
+	"  mov %r12, vm_guest_regs+88(%rip)\n"
+	"  mov %r13, vm_guest_regs+96(%rip)\n"
+	"  mov %r14, vm_guest_regs+104(%rip)\n"
+	"  mov %r15, vm_guest_regs+112(%rip)\n"
+	"  xor %eax, %eax\n"
+	"2: pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
+	"  ret\n");
 
 static inline uint32_t vmx_ctl(uint32_t msr, uint32_t want)
 {

@@ -25,10 +25,10 @@ static void sci_set(void *opaque, int n, int level)
 
 static void setup(void)
 {
-	struct machine_config cfg = {.ram_size = 1 << 20, .ncpus = 1};
+	struct machine_config cfg = { .ram_size = 1 << 20, .ncpus = 1 };
 	m = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(m);
-	struct irq_line l = {sci_set, NULL, 9};
+	struct irq_line l = { sci_set, NULL, 9 };
 	sci = 0;
 	pm = acpi_pm_init(m, PB, &l);
 	ck_assert_ptr_nonnull(pm);

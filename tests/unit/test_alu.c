@@ -13,14 +13,22 @@
 static uint64_t ref_alu(int op, uint64_t a, uint64_t b, int cin, uint64_t m)
 {
 	switch (op) {
-	case 0: return (a + b) & m;
-	case 1: return a | b;
-	case 2: return (a + b + (uint64_t)cin) & m;
-	case 3: return (a - b - (uint64_t)cin) & m;
-	case 4: return a & b;
-	case 5: return (a - b) & m;
-	case 6: return a ^ b;
-	default: return a; /* CMP: no write */
+	case 0:
+		return (a + b) & m;
+	case 1:
+		return a | b;
+	case 2:
+		return (a + b + (uint64_t)cin) & m;
+	case 3:
+		return (a - b - (uint64_t)cin) & m;
+	case 4:
+		return a & b;
+	case 5:
+		return (a - b) & m;
+	case 6:
+		return a ^ b;
+	default:
+		return a; /* CMP: no write */
 	}
 }
 
@@ -42,8 +50,8 @@ START_TEST(t_alu_forms)
 			set_fl(cin ? F_CF : 0);
 			in = mkr(base + 1, 4, R_SI, R_BX);
 			ck_assert_int_eq(run(&in), -1);
-			ck_assert_uint_eq(c->gpr[R_BX], op == 7 ? A
-					  : ref_alu(op, A & M32, B & M32, cin, M32));
+			ck_assert_uint_eq(c->gpr[R_BX],
+					  op == 7 ? A : ref_alu(op, A & M32, B & M32, cin, M32));
 			/* 03: Gv,Ev 64-bit. */
 			c->gpr[R_BX] = A;
 			set_fl(cin ? F_CF : 0);
@@ -545,7 +553,7 @@ START_TEST(t_atomic)
 	ck_assert_uint_eq(rdm(0x2000, 4), 0x99);
 	ck_assert(!(fl() & F_ZF));
 	ck_assert_uint_eq(c->gpr[R_AX], 0x99); /* zero-extended */
-	ck_assert(fl() & F_CF); /* 0x10 - 0x99 borrows */
+	ck_assert(fl() & F_CF);                /* 0x10 - 0x99 borrows */
 	/* failure still writes memory: a read-only segment faults (legacy) */
 	/* register form: success writes dest, failure leaves dest */
 	c->gpr[R_DX] = 0xbbbbbbbb00000001ull;
@@ -876,8 +884,8 @@ START_TEST(t_bmi)
 	ck_assert_uint_eq(c->gpr[R_AX], 0xffffffff);
 	ck_assert_uint_eq(fl() & F_CF, F_CF);
 	/* pdep / pext */
-	c->gpr[R_DX] = 0x5;          /* source */
-	c->gpr[R_CX] = 0xf0f0;       /* mask */
+	c->gpr[R_DX] = 0x5;    /* source */
+	c->gpr[R_CX] = 0xf0f0; /* mask */
 	in = mkv(0x2f5, MP_F2, 0, R_AX, R_DX, R_CX);
 	run(&in);
 	ck_assert_uint_eq(c->gpr[R_AX], 0x0050);
@@ -922,7 +930,6 @@ START_TEST(t_bmi)
 	ck_assert_uint_eq(c->gpr[R_AX], 0xc0000000);
 }
 END_TEST
-
 
 static Suite *alu_suite(void)
 {

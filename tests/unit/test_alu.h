@@ -21,7 +21,7 @@
 #include "cpu/insn.h"
 #include "mmu/mmu.h"
 
-#define RAM (1u << 20)
+#define RAM   (1u << 20)
 #define ARITH F_ARITH
 
 static struct mmu *mmu;
@@ -193,6 +193,5 @@ static inline uint64_t sh(int r, unsigned osz, uint64_t v, unsigned cnt, uint32_
 	*fout = fl();
 	return c->gpr[R_DX];
 }
-
 
 #endif

@@ -30,8 +30,8 @@ static uint64_t rnd64(void)
 
 /* Host: "mn %cl, %reg" / "mn %src, %dst" with flags preset; 64-bit
  * operands; red zone skipped. */
-#define HOST(asmstr, ...)                                                                   \
-	__asm__ volatile("lea -128(%%rsp), %%rsp\n\tpush %[fi]\n\tpopf\n\t" asmstr              \
+#define HOST(asmstr, ...)                                                          \
+	__asm__ volatile("lea -128(%%rsp), %%rsp\n\tpush %[fi]\n\tpopf\n\t" asmstr \
 			 "\n\tpushf\n\tpop %[fo]\n\tlea 128(%%rsp), %%rsp" __VA_ARGS__)
 
 /* Operand-list pieces: host flags out (hf) and flags in (fin). */
@@ -43,25 +43,48 @@ static uint64_t rnd64(void)
 static uint64_t host_rot(int r, int size, uint64_t a, uint8_t n, uint64_t fin, uint64_t *fo)
 {
 	/* r selects the group-2 operation; size 1/2/4/8. */
-#define ROT1(mn, sfx, mod)                                                             \
-	HOST(mn sfx " %%cl, %" mod "[a]", : [a] "+r"(a), [fo] "=&r"(*fo)                \
-	     : "c"(n), FI : "cc")
-#define ROTS(sfx, mod)                                                                 \
-	switch (r) {                                                                   \
-	case 0: ROT1("rol", sfx, mod); break;                                          \
-	case 1: ROT1("ror", sfx, mod); break;                                          \
-	case 2: ROT1("rcl", sfx, mod); break;                                          \
-	case 3: ROT1("rcr", sfx, mod); break;                                          \
-	case 4: ROT1("shl", sfx, mod); break;                                          \
-	case 5: ROT1("shr", sfx, mod); break;                                          \
-	case 6: ROT1("sal", sfx, mod); break;                                          \
-	default: ROT1("sar", sfx, mod); break;                                         \
+#define ROT1(mn, sfx, mod) \
+	HOST(mn sfx " %%cl, %" mod "[a]", : [a] "+r"(a), [fo] "=&r"(*fo) : "c"(n), FI : "cc")
+#define ROTS(sfx, mod)                 \
+	switch (r) {                   \
+	case 0:                        \
+		ROT1("rol", sfx, mod); \
+		break;                 \
+	case 1:                        \
+		ROT1("ror", sfx, mod); \
+		break;                 \
+	case 2:                        \
+		ROT1("rcl", sfx, mod); \
+		break;                 \
+	case 3:                        \
+		ROT1("rcr", sfx, mod); \
+		break;                 \
+	case 4:                        \
+		ROT1("shl", sfx, mod); \
+		break;                 \
+	case 5:                        \
+		ROT1("shr", sfx, mod); \
+		break;                 \
+	case 6:                        \
+		ROT1("sal", sfx, mod); \
+		break;                 \
+	default:                       \
+		ROT1("sar", sfx, mod); \
+		break;                 \
 	}
 	switch (size) {
-	case 1: ROTS("b", "b"); break;
-	case 2: ROTS("w", "w"); break;
-	case 4: ROTS("l", "k"); break;
-	default: ROTS("q", "q"); break;
+	case 1:
+		ROTS("b", "b");
+		break;
+	case 2:
+		ROTS("w", "w");
+		break;
+	case 4:
+		ROTS("l", "k");
+		break;
+	default:
+		ROTS("q", "q");
+		break;
 	}
 	return a;
 }
@@ -98,8 +121,8 @@ START_TEST(t_host_rotates)
 			      (unsigned long long)a, n, (unsigned long long)er,
 			      (unsigned long long)hr);
 		ck_assert_msg((ef & def) == (hf & def),
-			      "rot /%d size %d a %#llx n %u: f %#x host %#x",
-			      r, size, (unsigned long long)a, n, ef, (unsigned)hf);
+			      "rot /%d size %d a %#llx n %u: f %#x host %#x", r, size,
+			      (unsigned long long)a, n, ef, (unsigned)hf);
 		/* rotates change nothing else */
 		if (r < 4)
 			ck_assert_uint_eq(ef & ~(F_CF | F_OF), fin & F_ARITH & ~(F_CF | F_OF));
@@ -126,19 +149,27 @@ START_TEST(t_host_shxd_muldiv_bits)
 		if (size == 8) {
 			if (i & 2)
 				HOST("shrdq %%cl, %[b], %[a]",
-				     : [a] "+r"(hr), FO : [b] "r"(b), "c"(n), FI : "cc");
+				     : [a] "+r"(hr), FO
+				     : [b] "r"(b), "c"(n), FI
+				     : "cc");
 			else
 				HOST("shldq %%cl, %[b], %[a]",
-				     : [a] "+r"(hr), FO : [b] "r"(b), "c"(n), FI : "cc");
+				     : [a] "+r"(hr), FO
+				     : [b] "r"(b), "c"(n), FI
+				     : "cc");
 		} else {
 			if (n >= 32)
 				continue;
 			if (i & 2)
 				HOST("shrdl %%cl, %k[b], %k[a]",
-				     : [a] "+r"(hr), FO : [b] "r"(b), "c"(n), FI : "cc");
+				     : [a] "+r"(hr), FO
+				     : [b] "r"(b), "c"(n), FI
+				     : "cc");
 			else
 				HOST("shldl %%cl, %k[b], %k[a]",
-				     : [a] "+r"(hr), FO : [b] "r"(b), "c"(n), FI : "cc");
+				     : [a] "+r"(hr), FO
+				     : [b] "r"(b), "c"(n), FI
+				     : "cc");
 		}
 		uint32_t def = F_CF | F_SF | F_ZF | F_PF | (n == 1 ? F_OF : 0);
 		ck_assert_uint_eq(c->gpr[R_AX], hr);
@@ -208,13 +239,17 @@ START_TEST(t_host_shxd_muldiv_bits)
 		in = mkv(0x2f7, MP_NONE, 1, R_AX, R_DX, R_CX);
 		run(&in);
 		HOST("bextr %[c], %[s], %[d]",
-		     : [d] "=&r"(ev), FO : [s] "r"(a), [c] "r"(ctl), FI : "cc");
+		     : [d] "=&r"(ev), FO
+		     : [s] "r"(a), [c] "r"(ctl), FI
+		     : "cc");
 		ck_assert_uint_eq(c->gpr[R_AX], ev);
 		ck_assert_uint_eq(fl() & (F_ZF | F_CF | F_OF), hf & (F_ZF | F_CF | F_OF));
 		in = mkv(0x2f5, MP_NONE, 1, R_AX, R_DX, R_CX);
 		run(&in);
 		HOST("bzhi %[c], %[s], %[d]",
-		     : [d] "=&r"(ev), FO : [s] "r"(a), [c] "r"(ctl), FI : "cc");
+		     : [d] "=&r"(ev), FO
+		     : [s] "r"(a), [c] "r"(ctl), FI
+		     : "cc");
 		ck_assert_uint_eq(c->gpr[R_AX], ev);
 		ck_assert_uint_eq(fl() & DEF4, hf & DEF4);
 		/* BLSI/BLSMSK/BLSR: defined CF, ZF, SF, OF */
@@ -222,11 +257,15 @@ START_TEST(t_host_shxd_muldiv_bits)
 		in = mkv(0x2f3, MP_NONE, 1, grp, R_AX, R_CX);
 		run(&in);
 		switch (grp) {
-		case 1: HOST("blsr %[s], %[d]", : [d] "=&r"(ev), FO : [s] "r"(a), FI : "cc"); break;
-		case 2: HOST("blsmsk %[s], %[d]",
-		             : [d] "=&r"(ev), FO : [s] "r"(a), FI : "cc"); break;
-		default: HOST("blsi %[s], %[d]",
-		              : [d] "=&r"(ev), FO : [s] "r"(a), FI : "cc"); break;
+		case 1:
+			HOST("blsr %[s], %[d]", : [d] "=&r"(ev), FO : [s] "r"(a), FI : "cc");
+			break;
+		case 2:
+			HOST("blsmsk %[s], %[d]", : [d] "=&r"(ev), FO : [s] "r"(a), FI : "cc");
+			break;
+		default:
+			HOST("blsi %[s], %[d]", : [d] "=&r"(ev), FO : [s] "r"(a), FI : "cc");
+			break;
 		}
 		ck_assert_uint_eq(c->gpr[R_AX], ev);
 		ck_assert_msg((fl() & DEF4) == (hf & DEF4), "bls /%d %#llx: %#x host %#x", grp,
@@ -304,20 +343,36 @@ START_TEST(t_host_muldiv_sizes)
 		} else {
 			ck_assert_int_eq(exc, -1);
 		}
-#define HM(mn, sfx, mod)                                                              \
+#define HM(mn, sfx, mod) \
 	HOST(mn sfx " %" mod "[b]", : "+a"(ha), "+d"(hd), FO : [b] "q"(b), FI : "cc")
-#define HMS(mn)                                             \
-	switch (size) {                                     \
-	case 1: HM(mn, "b", "b"); break;                    \
-	case 2: HM(mn, "w", "w"); break;                    \
-	case 4: HM(mn, "l", "k"); break;                    \
-	default: HM(mn, "q", "q"); break;                   \
+#define HMS(mn)                   \
+	switch (size) {           \
+	case 1:                   \
+		HM(mn, "b", "b"); \
+		break;            \
+	case 2:                   \
+		HM(mn, "w", "w"); \
+		break;            \
+	case 4:                   \
+		HM(mn, "l", "k"); \
+		break;            \
+	default:                  \
+		HM(mn, "q", "q"); \
+		break;            \
 	}
 		switch (r) {
-		case 4: HMS("mul"); break;
-		case 5: HMS("imul"); break;
-		case 6: HMS("div"); break;
-		default: HMS("idiv"); break;
+		case 4:
+			HMS("mul");
+			break;
+		case 5:
+			HMS("imul");
+			break;
+		case 6:
+			HMS("div");
+			break;
+		default:
+			HMS("idiv");
+			break;
 		}
 		ck_assert_msg(c->gpr[R_AX] == ha && c->gpr[R_DX] == hd,
 			      "/%d size %d a %#llx d %#llx b %#llx", r, size, (unsigned long long)a,
@@ -333,12 +388,24 @@ START_TEST(t_host_muldiv_sizes)
 			in = mkr(0x1af, (unsigned)size, R_SI, R_BX);
 			run(&in);
 			switch (size) {
-			case 2: HOST("imulw %w[b], %w[a]",
-			             : [a] "+r"(hr), FO : [b] "r"(b), FI : "cc"); break;
-			case 4: HOST("imull %k[b], %k[a]",
-			             : [a] "+r"(hr), FO : [b] "r"(b), FI : "cc"); break;
-			default: HOST("imulq %[b], %[a]",
-			              : [a] "+r"(hr), FO : [b] "r"(b), FI : "cc"); break;
+			case 2:
+				HOST("imulw %w[b], %w[a]",
+				     : [a] "+r"(hr), FO
+				     : [b] "r"(b), FI
+				     : "cc");
+				break;
+			case 4:
+				HOST("imull %k[b], %k[a]",
+				     : [a] "+r"(hr), FO
+				     : [b] "r"(b), FI
+				     : "cc");
+				break;
+			default:
+				HOST("imulq %[b], %[a]",
+				     : [a] "+r"(hr), FO
+				     : [b] "r"(b), FI
+				     : "cc");
+				break;
 			}
 			ck_assert_uint_eq(c->gpr[R_SI], hr);
 			ck_assert_uint_eq(fl() & (F_CF | F_OF), hf & (F_CF | F_OF));

@@ -134,8 +134,8 @@ START_TEST(open_errors)
 	ck_assert_ptr_null(blockdev_open(path, 0, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "not a multiple of 512"));
 	/* CD images may have any size. */
-	struct blockdev *b = blockdev_open(path, BLOCKDEV_CDROM | BLOCKDEV_READONLY, err,
-					   sizeof(err));
+	struct blockdev *b =
+		blockdev_open(path, BLOCKDEV_CDROM | BLOCKDEV_READONLY, err, sizeof(err));
 	ck_assert_ptr_nonnull(b);
 	ck_assert_uint_eq(blockdev_size(b), 1000);
 	blockdev_close(b);

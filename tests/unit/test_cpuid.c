@@ -132,11 +132,11 @@ START_TEST(leaf1_signature)
 	uint32_t r[4];
 	struct cpu *c = mkcpu("intel", 3);
 	q(c, 1, 0, r);
-	ck_assert_uint_eq(r[0], 0x000506e3); /* family 6, model 5Eh, stepping 3 */
-	ck_assert_uint_eq((r[1] >> 8) & 0xff, 8);  /* CLFLUSH 64 bytes */
-	ck_assert_uint_eq(r[1] >> 24, 3);          /* APIC ID */
-	ck_assert(!(r[2] & (1u << 27)));           /* OSXSAVE follows CR4 */
-	ck_assert(!(r[2] & (1u << 31)));           /* not a hypervisor guest */
+	ck_assert_uint_eq(r[0], 0x000506e3);      /* family 6, model 5Eh, stepping 3 */
+	ck_assert_uint_eq((r[1] >> 8) & 0xff, 8); /* CLFLUSH 64 bytes */
+	ck_assert_uint_eq(r[1] >> 24, 3);         /* APIC ID */
+	ck_assert(!(r[2] & (1u << 27)));          /* OSXSAVE follows CR4 */
+	ck_assert(!(r[2] & (1u << 31)));          /* not a hypervisor guest */
 	c->cr4 |= CR4_OSXSAVE;
 	q(c, 1, 0, r);
 	ck_assert(r[2] & (1u << 27));
@@ -164,9 +164,8 @@ static const struct {
 	uint32_t leaf, sub;
 	int reg;
 } word_loc[] = {
-	{ FW_1_EDX, 1, 0, 3 },          { FW_1_ECX, 1, 0, 2 },
-	{ FW_7_EBX, 7, 0, 1 },          { FW_7_ECX, 7, 0, 2 },
-	{ FW_7_EDX, 7, 0, 3 },          { FW_81_EDX, 0x80000001, 0, 3 },
+	{ FW_1_EDX, 1, 0, 3 },           { FW_1_ECX, 1, 0, 2 },    { FW_7_EBX, 7, 0, 1 },
+	{ FW_7_ECX, 7, 0, 2 },           { FW_7_EDX, 7, 0, 3 },    { FW_81_EDX, 0x80000001, 0, 3 },
 	{ FW_81_ECX, 0x80000001, 0, 2 }, { FW_D1_EAX, 0xd, 1, 0 },
 };
 
@@ -250,11 +249,11 @@ START_TEST(leaf_topology)
 	q(c, 0xb, 2, r);
 	ck_assert_uint_eq((r[2] >> 8) & 0xff, 0); /* end */
 	q(c, 4, 0, r);
-	ck_assert_uint_eq(r[0] & 0x1f, 1);        /* L1 data */
+	ck_assert_uint_eq(r[0] & 0x1f, 1); /* L1 data */
 	q(c, 4, 4, r);
-	ck_assert_uint_eq(r[0] & 0x1f, 0);        /* no more caches */
+	ck_assert_uint_eq(r[0] & 0x1f, 0); /* no more caches */
 	q(c, 1, 0, r);
-	ck_assert(!(r[3] & (1u << 28)));          /* no HTT with one CPU */
+	ck_assert(!(r[3] & (1u << 28))); /* no HTT with one CPU */
 	free(c);
 }
 END_TEST

@@ -507,7 +507,7 @@ START_TEST(t_pushf_popf)
 	uint32_t img = rd32(0x7ffc);
 	ck_assert_uint_eq(img & F_RF, 0);
 	ck_assert_uint_eq(img & (F_CF | F_ZF | F_IF | F_IOPL | F_FIXED1),
-	                  F_CF | F_ZF | F_IF | F_IOPL | F_FIXED1);
+			  F_CF | F_ZF | F_IF | F_IOPL | F_FIXED1);
 
 	/* POPF at CPL 3 with IOPL 0: IOPL, IF kept; arithmetic, DF, AC change */
 	c->rflags = F_FIXED1 | F_IF | F_RF | F_VIP;

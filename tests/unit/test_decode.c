@@ -31,12 +31,15 @@ struct dcase {
 
 /* Row: bits, bytes, result, then osz asz seg base index scale disp imm imm2
  * mp reg rm mod (X = not checked); N = check the result only. */
-#define C(b, h, l, ...) {b, h, l, __VA_ARGS__}
+#define C(b, h, l, ...)              \
+	{                            \
+		b, h, l, __VA_ARGS__ \
+	}
 #define N X, X, X, X, X, X, X, X, X, X, X, X, X
 
 static const struct dcase cases[] = {
 	/* ---- 64-bit ---- */
-	C(64, "4889d8", 3, 8, 8, X, X, X, X, X, X, X, X, 3, 0, 3),      /* mov rax,rbx */
+	C(64, "4889d8", 3, 8, 8, X, X, X, X, X, X, X, X, 3, 0, 3), /* mov rax,rbx */
 	C(64, "4c8b442408", 5, 8, 8, S_SS, R_SP, R_NONE, 0, 8, X, X, X, 8, X, 1),
 	C(64, "8b0578563412", 6, 4, 8, S_DS, BASE_RIP, R_NONE, 0, 0x12345678, X, X, X, 0, X, 0),
 	C(64, "678b0578563412", 7, 4, 4, S_DS, BASE_RIP, R_NONE, 0, 0x12345678, X, X, X, X, X, 0),
@@ -50,51 +53,51 @@ static const struct dcase cases[] = {
 	C(64, "66b83412", 4, 2, 8, X, X, X, X, X, 0x1234, X, X, X, 0, X),
 	C(64, "49b88877665544332211", 10, 8, 8, X, X, X, X, X, 0x1122334455667788ll, X, X, X, 8, X),
 	C(64, "b8ffffffff", 5, 4, X, X, X, X, X, X, -1, X, X, X, X, X),
-	C(64, "50", 1, 8, X, X, X, X, X, X, X, X, X, X, 0, X),           /* push: d64 */
+	C(64, "50", 1, 8, X, X, X, X, X, X, X, X, X, X, 0, X), /* push: d64 */
 	C(64, "6650", 2, 2, X, X, X, X, X, X, X, X, X, X, X, X),
 	C(64, "4150", 2, 8, X, X, X, X, X, X, X, X, X, X, 8, X),
 	C(64, "6ae0", 2, 8, X, X, X, X, X, X, -32, X, X, X, X, X),
 	C(64, "66e800000000", 6, 8, X, X, X, X, X, X, 0, X, X, X, X, X), /* f64: 66 ignored */
 	C(64, "66eb10", 3, 8, X, X, X, X, X, X, 0x10, X, X, X, X, X),
-	C(64, "ff10", 2, 8, X, X, X, X, X, X, X, X, X, 2, X, 0),      /* call [rax]: f64 */
-	C(64, "66ff20", 3, 8, X, X, X, X, X, X, X, X, X, 4, X, 0),    /* jmp [rax]: f64 */
-	C(64, "ff30", 2, 8, X, X, X, X, X, X, X, X, X, 6, X, 0),      /* push [rax]: d64 */
+	C(64, "ff10", 2, 8, X, X, X, X, X, X, X, X, X, 2, X, 0),   /* call [rax]: f64 */
+	C(64, "66ff20", 3, 8, X, X, X, X, X, X, X, X, X, 4, X, 0), /* jmp [rax]: f64 */
+	C(64, "ff30", 2, 8, X, X, X, X, X, X, X, X, X, 6, X, 0),   /* push [rax]: d64 */
 	C(64, "66ff30", 3, 2, X, X, X, X, X, X, X, X, X, 6, X, 0),
-	C(64, "ff18", 2, 4, X, X, X, X, X, X, X, X, X, 3, X, 0),      /* call far m16:32 */
-	C(64, "48ff18", 3, 8, X, X, X, X, X, X, X, X, X, 3, X, 0),    /* call far m16:64 */
+	C(64, "ff18", 2, 4, X, X, X, X, X, X, X, X, X, 3, X, 0),   /* call far m16:32 */
+	C(64, "48ff18", 3, 8, X, X, X, X, X, X, X, X, X, 3, X, 0), /* call far m16:64 */
 	C(64, "0f05", 2, N),
-	C(64, "a18877665544332211", 9, X, 8, S_DS, R_NONE, R_NONE, X, X,
-	  0x1122334455667788ll, X, X, X, X, 0),
+	C(64, "a18877665544332211", 9, X, 8, S_DS, R_NONE, R_NONE, X, X, 0x1122334455667788ll, X, X,
+	  X, X, 0),
 	C(64, "67a178563412", 6, X, 4, X, R_NONE, X, X, X, 0x12345678, X, X, X, X, 0),
-	C(64, "06", DEC_UD, N),                                          /* push es */
-	C(64, "d6", DEC_UD, N),                                          /* salc */
+	C(64, "06", DEC_UD, N), /* push es */
+	C(64, "d6", DEC_UD, N), /* salc */
 	C(64, "c4", DEC_MORE, N),
-	C(64, "4863d8", 3, 8, X, X, X, X, X, X, X, X, X, 3, 0, 3),     /* movsxd */
-	C(64, "486689d8", 4, 2, X, X, X, X, X, X, X, X, X, X, X, X),     /* REX not last */
+	C(64, "4863d8", 3, 8, X, X, X, X, X, X, X, X, X, 3, 0, 3),   /* movsxd */
+	C(64, "486689d8", 4, 2, X, X, X, X, X, X, X, X, X, X, X, X), /* REX not last */
 	C(64, "66f30f1000", 5, X, X, X, X, X, X, X, X, X, MP_F3, X, X, X),
 	C(64, "f3660f1000", 5, X, X, X, X, X, X, X, X, X, MP_F3, X, X, X), /* F3 over 66 */
 	C(64, "f2f30f1000", 5, X, X, X, X, X, X, X, X, X, MP_F3, X, X, X), /* last wins */
 	C(64, "660f1000", 4, X, X, X, X, X, X, X, X, X, MP_66, X, X, X),
-	C(64, "f30f5000", DEC_UD, N),                                    /* blank cell */
-	C(64, "c5f877", 3, N),                                           /* vzeroupper */
+	C(64, "f30f5000", DEC_UD, N), /* blank cell */
+	C(64, "c5f877", 3, N),        /* vzeroupper */
 	C(64, "c4e2791800", 5, X, X, S_DS, R_AX, X, X, X, X, X, MP_66, X, X, 0),
 	C(64, "c44179d4c8", 5, X, X, X, X, X, X, X, X, X, MP_66, 9, 8, 3), /* R, B */
-	C(64, "66c5f877", DEC_UD, N),                                    /* 66 before VEX */
-	C(64, "62f1fd485800", 6, N),                                     /* EVEX length */
-	C(64, "8fe878cc0000", 6, N),                                   /* XOP length */
-	C(64, "0f20c0", 3, 8, X, X, X, X, X, X, X, X, X, 0, 0, 3),       /* mov rax, cr0 */
-	C(64, "0f2000", 3, X, X, X, X, X, X, X, X, X, X, 0, 0, 3),       /* mod ignored */
-	C(64, "0f01f8", 3, N),                                           /* swapgs */
-	C(64, "0f0fc1b4", 4, N),                                         /* 3DNow! PFMUL */
-	C(64, "0f0fc100", DEC_UD, N),                                    /* bad suffix */
-	C(64, "8dc0", DEC_UD, N),                                        /* lea reg */
-	C(64, "fff8", DEC_UD, N),                                        /* ff /7 */
-	C(64, "8ef8", DEC_UD, N),                                        /* sreg 7 */
-	C(64, "f00100", 3, N),                                           /* lock add */
-	C(64, "f001c0", DEC_UD, N),                                      /* lock reg */
-	C(64, "f090", DEC_UD, N),                                        /* lock nop */
-	C(64, "f03900", DEC_UD, N),                                      /* lock cmp */
-	C(64, "f00fc70e", 4, N),                                         /* cmpxchg8b */
+	C(64, "66c5f877", DEC_UD, N),                                      /* 66 before VEX */
+	C(64, "62f1fd485800", 6, N),                                       /* EVEX length */
+	C(64, "8fe878cc0000", 6, N),                                       /* XOP length */
+	C(64, "0f20c0", 3, 8, X, X, X, X, X, X, X, X, X, 0, 0, 3),         /* mov rax, cr0 */
+	C(64, "0f2000", 3, X, X, X, X, X, X, X, X, X, X, 0, 0, 3),         /* mod ignored */
+	C(64, "0f01f8", 3, N),                                             /* swapgs */
+	C(64, "0f0fc1b4", 4, N),                                           /* 3DNow! PFMUL */
+	C(64, "0f0fc100", DEC_UD, N),                                      /* bad suffix */
+	C(64, "8dc0", DEC_UD, N),                                          /* lea reg */
+	C(64, "fff8", DEC_UD, N),                                          /* ff /7 */
+	C(64, "8ef8", DEC_UD, N),                                          /* sreg 7 */
+	C(64, "f00100", 3, N),                                             /* lock add */
+	C(64, "f001c0", DEC_UD, N),                                        /* lock reg */
+	C(64, "f090", DEC_UD, N),                                          /* lock nop */
+	C(64, "f03900", DEC_UD, N),                                        /* lock cmp */
+	C(64, "f00fc70e", 4, N),                                           /* cmpxchg8b */
 	C(64, "666666666666666666666666666690", 15, N),
 	C(64, "66666666666666666666666666666690", DEC_TOOLONG, N),
 	C(64, "666666666666666666666666666605", DEC_TOOLONG, N),
@@ -105,22 +108,22 @@ static const struct dcase cases[] = {
 	C(32, "3e8b442404", 5, 4, 4, S_DS, R_SP, X, X, 4, X, X, X, X, X, X),
 	C(32, "668b00", 3, 2, 4, X, X, X, X, X, X, X, X, X, X, X),
 	C(32, "678b00", 3, 4, 2, S_DS, R_BX, R_SI, X, X, X, X, X, X, X, X),
-	C(32, "48", 1, 4, X, X, X, X, X, X, X, X, X, X, 0, X),           /* dec eax */
-	C(32, "6200", 2, N),                                             /* bound */
-	C(32, "62c0", DEC_UD, N),                                        /* EVEX, map 0 */
+	C(32, "48", 1, 4, X, X, X, X, X, X, X, X, X, X, 0, X), /* dec eax */
+	C(32, "6200", 2, N),                                   /* bound */
+	C(32, "62c0", DEC_UD, N),                              /* EVEX, map 0 */
 	C(32, "9a78563412cdab", 7, X, X, X, X, X, X, X, 0x12345678, 0xabcd, X, X, X, X),
-	C(32, "f60012", 3, X, X, X, X, X, X, X, 0x12, X, X, X, X, X),  /* test */
-	C(32, "f610", 2, N),                                             /* not */
+	C(32, "f60012", 3, X, X, X, X, X, X, X, 0x12, X, X, X, X, X), /* test */
+	C(32, "f610", 2, N),                                          /* not */
 	C(32, "f70078563412", 6, N),
 	C(32, "66f7003412", 5, N),
-	C(32, "d6", 1, N),                                               /* salc */
-	C(32, "c406", 2, N),                                             /* les [esi] */
-	C(32, "c4e2791800", 5, N),                                       /* VEX */
+	C(32, "d6", 1, N),                                                 /* salc */
+	C(32, "c406", 2, N),                                               /* les [esi] */
+	C(32, "c4e2791800", 5, N),                                         /* VEX */
 	C(32, "f20f38f1c0", 5, X, X, X, X, X, X, X, X, X, MP_F2, X, X, X), /* crc32 */
-	C(32, "0f38f1c0", DEC_UD, N),                                    /* movbe reg */
-	C(32, "c8100001", 4, X, X, X, X, X, X, X, 0x10, 1, X, X, X, X), /* enter */
-	C(32, "660f7800ffff", DEC_UD, N),                                /* extrq mem */
-	C(32, "660f78c00102", 6, X, X, X, X, X, X, X, 1, 2, X, X, X, X), /* extrq */
+	C(32, "0f38f1c0", DEC_UD, N),                                      /* movbe reg */
+	C(32, "c8100001", 4, X, X, X, X, X, X, X, 0x10, 1, X, X, X, X),    /* enter */
+	C(32, "660f7800ffff", DEC_UD, N),                                  /* extrq mem */
+	C(32, "660f78c00102", 6, X, X, X, X, X, X, X, 1, 2, X, X, X, X),   /* extrq */
 	/* ---- 16-bit ---- */
 	C(16, "8b00", 2, 2, 2, S_DS, R_BX, R_SI, 0, 0, X, X, X, 0, X, 0),
 	C(16, "8b46fe", 3, 2, 2, S_SS, R_BP, R_NONE, X, -2, X, X, X, 0, X, 1),
@@ -135,11 +138,11 @@ static const struct dcase cases[] = {
 	C(16, "a13412", 3, X, 2, S_DS, R_NONE, X, X, X, 0x1234, X, X, X, X, 0),
 	C(16, "e80010", 3, 2, X, X, X, X, X, X, 0x1000, X, X, X, X, X),
 	C(16, "66e800000100", 6, 4, X, X, X, X, X, X, 0x10000, X, X, X, X, X),
-	C(16, "c5f877", 3, N),                                           /* VEX (mod=11) */
-	C(16, "c5063412", 4, N),                                         /* lds */
+	C(16, "c5f877", 3, N),   /* VEX (mod=11) */
+	C(16, "c5063412", 4, N), /* lds */
 	C(16, "b83412", 3, 2, X, X, X, X, X, X, 0x1234, X, X, X, X, X),
 	C(16, "2e8b00", 3, X, X, S_CS, X, X, X, X, X, X, X, X, X, X),
-	C(16, "f0fe07", 3, N),                                           /* lock inc [bx] */
+	C(16, "f0fe07", 3, N), /* lock inc [bx] */
 	C(16, "f0fec0", DEC_UD, N),
 };
 
@@ -147,18 +150,18 @@ static int hexbytes(const char *h, uint8_t *b, int max)
 {
 	int n = 0;
 	for (; h[0] && h[1] && n < max; h += 2) {
-		char t[3] = {h[0], h[1], 0};
+		char t[3] = { h[0], h[1], 0 };
 		b[n++] = (uint8_t)strtoul(t, NULL, 16);
 	}
 	return n;
 }
 
-#define CHECK_FIELD(f, want)                                                        \
-	do {                                                                        \
-		if ((long long)(want) != X)                                         \
-			ck_assert_msg((long long)(f) == (long long)(want),          \
-				      "%d-bit %s: " #f " = %lld, want %lld", t->bits, \
-				      t->hex, (long long)(f), (long long)(want));   \
+#define CHECK_FIELD(f, want)                                                                  \
+	do {                                                                                  \
+		if ((long long)(want) != X)                                                   \
+			ck_assert_msg((long long)(f) == (long long)(want),                    \
+				      "%d-bit %s: " #f " = %lld, want %lld", t->bits, t->hex, \
+				      (long long)(f), (long long)(want));                     \
 	} while (0)
 
 START_TEST(t_cases)
@@ -211,19 +214,19 @@ START_TEST(t_rex_vex_fields)
 	ck_assert(!(in.pfx & PFX_REXW));
 	ck_assert_int_eq(in.osz, 4);
 	/* c4 62 ed f7 c1: VEX.L1.66.0F38.W1 F7 (SHLX form), R set, vvvv = 2 */
-	uint8_t v[] = {0xc4, 0x62, 0xed, 0xf7, 0xc1, 0x90, 0x90, 0x90};
+	uint8_t v[] = { 0xc4, 0x62, 0xed, 0xf7, 0xc1, 0x90, 0x90, 0x90 };
 	ck_assert_int_eq(decode_bytes(v, sizeof(v), 64, NULL, &in), 5);
 	ck_assert(in.pfx & PFX_VEX);
 	ck_assert_int_eq(in.op, 0x2f7);
 	ck_assert_int_eq(in.mp, MP_66);
 	ck_assert_int_eq(in.vexw, 1);
 	ck_assert_int_eq(in.vexl, 1);
-	ck_assert_int_eq(in.vvvv, 2);   /* ~1101 */
-	ck_assert_int_eq(in.reg, 8);    /* VEX.R */
+	ck_assert_int_eq(in.vvvv, 2); /* ~1101 */
+	ck_assert_int_eq(in.reg, 8);  /* VEX.R */
 	ck_assert_int_eq(in.rm, 1);
 	ck_assert_int_eq(in.osz, 8);
 	/* in 32-bit code VEX.W does not give a 64-bit operand size */
-	uint8_t v32[] = {0xc4, 0xe2, 0xed, 0xf7, 0xc1, 0x90, 0x90, 0x90};
+	uint8_t v32[] = { 0xc4, 0xe2, 0xed, 0xf7, 0xc1, 0x90, 0x90, 0x90 };
 	ck_assert_int_eq(decode_bytes(v32, sizeof(v32), 32, NULL, &in), 5);
 	ck_assert_int_eq(in.vvvv, 2);
 	ck_assert_int_eq(in.osz, 4);
@@ -241,37 +244,57 @@ END_TEST
 
 /* ---- registry and binding ---- */
 
-static void fn_a(struct cpu *c, const struct insn *in) { (void)c; (void)in; }
-static void fn_b(struct cpu *c, const struct insn *in) { (void)c; (void)in; }
-static void fn_c(struct cpu *c, const struct insn *in) { (void)c; (void)in; }
-static void fn_lock(struct cpu *c, const struct insn *in) { (void)c; (void)in; }
-static void fn_vex(struct cpu *c, const struct insn *in) { (void)c; (void)in; }
+static void fn_a(struct cpu *c, const struct insn *in)
+{
+	(void)c;
+	(void)in;
+}
+static void fn_b(struct cpu *c, const struct insn *in)
+{
+	(void)c;
+	(void)in;
+}
+static void fn_c(struct cpu *c, const struct insn *in)
+{
+	(void)c;
+	(void)in;
+}
+static void fn_lock(struct cpu *c, const struct insn *in)
+{
+	(void)c;
+	(void)in;
+}
+static void fn_vex(struct cpu *c, const struct insn *in)
+{
+	(void)c;
+	(void)in;
+}
 
 /* Registered before optab_init, so they shadow the families' rows for
  * these opcodes in this test process only. */
 static const struct optab_entry test_rows[] = {
 	/* FE /0 memory form before the any-mod row: first match wins */
-	{0x0fe, OPT_ANY, 0, OPT_ANY, OPT_MOD_MEM, 0, OPT_ANY, OPF_LOCKABLE, 0, fn_a, "t.inc.m"},
-	{0x0fe, OPT_ANY, 0, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, OPF_LOCKABLE, 0, fn_b, "t.inc"},
+	{ 0x0fe, OPT_ANY, 0, OPT_ANY, OPT_MOD_MEM, 0, OPT_ANY, OPF_LOCKABLE, 0, fn_a, "t.inc.m" },
+	{ 0x0fe, OPT_ANY, 0, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, OPF_LOCKABLE, 0, fn_b, "t.inc" },
 	/* 63: W=1 row, then any */
-	{0x063, OPT_ANY, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, 1, 0, 0, fn_a, "t.movsxd.w"},
-	{0x063, OPT_ANY, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, 0, fn_b, "t.63"},
+	{ 0x063, OPT_ANY, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, 1, 0, 0, fn_a, "t.movsxd.w" },
+	{ 0x063, OPT_ANY, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, 0, fn_b, "t.63" },
 	/* 0F 10 by mandatory prefix */
-	{0x110, MP_F3, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, 0, fn_a, "t.movss"},
-	{0x110, MP_NONE, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, 0, fn_b, "t.movups"},
+	{ 0x110, MP_F3, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, 0, fn_a, "t.movss" },
+	{ 0x110, MP_NONE, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, 0, fn_b, "t.movups" },
 	/* 0F 01 C8 (reg 1, rm 0) only */
-	{0x101, OPT_ANY, 1, 0, OPT_MOD_REG, 0, OPT_ANY, 0, 0, fn_c, "t.monitor"},
+	{ 0x101, OPT_ANY, 1, 0, OPT_MOD_REG, 0, OPT_ANY, 0, 0, fn_c, "t.monitor" },
 	/* VEX-only row for 0F 77 and a legacy one */
-	{0x177, MP_NONE, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 1, OPT_ANY, 0, 0, fn_vex, "t.vzeroupper"},
-	{0x177, MP_NONE, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, 0, fn_a, "t.emms"},
+	{ 0x177, MP_NONE, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 1, OPT_ANY, 0, 0, fn_vex, "t.vzeroupper" },
+	{ 0x177, MP_NONE, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, 0, fn_a, "t.emms" },
 	/* feature-gated */
-	{0x2c8, MP_NONE, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0,
-	 FEAT_SSE42, fn_a, "t.sha1nexte"},
+	{ 0x2c8, MP_NONE, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, FEAT_SSE42, fn_a,
+	  "t.sha1nexte" },
 	/* LOCK: CMPXCHG lockable, XADD registered without OPF_LOCKABLE */
-	{0x1b0, OPT_ANY, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, OPF_LOCKABLE, 0, fn_lock,
-	 "t.cmpxchg"},
-	{0x1c0, OPT_ANY, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, OPF_ENDS_BLOCK, 0, fn_c,
-	 "t.xadd"},
+	{ 0x1b0, OPT_ANY, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, OPF_LOCKABLE, 0, fn_lock,
+	  "t.cmpxchg" },
+	{ 0x1c0, OPT_ANY, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, OPF_ENDS_BLOCK, 0, fn_c,
+	  "t.xadd" },
 };
 
 static insn_fn dec_fn(int bits, const char *hex, const struct cpu_model *m, struct insn *in)
@@ -290,7 +313,7 @@ START_TEST(t_registry_match)
 	ck_assert(dec_fn(64, "fe00", NULL, &in) == fn_a);
 	ck_assert(dec_fn(64, "fec0", NULL, &in) == fn_b);
 	ck_assert(dec_fn(64, "41fe00", NULL, &in) == fn_a); /* REX.B: raw rm still matched */
-	insn_fn f = dec_fn(64, "fe08", NULL, &in);           /* /1: not ours */
+	insn_fn f = dec_fn(64, "fe08", NULL, &in);          /* /1: not ours */
 	ck_assert(f != fn_a && f != fn_b);
 	ck_assert(dec_fn(64, "4863c0", NULL, &in) == fn_a);
 	ck_assert(dec_fn(64, "63c0", NULL, &in) == fn_b);
@@ -324,11 +347,11 @@ START_TEST(t_lock_rules)
 {
 	struct insn in;
 	ck_assert(dec_fn(64, "0fb000", NULL, &in) == fn_lock);
-	ck_assert(dec_fn(64, "f00fb000", NULL, &in) == fn_lock);  /* lockable, memory */
+	ck_assert(dec_fn(64, "f00fb000", NULL, &in) == fn_lock); /* lockable, memory */
 	ck_assert(in.pfx & PFX_LOCK);
-	ck_assert(dec_fn(32, "f00fc000", NULL, &in) == op_ud);    /* row lacks OPF_LOCKABLE */
+	ck_assert(dec_fn(32, "f00fc000", NULL, &in) == op_ud); /* row lacks OPF_LOCKABLE */
 	ck_assert(dec_fn(32, "0fc000", NULL, &in) == fn_c);
-	uint8_t b[16] = {0xf0, 0x0f, 0xb0, 0xc0}; /* lock cmpxchg al, al: #UD at decode */
+	uint8_t b[16] = { 0xf0, 0x0f, 0xb0, 0xc0 }; /* lock cmpxchg al, al: #UD at decode */
 	ck_assert_int_eq(decode_bytes(b, 16, 64, NULL, &in), DEC_UD);
 }
 END_TEST

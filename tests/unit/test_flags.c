@@ -52,8 +52,7 @@ static const struct fcase fcases[] = {
 	{ CC_ADD, 4, 0x80000000, 0x7fffffff, 1, OF | SF | AF | PF },
 	{ CC_ADD, 8, 0x8000000000000000, 0x7fffffffffffffff, 1, OF | SF | AF | PF },
 	{ CC_ADD, 8, 0, 0xffffffffffffffff, 1, CF | ZF | AF | PF },
-	{ CC_ADD, 8, 0xfffffffffffffffe, 0xffffffffffffffff, 0xffffffffffffffff,
-	  CF | SF | AF },
+	{ CC_ADD, 8, 0xfffffffffffffffe, 0xffffffffffffffff, 0xffffffffffffffff, CF | SF | AF },
 	/* ADC: carry-in recovered from res - s1 - s2 */
 	{ CC_ADC, 1, 0x00, 0xff, 0x00, CF | ZF | AF | PF },
 	{ CC_ADC, 1, 0xff, 0x7f, 0x7f, OF | SF | AF | PF },
@@ -146,14 +145,30 @@ static bool ref_cond(uint32_t f, int cc)
 	bool cf = f & CF, zf = f & ZF, sf = f & SF, of = f & OF, pf = f & PF, r = false;
 
 	switch (cc & ~1) {
-	case 0x0: r = of; break;
-	case 0x2: r = cf; break;
-	case 0x4: r = zf; break;
-	case 0x6: r = cf || zf; break;
-	case 0x8: r = sf; break;
-	case 0xa: r = pf; break;
-	case 0xc: r = sf != of; break;
-	case 0xe: r = zf || sf != of; break;
+	case 0x0:
+		r = of;
+		break;
+	case 0x2:
+		r = cf;
+		break;
+	case 0x4:
+		r = zf;
+		break;
+	case 0x6:
+		r = cf || zf;
+		break;
+	case 0x8:
+		r = sf;
+		break;
+	case 0xa:
+		r = pf;
+		break;
+	case 0xc:
+		r = sf != of;
+		break;
+	case 0xe:
+		r = zf || sf != of;
+		break;
 	}
 	return (cc & 1) ? !r : r;
 }
@@ -224,22 +239,42 @@ START_TEST(t_cond_random)
 		unsigned cnt = 1 + (unsigned)rand() % (size == 8 ? 63 : 31);
 
 		switch ((n >> 2) % 11) {
-		case 0: lf_set(c, CC_OP(CC_ADD, size), (a + b) & m, a, b); break;
-		case 1: lf_set(c, CC_OP(CC_ADC, size), (a + b + cin) & m, a, b); break;
-		case 2: lf_set(c, CC_OP(CC_SUB, size), (a - b) & m, a, b); break;
-		case 3: lf_set(c, CC_OP(CC_SBB, size), (a - b - cin) & m, a, b); break;
-		case 4: lf_set(c, CC_OP(CC_LOGIC, size), a & b, 0, 0); break;
-		case 5: lf_set(c, CC_OP(CC_INC, size), (a + 1) & m, a, cin); break;
-		case 6: lf_set(c, CC_OP(CC_DEC, size), (a - 1) & m, a, cin); break;
-		case 7: lf_set(c, CC_OP(CC_SHL, size), (a << cnt) & m, a, cnt); break;
-		case 8: lf_set(c, CC_OP(CC_SHR, size), a >> cnt, a, cnt); break;
+		case 0:
+			lf_set(c, CC_OP(CC_ADD, size), (a + b) & m, a, b);
+			break;
+		case 1:
+			lf_set(c, CC_OP(CC_ADC, size), (a + b + cin) & m, a, b);
+			break;
+		case 2:
+			lf_set(c, CC_OP(CC_SUB, size), (a - b) & m, a, b);
+			break;
+		case 3:
+			lf_set(c, CC_OP(CC_SBB, size), (a - b - cin) & m, a, b);
+			break;
+		case 4:
+			lf_set(c, CC_OP(CC_LOGIC, size), a & b, 0, 0);
+			break;
+		case 5:
+			lf_set(c, CC_OP(CC_INC, size), (a + 1) & m, a, cin);
+			break;
+		case 6:
+			lf_set(c, CC_OP(CC_DEC, size), (a - 1) & m, a, cin);
+			break;
+		case 7:
+			lf_set(c, CC_OP(CC_SHL, size), (a << cnt) & m, a, cnt);
+			break;
+		case 8:
+			lf_set(c, CC_OP(CC_SHR, size), a >> cnt, a, cnt);
+			break;
 		case 9: {
 			uint64_t sa = (uint64_t)((int64_t)(a << (64 - bits)) >> (64 - bits));
 
 			lf_set(c, CC_OP(CC_SAR, size), (uint64_t)((int64_t)sa >> cnt) & m, a, cnt);
 			break;
 		}
-		default: lf_set(c, CC_OP(CC_MUL, size), a, cin, 0); break;
+		default:
+			lf_set(c, CC_OP(CC_MUL, size), a, cin, 0);
+			break;
 		}
 		check_all_cc("random");
 		ck_assert_int_eq(flags_cf(c), !!(flags_arith(c) & CF));
@@ -250,8 +285,19 @@ END_TEST
 /* CMP fast paths: signed/unsigned comparisons straight from the operands. */
 START_TEST(t_cond_cmp_semantics)
 {
-	static const int64_t v[] = { 0, 1, -1, 2, -2, 127, -128, 0x7fff, -0x8000,
-				     0x7fffffff, -0x7fffffff - 1, INT64_MAX, INT64_MIN };
+	static const int64_t v[] = { 0,
+				     1,
+				     -1,
+				     2,
+				     -2,
+				     127,
+				     -128,
+				     0x7fff,
+				     -0x8000,
+				     0x7fffffff,
+				     -0x7fffffff - 1,
+				     INT64_MAX,
+				     INT64_MIN };
 	int nv = (int)(sizeof(v) / sizeof(v[0]));
 
 	for (int i = 0; i < nv; i++)
@@ -317,49 +363,71 @@ END_TEST
 /* Run "op src, dst" on the host with the arithmetic flags preset to fin;
  * returns the flags after it. The stack pointer steps over the red zone
  * before pushing. */
-#define HOST_OP(mn, sfx, regmod, a, b, fin, fout)                                          \
-	__asm__ volatile("lea -128(%%rsp), %%rsp\n\tpush %[fi]\n\tpopf\n\t" mn sfx           \
-			 " %" regmod "[bb], %" regmod "[aa]\n\tpushf\n\tpop %[fo]\n\t"           \
-			 "lea 128(%%rsp), %%rsp"                                                 \
-			 : [aa] "+r"(a), [fo] "=&r"(fout)                                        \
-			 : [bb] "r"(b), [fi] "r"(fin)                                            \
+#define HOST_OP(mn, sfx, regmod, a, b, fin, fout)                                              \
+	__asm__ volatile("lea -128(%%rsp), %%rsp\n\tpush %[fi]\n\tpopf\n\t" mn sfx " %" regmod \
+			 "[bb], %" regmod "[aa]\n\tpushf\n\tpop %[fo]\n\t"                     \
+			 "lea 128(%%rsp), %%rsp"                                               \
+			 : [aa] "+r"(a), [fo] "=&r"(fout)                                      \
+			 : [bb] "r"(b), [fi] "r"(fin)                                          \
 			 : "cc", "memory")
 
-#define HOST_OP1(mn, sfx, regmod, a, fin, fout)                                            \
-	__asm__ volatile("lea -128(%%rsp), %%rsp\n\tpush %[fi]\n\tpopf\n\t" mn sfx           \
-			 " %" regmod "[aa]\n\tpushf\n\tpop %[fo]\n\tlea 128(%%rsp), %%rsp"     \
-			 : [aa] "+r"(a), [fo] "=&r"(fout)                                        \
-			 : [fi] "r"(fin)                                                         \
+#define HOST_OP1(mn, sfx, regmod, a, fin, fout)                                                \
+	__asm__ volatile("lea -128(%%rsp), %%rsp\n\tpush %[fi]\n\tpopf\n\t" mn sfx " %" regmod \
+			 "[aa]\n\tpushf\n\tpop %[fo]\n\tlea 128(%%rsp), %%rsp"                 \
+			 : [aa] "+r"(a), [fo] "=&r"(fout)                                      \
+			 : [fi] "r"(fin)                                                       \
 			 : "cc", "memory")
 
-#define HOST_SH(mn, sfx, regmod, a, cnt, fin, fout)                                        \
-	__asm__ volatile("lea -128(%%rsp), %%rsp\n\tpush %[fi]\n\tpopf\n\t" mn sfx           \
+#define HOST_SH(mn, sfx, regmod, a, cnt, fin, fout)                                              \
+	__asm__ volatile("lea -128(%%rsp), %%rsp\n\tpush %[fi]\n\tpopf\n\t" mn sfx               \
 			 " %%cl, %" regmod "[aa]\n\tpushf\n\tpop %[fo]\n\tlea 128(%%rsp), %%rsp" \
 			 : [aa] "+r"(a), [fo] "=&r"(fout)                                        \
 			 : "c"(cnt), [fi] "r"(fin)                                               \
 			 : "cc", "memory")
 
-#define HOST_SIZED(M, ...)                         \
-	switch (size) {                            \
-	case 1: M("b", "b", __VA_ARGS__); break;   \
-	case 2: M("w", "w", __VA_ARGS__); break;   \
-	case 4: M("l", "k", __VA_ARGS__); break;   \
-	default: M("q", "q", __VA_ARGS__); break;  \
+#define HOST_SIZED(M, ...)                \
+	switch (size) {                   \
+	case 1:                           \
+		M("b", "b", __VA_ARGS__); \
+		break;                    \
+	case 2:                           \
+		M("w", "w", __VA_ARGS__); \
+		break;                    \
+	case 4:                           \
+		M("l", "k", __VA_ARGS__); \
+		break;                    \
+	default:                          \
+		M("q", "q", __VA_ARGS__); \
+		break;                    \
 	}
 
-enum { H_ADD, H_ADC, H_SUB, H_SBB, H_AND, H_OR, H_XOR, H_INC, H_DEC, H_NEG, H_SHL, H_SHR,
-       H_SAR, H_NOPS };
+enum {
+	H_ADD,
+	H_ADC,
+	H_SUB,
+	H_SBB,
+	H_AND,
+	H_OR,
+	H_XOR,
+	H_INC,
+	H_DEC,
+	H_NEG,
+	H_SHL,
+	H_SHR,
+	H_SAR,
+	H_NOPS
+};
 
 #define M_ADD(s, r, a, b, fi, fo) HOST_OP("add", s, r, a, b, fi, fo)
 #define M_ADC(s, r, a, b, fi, fo) HOST_OP("adc", s, r, a, b, fi, fo)
 #define M_SUB(s, r, a, b, fi, fo) HOST_OP("sub", s, r, a, b, fi, fo)
 #define M_SBB(s, r, a, b, fi, fo) HOST_OP("sbb", s, r, a, b, fi, fo)
 #define M_AND(s, r, a, b, fi, fo) HOST_OP("and", s, r, a, b, fi, fo)
-#define M_OR(s, r, a, b, fi, fo) HOST_OP("or", s, r, a, b, fi, fo)
+#define M_OR(s, r, a, b, fi, fo)  HOST_OP("or", s, r, a, b, fi, fo)
 #define M_XOR(s, r, a, b, fi, fo) HOST_OP("xor", s, r, a, b, fi, fo)
-#define M_INC(s, r, a, fi, fo) HOST_OP1("inc", s, r, a, fi, fo)
-#define M_DEC(s, r, a, fi, fo) HOST_OP1("dec", s, r, a, fi, fo)
-#define M_NEG(s, r, a, fi, fo) HOST_OP1("neg", s, r, a, fi, fo)
+#define M_INC(s, r, a, fi, fo)    HOST_OP1("inc", s, r, a, fi, fo)
+#define M_DEC(s, r, a, fi, fo)    HOST_OP1("dec", s, r, a, fi, fo)
+#define M_NEG(s, r, a, fi, fo)    HOST_OP1("neg", s, r, a, fi, fo)
 #define M_SHL(s, r, a, n, fi, fo) HOST_SH("shl", s, r, a, n, fi, fo)
 #define M_SHR(s, r, a, n, fi, fo) HOST_SH("shr", s, r, a, n, fi, fo)
 #define M_SAR(s, r, a, n, fi, fo) HOST_SH("sar", s, r, a, n, fi, fo)
@@ -370,19 +438,45 @@ static uint32_t host_run(int op, int size, uint64_t a, uint64_t b, uint64_t fin,
 	uint64_t fo = 0;
 
 	switch (op) {
-	case H_ADD: HOST_SIZED(M_ADD, a, b, fin, fo); break;
-	case H_ADC: HOST_SIZED(M_ADC, a, b, fin, fo); break;
-	case H_SUB: HOST_SIZED(M_SUB, a, b, fin, fo); break;
-	case H_SBB: HOST_SIZED(M_SBB, a, b, fin, fo); break;
-	case H_AND: HOST_SIZED(M_AND, a, b, fin, fo); break;
-	case H_OR: HOST_SIZED(M_OR, a, b, fin, fo); break;
-	case H_XOR: HOST_SIZED(M_XOR, a, b, fin, fo); break;
-	case H_INC: HOST_SIZED(M_INC, a, fin, fo); break;
-	case H_DEC: HOST_SIZED(M_DEC, a, fin, fo); break;
-	case H_NEG: HOST_SIZED(M_NEG, a, fin, fo); break;
-	case H_SHL: HOST_SIZED(M_SHL, a, (uint8_t)b, fin, fo); break;
-	case H_SHR: HOST_SIZED(M_SHR, a, (uint8_t)b, fin, fo); break;
-	default: HOST_SIZED(M_SAR, a, (uint8_t)b, fin, fo); break;
+	case H_ADD:
+		HOST_SIZED(M_ADD, a, b, fin, fo);
+		break;
+	case H_ADC:
+		HOST_SIZED(M_ADC, a, b, fin, fo);
+		break;
+	case H_SUB:
+		HOST_SIZED(M_SUB, a, b, fin, fo);
+		break;
+	case H_SBB:
+		HOST_SIZED(M_SBB, a, b, fin, fo);
+		break;
+	case H_AND:
+		HOST_SIZED(M_AND, a, b, fin, fo);
+		break;
+	case H_OR:
+		HOST_SIZED(M_OR, a, b, fin, fo);
+		break;
+	case H_XOR:
+		HOST_SIZED(M_XOR, a, b, fin, fo);
+		break;
+	case H_INC:
+		HOST_SIZED(M_INC, a, fin, fo);
+		break;
+	case H_DEC:
+		HOST_SIZED(M_DEC, a, fin, fo);
+		break;
+	case H_NEG:
+		HOST_SIZED(M_NEG, a, fin, fo);
+		break;
+	case H_SHL:
+		HOST_SIZED(M_SHL, a, (uint8_t)b, fin, fo);
+		break;
+	case H_SHR:
+		HOST_SIZED(M_SHR, a, (uint8_t)b, fin, fo);
+		break;
+	default:
+		HOST_SIZED(M_SAR, a, (uint8_t)b, fin, fo);
+		break;
 	}
 	*res = a & mask_of(size);
 	return (uint32_t)fo & F_ARITH;
@@ -395,18 +489,54 @@ static uint64_t emu_record(int op, int size, uint64_t a, uint64_t b, bool cin)
 	unsigned bits = (unsigned)size * 8;
 
 	switch (op) {
-	case H_ADD: r = (a + b) & m; lf_set(c, CC_OP(CC_ADD, size), r, a, b); break;
-	case H_ADC: r = (a + b + cin) & m; lf_set(c, CC_OP(CC_ADC, size), r, a, b); break;
-	case H_SUB: r = (a - b) & m; lf_set(c, CC_OP(CC_SUB, size), r, a, b); break;
-	case H_SBB: r = (a - b - cin) & m; lf_set(c, CC_OP(CC_SBB, size), r, a, b); break;
-	case H_AND: r = a & b; lf_set(c, CC_OP(CC_LOGIC, size), r, 0, 0); break;
-	case H_OR: r = a | b; lf_set(c, CC_OP(CC_LOGIC, size), r, 0, 0); break;
-	case H_XOR: r = a ^ b; lf_set(c, CC_OP(CC_LOGIC, size), r, 0, 0); break;
-	case H_INC: r = (a + 1) & m; lf_set(c, CC_OP(CC_INC, size), r, a, cin); break;
-	case H_DEC: r = (a - 1) & m; lf_set(c, CC_OP(CC_DEC, size), r, a, cin); break;
-	case H_NEG: r = (0 - a) & m; lf_set(c, CC_OP(CC_SUB, size), r, 0, a); break;
-	case H_SHL: r = (a << b) & m; lf_set(c, CC_OP(CC_SHL, size), r, a, b); break;
-	case H_SHR: r = a >> b; lf_set(c, CC_OP(CC_SHR, size), r, a, b); break;
+	case H_ADD:
+		r = (a + b) & m;
+		lf_set(c, CC_OP(CC_ADD, size), r, a, b);
+		break;
+	case H_ADC:
+		r = (a + b + cin) & m;
+		lf_set(c, CC_OP(CC_ADC, size), r, a, b);
+		break;
+	case H_SUB:
+		r = (a - b) & m;
+		lf_set(c, CC_OP(CC_SUB, size), r, a, b);
+		break;
+	case H_SBB:
+		r = (a - b - cin) & m;
+		lf_set(c, CC_OP(CC_SBB, size), r, a, b);
+		break;
+	case H_AND:
+		r = a & b;
+		lf_set(c, CC_OP(CC_LOGIC, size), r, 0, 0);
+		break;
+	case H_OR:
+		r = a | b;
+		lf_set(c, CC_OP(CC_LOGIC, size), r, 0, 0);
+		break;
+	case H_XOR:
+		r = a ^ b;
+		lf_set(c, CC_OP(CC_LOGIC, size), r, 0, 0);
+		break;
+	case H_INC:
+		r = (a + 1) & m;
+		lf_set(c, CC_OP(CC_INC, size), r, a, cin);
+		break;
+	case H_DEC:
+		r = (a - 1) & m;
+		lf_set(c, CC_OP(CC_DEC, size), r, a, cin);
+		break;
+	case H_NEG:
+		r = (0 - a) & m;
+		lf_set(c, CC_OP(CC_SUB, size), r, 0, a);
+		break;
+	case H_SHL:
+		r = (a << b) & m;
+		lf_set(c, CC_OP(CC_SHL, size), r, a, b);
+		break;
+	case H_SHR:
+		r = a >> b;
+		lf_set(c, CC_OP(CC_SHR, size), r, a, b);
+		break;
 	default: {
 		int64_t sa = (int64_t)(a << (64 - bits)) >> (64 - bits);
 

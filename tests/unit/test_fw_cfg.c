@@ -22,7 +22,7 @@ static struct fw_cfg *f;
 
 static void setup(void)
 {
-	struct machine_config cfg = {.ram_size = 1 << 20, .ncpus = 1};
+	struct machine_config cfg = { .ram_size = 1 << 20, .ncpus = 1 };
 	m = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(m);
 	f = fw_cfg_init(m, FW_CFG_IO_BASE);
@@ -104,9 +104,13 @@ END_TEST
 
 START_TEST(pc_items)
 {
-	struct fw_cfg_pc_config c = {.ram_below_4g = 0xc0000000ull, .ram_above_4g = 1ull << 30,
-				     .ncpus = 2, .max_cpus = 4, .boot_menu = true,
-				     .boot_fail_wait = 5000, .bootorder = "/rom@genroms/x\n"};
+	struct fw_cfg_pc_config c = { .ram_below_4g = 0xc0000000ull,
+				      .ram_above_4g = 1ull << 30,
+				      .ncpus = 2,
+				      .max_cpus = 4,
+				      .boot_menu = true,
+				      .boot_fail_wait = 5000,
+				      .bootorder = "/rom@genroms/x\n" };
 	ck_assert(fw_cfg_add_pc_items(f, &c));
 	sel(FW_CFG_RAM_SIZE);
 	ck_assert_uint_eq(rd_le(8), 0x100000000ull);
@@ -172,9 +176,9 @@ START_TEST(dma_read_skip_write)
 	ck_assert_uint_eq(dma(0x1000, (uint32_t)key << 16 | FW_CFG_DMA_CTL_SELECT, 0, 0), 0);
 	ck_assert_uint_eq(dma(0x1000, FW_CFG_DMA_CTL_SKIP, 100, 0), 0);
 	ck_assert_uint_eq(dma(0x1000, FW_CFG_DMA_CTL_READ, 4, 0x3000), 0);
-	ck_assert_uint_eq(phys_read(m->mmu, 0x3000, 4),
-			  (uint32_t)data[100] | data[101] << 8 | data[102] << 16 |
-				  (uint32_t)data[103] << 24);
+	ck_assert_uint_eq(phys_read(m->mmu, 0x3000, 4), (uint32_t)data[100] | data[101] << 8 |
+								data[102] << 16 |
+								(uint32_t)data[103] << 24);
 	/* The port interface continues at the same offset. */
 	ck_assert_uint_eq(rd_le(1), data[104]);
 
@@ -185,7 +189,7 @@ START_TEST(dma_read_skip_write)
 	uint32_t len;
 	ck_assert_uint_eq(fw_cfg_file(f, "opt/test", &len)[0], data[0]);
 	/* Writable file: in-bounds write lands, overlong write is refused. */
-	uint8_t zero8[8] = {0};
+	uint8_t zero8[8] = { 0 };
 	int wkey = fw_cfg_add_file_rw(f, "etc/wr", zero8, 8, true);
 	ck_assert_int_eq(wkey, FW_CFG_FILE_FIRST + 1);
 	ctl = (uint32_t)wkey << 16 | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_WRITE;
@@ -195,10 +199,11 @@ START_TEST(dma_read_skip_write)
 	ck_assert_uint_eq(w[0] | w[1] << 8 | w[2] << 16 | (uint32_t)w[3] << 24, 0xdeadbeef);
 	ck_assert_uint_eq(dma(0x1000, ctl, 9, 0x4000), FW_CFG_DMA_CTL_ERROR);
 	/* 64-bit address written as two halves: high half first. */
-	ck_assert_uint_eq(dma(0x1000, (uint32_t)FW_CFG_SIGNATURE << 16 | FW_CFG_DMA_CTL_SELECT |
-					       FW_CFG_DMA_CTL_READ,
-			      4, 0x5000),
-			  0);
+	ck_assert_uint_eq(
+		dma(0x1000,
+		    (uint32_t)FW_CFG_SIGNATURE << 16 | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ,
+		    4, 0x5000),
+		0);
 	ck_assert_uint_eq(phys_read(m->mmu, 0x5000, 4), 0x554d4551);
 }
 END_TEST
@@ -296,10 +301,16 @@ static uint8_t sum8(const uint8_t *p, uint32_t n)
 
 START_TEST(acpi_loader)
 {
-	struct acpi_config ac = {.ncpus = 4, .ioapic_addr = 0xfec00000, .hpet_addr = 0xfed00000,
-				 .hpet_id = 0x8086a201, .pm_base = 0x600, .sci_irq = 9,
-				 .smi_cmd = 0xb2, .acpi_enable = 0xf1, .acpi_disable = 0xf0,
-				 .fw_cfg_port = 0x510};
+	struct acpi_config ac = { .ncpus = 4,
+				  .ioapic_addr = 0xfec00000,
+				  .hpet_addr = 0xfed00000,
+				  .hpet_id = 0x8086a201,
+				  .pm_base = 0x600,
+				  .sci_irq = 9,
+				  .smi_cmd = 0xb2,
+				  .acpi_enable = 0xf1,
+				  .acpi_disable = 0xf0,
+				  .fw_cfg_port = 0x510 };
 	ck_assert(fw_cfg_add_acpi(f, &ac));
 	uint32_t sz;
 	int key = dir_lookup("etc/table-loader", &sz);
@@ -310,7 +321,7 @@ START_TEST(acpi_loader)
 	/* Place the RSDP at base and the tables at base + 64: the result must
 	 * equal acpi_build's direct-boot image for that base. */
 	const uint64_t base = 0xe0000;
-	struct lfile fs[2] = {{.name = "etc/acpi/rsdp"}, {.name = "etc/acpi/tables"}};
+	struct lfile fs[2] = { { .name = "etc/acpi/rsdp" }, { .name = "etc/acpi/tables" } };
 	run_loader(fs, 2, base, base + 64);
 	ck_assert_ptr_nonnull(fs[0].data);
 	ck_assert_ptr_nonnull(fs[1].data);
@@ -348,8 +359,8 @@ START_TEST(acpi_loader)
 			ck_assert_uint_eq(le32(tb + 48), 0xb2);
 			ck_assert_uint_eq(le32(tb + 80), 0x60c); /* GPE0 per acpi_pm.h */
 			/* SeaBIOS needs a PNP0303 device to set up the keyboard. */
-			static const uint8_t kbd[] = {0x08, '_', 'H', 'I', 'D', 0x0c,
-						      0x41, 0xd0, 0x03, 0x03};
+			static const uint8_t kbd[] = { 0x08, '_',  'H',  'I',  'D',
+						       0x0c, 0x41, 0xd0, 0x03, 0x03 };
 			ck_assert_ptr_nonnull(memmem(d, le32(d + 4), kbd, sizeof(kbd)));
 			ck_assert_ptr_nonnull(memmem(d, le32(d + 4), "QEMU0002", 8));
 			seen_dsdt = 1;
@@ -381,8 +392,9 @@ START_TEST(dsdt_structure)
 	/* Top level: Name(_S5, Package) then Scope(\_SB) ending exactly at the
 	 * end of the table, for 1 and for 100 CPUs (multi-byte PkgLengths). */
 	for (int ncpus = 1; ncpus <= 100; ncpus += 99) {
-		struct acpi_config ac = {.ncpus = ncpus, .ioapic_addr = 0xfec00000,
-					 .pm_base = 0x600, .sci_irq = 9};
+		struct acpi_config ac = {
+			.ncpus = ncpus, .ioapic_addr = 0xfec00000, .pm_base = 0x600, .sci_irq = 9
+		};
 		uint8_t *img = calloc(1, 0x10000);
 		ck_assert_uint_gt(acpi_build(&ac, img, 0x10000, 0x100000), 0);
 		uint32_t rsdt = le32(img + 16) - 0x100000;

@@ -35,16 +35,16 @@ static void legacy_cb(void *opaque, bool on)
 
 static void setup(void)
 {
-	struct machine_config cfg = {.ram_size = 1 << 20, .ncpus = 1};
+	struct machine_config cfg = { .ram_size = 1 << 20, .ncpus = 1 };
 	m = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(m);
 	h = hpet_init(m, HB);
 	ck_assert_ptr_nonnull(h);
 	struct irq_line pins[HPET_NPINS], leg[2];
 	for (int i = 0; i < HPET_NPINS; i++)
-		pins[i] = (struct irq_line){line_set, NULL, i};
-	leg[0] = (struct irq_line){line_set, NULL, 24};
-	leg[1] = (struct irq_line){line_set, NULL, 25};
+		pins[i] = (struct irq_line){ line_set, NULL, i };
+	leg[0] = (struct irq_line){ line_set, NULL, 24 };
+	leg[1] = (struct irq_line){ line_set, NULL, 25 };
 	hpet_connect(h, pins, leg, legacy_cb, NULL);
 	for (int i = 0; i < 26; i++)
 		rises[i] = level[i] = 0;

@@ -189,14 +189,14 @@ START_TEST(latch_and_readback)
 	outb(0x43, 0x34);
 	outb(0x40, 0x00);
 	outb(0x40, 0x10); /* 4096 */
-	advance(839); /* one tick */
+	advance(839);     /* one tick */
 	outb(0x43, 0x00); /* latch ch0 */
 	advance(500000);
 	outb(0x43, 0x00); /* ignored: latch unread */
 	ck_assert_uint_eq(read16(0x40), 4095);
 	ck_assert_uint_lt(read16(0x40), 4095 - 500);
 	/* Read-back status + count of ch0 and ch2. */
-	outb(0x43, 0xb0); /* ch2, mode 0 */
+	outb(0x43, 0xb0);        /* ch2, mode 0 */
 	outb(0x43, 0xc2 | 0x08); /* latch count+status of ch0 and ch2 */
 	uint8_t st0 = inb(0x40);
 	ck_assert_uint_eq(st0 & 0x3f, 0x34);
@@ -223,7 +223,7 @@ START_TEST(access_modes_and_bcd)
 	outb(0x42, 0x02); /* 512 */
 	advance(838 * 2 + 1);
 	ck_assert_uint_eq(inb(0x42), 0x01); /* 510 */
-	outb(0x43, 0xb1); /* LSB/MSB, mode 0, BCD */
+	outb(0x43, 0xb1);                   /* LSB/MSB, mode 0, BCD */
 	outb(0x42, 0x00);
 	outb(0x42, 0x10); /* 1000 decimal */
 	advance(838 * 10 + 1);

@@ -221,10 +221,10 @@ START_TEST(rotation)
 	pic_set_irq(&pic, 6, 1);
 	pic_set_irq(&pic, 4, 1);
 	ck_assert_int_eq(pic_ack(&pic), 0x0c);
-	ck_assert_int_eq(intr_level, 0); /* others rank below IR4 */
-	outb(0x20, 0xa0); /* rotate on non-specific EOI: IR4 becomes lowest */
+	ck_assert_int_eq(intr_level, 0);       /* others rank below IR4 */
+	outb(0x20, 0xa0);                      /* rotate on non-specific EOI: IR4 becomes lowest */
 	ck_assert_int_eq(pic_ack(&pic), 0x0e); /* IR5 highest now, IR6 next */
-	outb(0x20, 0xe6); /* rotate on specific EOI IR6: IR7 highest */
+	outb(0x20, 0xe6);                      /* rotate on specific EOI IR6: IR7 highest */
 	ck_assert_int_eq(pic_ack(&pic), 0x08);
 	outb(0x20, 0x20);
 	/* Rotate in AEOI mode. */
@@ -249,8 +249,8 @@ START_TEST(special_mask)
 	ck_assert_int_eq(pic_ack(&pic), 0x0b);
 	pic_set_irq(&pic, 6, 1);
 	ck_assert(!pic_has_interrupt(&pic));
-	outb(0x21, 0x08); /* mask IR3 (in service) */
-	outb(0x20, 0x68); /* OCW3: set special mask mode */
+	outb(0x21, 0x08);                   /* mask IR3 (in service) */
+	outb(0x20, 0x68);                   /* OCW3: set special mask mode */
 	ck_assert(pic_has_interrupt(&pic)); /* lower IR6 now passes */
 	ck_assert_int_eq(pic_ack(&pic), 0x0e);
 	outb(0x20, 0x48); /* reset special mask mode */

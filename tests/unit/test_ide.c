@@ -21,13 +21,13 @@
 #include "devices/pci.h"
 #include "mmu/mmu.h"
 
-#define P0 0x1f0
-#define C0 0x3f6
-#define P1 0x170
-#define C1 0x376
-#define BM 0xc000
+#define P0           0x1f0
+#define C0           0x3f6
+#define P1           0x170
+#define C1           0x376
+#define BM           0xc000
 #define DISK_SECTORS 8192u /* 4 MiB */
-#define CD_BLOCKS 300u
+#define CD_BLOCKS    300u
 
 static struct machine *m;
 static struct pci_bus *bus;
@@ -269,7 +269,7 @@ START_TEST(pio_read_write)
 			ck_assert_uint_eq(buf[i], disk_byte((100 + s) * 512 + i));
 	}
 	ck_assert_uint_eq(inb(C0), 0x50);
-	ck_assert_int_eq(rises[0], 2); /* no interrupt after the last block */
+	ck_assert_int_eq(rises[0], 2);       /* no interrupt after the last block */
 	ck_assert_uint_eq(inb(P0 + 3), 101); /* last sector transferred */
 
 	/* WRITE SECTORS: first DRQ without interrupt, 32-bit data port. */
@@ -507,8 +507,8 @@ START_TEST(lba48_big_disk)
 	uint16_t w[256];
 	identify(P0, 0xec, w);
 	ck_assert_uint_eq(w[60] | (uint32_t)w[61] << 16, 0x0fffffffu);
-	uint64_t n48 = w[100] | (uint64_t)w[101] << 16 | (uint64_t)w[102] << 32 |
-		       (uint64_t)w[103] << 48;
+	uint64_t n48 =
+		w[100] | (uint64_t)w[101] << 16 | (uint64_t)w[102] << 32 | (uint64_t)w[103] << 48;
 	ck_assert_uint_eq(n48, n);
 	ck_assert_uint_eq(w[1], 16383);
 	/* WRITE SECTORS EXT above 2^28, READ DMA EXT it back. */
@@ -776,8 +776,9 @@ START_TEST(atapi_basic)
 	ck_assert_uint_eq(b[0], cd_byte((CD_BLOCKS - 1) * 2048));
 	ck_assert_uint_eq(b[2047], 0);
 	/* READ(12) past the end: ILLEGAL REQUEST / LBA out of range. */
-	uint8_t rd12[12] = { 0xa8, 0, 0, 0, (CD_BLOCKS - 1) >> 8, (CD_BLOCKS - 1) & 0xff,
-			     0, 0, 0, 2 };
+	uint8_t rd12[12] = {
+		0xa8, 0, 0, 0, (CD_BLOCKS - 1) >> 8, (CD_BLOCKS - 1) & 0xff, 0, 0, 0, 2
+	};
 	ck_assert_uint_eq(packet(rd12, 2048, false, b, &n, NULL), 0x41);
 	ck_assert_uint_eq(inb(P1 + 1) >> 4, 5);
 	uint8_t key, asc;
@@ -848,7 +849,7 @@ START_TEST(atapi_toc_and_mmc)
 	ck_assert_uint_eq(n, 8);
 	ck_assert_uint_eq(b[2], 4);
 	ck_assert_uint_eq(b[5], 0x02); /* media present */
-	gesn[1] = 0; /* asynchronous: not supported */
+	gesn[1] = 0;                   /* asynchronous: not supported */
 	ck_assert_uint_eq(packet(gesn, 8, false, b, &n, NULL), 0x41);
 	/* MODE SENSE(10) page 2Ah. */
 	uint8_t ms[12] = { 0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 64 };
@@ -878,7 +879,7 @@ START_TEST(atapi_toc_and_mmc)
 	ck_assert_uint_eq(asc, 0x3a);
 	gesn[1] = 1;
 	packet(gesn, 8, false, b, &n, NULL);
-	ck_assert_uint_eq(b[4], 3); /* media removal */
+	ck_assert_uint_eq(b[4], 3);    /* media removal */
 	ck_assert_uint_eq(b[5], 0x01); /* door open */
 	/* Host-side disc change: UNIT ATTENTION once, then ready. */
 	ck_assert(ide_cd_change(ide, 2, cd));

@@ -22,7 +22,7 @@ static struct ioapic *io;
 
 static void setup(void)
 {
-	struct machine_config cfg = {.ram_size = 1 << 20, .ncpus = 2};
+	struct machine_config cfg = { .ram_size = 1 << 20, .ncpus = 2 };
 	m = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(m);
 	for (int i = 0; i < m->ncpus; i++)

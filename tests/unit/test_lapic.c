@@ -36,7 +36,7 @@ static int pic_ack(void *opaque)
 
 static void setup(void)
 {
-	struct machine_config cfg = {.ram_size = 1 << 20, .ncpus = 2};
+	struct machine_config cfg = { .ram_size = 1 << 20, .ncpus = 2 };
 	m = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(m);
 	/* The bare board disables the APIC; this test wants it back. */
@@ -450,7 +450,7 @@ END_TEST
  * come at the programmed period of virtual time. */
 START_TEST(guest_timer_irqs)
 {
-	struct machine_config cfg = {.ram_size = 1 << 20, .ncpus = 1};
+	struct machine_config cfg = { .ram_size = 1 << 20, .ncpus = 1 };
 	struct machine *g = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(g);
 	struct cpu *c = g->cpu[0];
@@ -458,14 +458,14 @@ START_TEST(guest_timer_irqs)
 	struct lapic_sys *gs = lapic_init(g);
 	ck_assert_ptr_nonnull(gs);
 	uint8_t *ram = mmu_ram(g->mmu);
-	static const uint8_t loop[] = {0xfb, 0xf4, 0xeb, 0xfc}; /* sti; hlt; jmp sti */
+	static const uint8_t loop[] = { 0xfb, 0xf4, 0xeb, 0xfc }; /* sti; hlt; jmp sti */
 	static const uint8_t handler[] = {
-	        0xfe, 0x06, 0x00, 0x05,             /* inc byte [0x500] */
-	        0x66, 0xb9, 0x0b, 0x08, 0x00, 0x00, /* mov ecx, 0x80b (EOI) */
-	        0x66, 0x31, 0xc0,                   /* xor eax, eax */
-	        0x66, 0x31, 0xd2,                   /* xor edx, edx */
-	        0x0f, 0x30,                         /* wrmsr */
-	        0xcf                                /* iret */
+		0xfe, 0x06, 0x00, 0x05,             /* inc byte [0x500] */
+		0x66, 0xb9, 0x0b, 0x08, 0x00, 0x00, /* mov ecx, 0x80b (EOI) */
+		0x66, 0x31, 0xc0,                   /* xor eax, eax */
+		0x66, 0x31, 0xd2,                   /* xor edx, edx */
+		0x0f, 0x30,                         /* wrmsr */
+		0xcf                                /* iret */
 	};
 	memcpy(ram + 0x1000, loop, sizeof(loop));
 	memcpy(ram + 0x2000, handler, sizeof(handler));
@@ -474,7 +474,7 @@ START_TEST(guest_timer_irqs)
 	ram[0x40 * 4 + 2] = 0;
 	ram[0x40 * 4 + 3] = 0;
 	for (int i = 0; i < S_NSEG; i++)
-		c->seg[i] = (struct seg){.base = 0, .limit = 0xffff, .attr = 0x93, .sel = 0};
+		c->seg[i] = (struct seg){ .base = 0, .limit = 0xffff, .attr = 0x93, .sel = 0 };
 	c->seg[S_CS].attr = 0x9b;
 	c->rip = 0x1000;
 	c->gpr[R_SP] = 0x8000;
@@ -509,7 +509,7 @@ END_TEST
  * at 0900:0000, stores a flag and halts. */
 START_TEST(guest_init_sipi)
 {
-	struct machine_config cfg = {.ram_size = 1 << 20, .ncpus = 2};
+	struct machine_config cfg = { .ram_size = 1 << 20, .ncpus = 2 };
 	struct machine *g = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(g);
 	for (int i = 0; i < 2; i++)
@@ -520,22 +520,22 @@ START_TEST(guest_init_sipi)
 	ck_assert_int_eq(ap->halted, LAPIC_WAIT_SIPI);
 	uint8_t *ram = mmu_ram(g->mmu);
 	static const uint8_t bsp_code[] = {
-	        0x66, 0xb9, 0x30, 0x08, 0x00, 0x00, /* mov ecx, 0x830 (ICR) */
-	        0x66, 0xba, 0x01, 0x00, 0x00, 0x00, /* mov edx, 1 (x2APIC ID 1) */
-	        0x66, 0xb8, 0x00, 0x45, 0x00, 0x00, /* mov eax, 0x4500 (INIT) */
-	        0x0f, 0x30,                         /* wrmsr */
-	        0x66, 0xb8, 0x09, 0x46, 0x00, 0x00, /* mov eax, 0x4609 (SIPI 9) */
-	        0x0f, 0x30,                         /* wrmsr */
-	        0xfa, 0xf4                          /* cli; hlt */
+		0x66, 0xb9, 0x30, 0x08, 0x00, 0x00, /* mov ecx, 0x830 (ICR) */
+		0x66, 0xba, 0x01, 0x00, 0x00, 0x00, /* mov edx, 1 (x2APIC ID 1) */
+		0x66, 0xb8, 0x00, 0x45, 0x00, 0x00, /* mov eax, 0x4500 (INIT) */
+		0x0f, 0x30,                         /* wrmsr */
+		0x66, 0xb8, 0x09, 0x46, 0x00, 0x00, /* mov eax, 0x4609 (SIPI 9) */
+		0x0f, 0x30,                         /* wrmsr */
+		0xfa, 0xf4                          /* cli; hlt */
 	};
 	static const uint8_t ap_code[] = {
-	        0xc6, 0x06, 0x00, 0x06, 0x5a, /* mov byte [0x600], 0x5a */
-	        0xfa, 0xf4                    /* cli; hlt */
+		0xc6, 0x06, 0x00, 0x06, 0x5a, /* mov byte [0x600], 0x5a */
+		0xfa, 0xf4                    /* cli; hlt */
 	};
 	memcpy(ram + 0x1000, bsp_code, sizeof(bsp_code));
 	memcpy(ram + 0x9000, ap_code, sizeof(ap_code));
 	for (int i = 0; i < S_NSEG; i++)
-		bsp->seg[i] = (struct seg){.base = 0, .limit = 0xffff, .attr = 0x93, .sel = 0};
+		bsp->seg[i] = (struct seg){ .base = 0, .limit = 0xffff, .attr = 0x93, .sel = 0 };
 	bsp->seg[S_CS].attr = 0x9b;
 	bsp->rip = 0x1000;
 	cpu_update_mode(bsp);

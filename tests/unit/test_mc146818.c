@@ -125,7 +125,7 @@ START_TEST(start_time)
 	ck_assert_uint_eq(rd(RTC_DAY), 0x29);
 	ck_assert_uint_eq(rd(RTC_MONTH), 0x02);
 	ck_assert_uint_eq(rd(RTC_HOUR), 0x00);
-	ck_assert_uint_eq(rd(RTC_DOW), 5); /* Thursday */
+	ck_assert_uint_eq(rd(RTC_DOW), 5);   /* Thursday */
 	mc146818_set_time(&rtc, 4102444799); /* 2099-12-31 23:59:59 */
 	advance(1000000000);
 	ck_assert_uint_eq(rd(RTC_YEAR), 0x00);
@@ -143,10 +143,10 @@ START_TEST(formats)
 	ck_assert_uint_eq(rd(RTC_YEAR), 24);
 	wr(RTC_REG_B, 0x04); /* binary, 12 h */
 	mc146818_set_time(&rtc, RTC_FIXED_EPOCH + 13 * 3600 + 5 * 60 + 59);
-	ck_assert_uint_eq(rd(RTC_HOUR), 0x81); /* 1 PM */
-	wr(RTC_REG_B, 0x00); /* BCD, 12 h */
+	ck_assert_uint_eq(rd(RTC_HOUR), 0x81);                   /* 1 PM */
+	wr(RTC_REG_B, 0x00);                                     /* BCD, 12 h */
 	mc146818_set_time(&rtc, RTC_FIXED_EPOCH + 12 * 60 + 59); /* 00:12:59 */
-	ck_assert_uint_eq(rd(RTC_HOUR), 0x12); /* 12 AM */
+	ck_assert_uint_eq(rd(RTC_HOUR), 0x12);                   /* 12 AM */
 	advance(1000000000);
 	ck_assert_uint_eq(rd(RTC_MIN), 0x13);
 	ck_assert_uint_eq(rd(RTC_SEC), 0x00);
@@ -160,7 +160,7 @@ END_TEST
 
 START_TEST(set_bit)
 {
-	advance(300000000); /* phase: next update 700 ms ahead */
+	advance(300000000);         /* phase: next update 700 ms ahead */
 	wr(RTC_REG_B, 0x82 | 0x10); /* SET (clears UIE) */
 	ck_assert_uint_eq(rd(RTC_REG_B), 0x82);
 	wr(RTC_SEC, 0x30);
@@ -171,7 +171,7 @@ START_TEST(set_bit)
 	wr(RTC_YEAR, 0x99);
 	wr(RTC_CENTURY, 0x19);
 	advance(5000000000ull);
-	ck_assert_uint_eq(rd(RTC_SEC), 0x30); /* frozen */
+	ck_assert_uint_eq(rd(RTC_SEC), 0x30);       /* frozen */
 	ck_assert_uint_eq(rd(RTC_REG_A) & 0x80, 0); /* no UIP while SET */
 	wr(RTC_REG_B, 0x02);
 	/* Updates resume on the divider's second boundaries. */
@@ -216,7 +216,7 @@ START_TEST(periodic)
 	ck_assert_uint_eq(rd(RTC_REG_C), 0x00);
 	ck_assert_int_eq(rises, 0);
 	ck_assert_ptr_null(m->timers); /* nothing enabled: no timer */
-	wr(RTC_REG_B, 0x42); /* PIE */
+	wr(RTC_REG_B, 0x42);           /* PIE */
 	uint8_t seen = 0;
 	int n = run_handler(100000000, 50000, &seen); /* 100 ms at 1024 Hz */
 	ck_assert_int_ge(n, 102);

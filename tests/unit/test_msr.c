@@ -34,17 +34,17 @@ static struct mmu *mmu;
 static jmp_buf jb;
 
 /* Run stmt; evaluates to the exception vector it raised, or -1. */
-#define FAULTS(stmt)                                          \
-	({                                                    \
-		volatile int vec_ = -1;                       \
-		cpu->exc_jmp = &jb;                           \
-		if (setjmp(jb) == 0) {                        \
-			stmt;                                 \
-		} else {                                      \
-			vec_ = cpu->exc_vector;               \
-		}                                             \
-		cpu->exc_jmp = NULL;                          \
-		vec_;                                         \
+#define FAULTS(stmt)                            \
+	({                                      \
+		volatile int vec_ = -1;         \
+		cpu->exc_jmp = &jb;             \
+		if (setjmp(jb) == 0) {          \
+			stmt;                   \
+		} else {                        \
+			vec_ = cpu->exc_vector; \
+		}                               \
+		cpu->exc_jmp = NULL;            \
+		vec_;                           \
 	})
 
 static void mk(const char *spec)
@@ -112,10 +112,10 @@ static void run(const uint8_t *b, unsigned n)
 	cpu->rip += (unsigned)len;
 	in.fn(cpu, &in);
 }
-#define RUN(...)                                                   \
-	do {                                                       \
-		static const uint8_t b_[] = { __VA_ARGS__ };       \
-		run(b_, sizeof(b_));                               \
+#define RUN(...)                                             \
+	do {                                                 \
+		static const uint8_t b_[] = { __VA_ARGS__ }; \
+		run(b_, sizeof(b_));                         \
 	} while (0)
 
 /* ---- MSRs ---- */
@@ -151,7 +151,7 @@ START_TEST(apic_base)
 	ck_assert(msr_write(cpu, MSR_IA32_APIC_BASE, v | APIC_BASE_EXTD)); /* xAPIC -> x2APIC */
 	ck_assert(!msr_write(cpu, MSR_IA32_APIC_BASE, v));                 /* x2APIC -> xAPIC */
 	ck_assert(msr_write(cpu, MSR_IA32_APIC_BASE, v & ~(APIC_BASE_EN | APIC_BASE_BSP)));
-	ck_assert(rd(MSR_IA32_APIC_BASE) & APIC_BASE_BSP); /* BSP is read-only */
+	ck_assert(rd(MSR_IA32_APIC_BASE) & APIC_BASE_BSP);                  /* BSP is read-only */
 	ck_assert(!msr_write(cpu, MSR_IA32_APIC_BASE, v | APIC_BASE_EXTD)); /* off -> x2APIC */
 	ck_assert(msr_write(cpu, MSR_IA32_APIC_BASE, 0xfed00000ull | APIC_BASE_EN));
 	ck_assert_uint_eq(rd(MSR_IA32_APIC_BASE), 0xfed00000ull | APIC_BASE_EN | APIC_BASE_BSP);
@@ -241,9 +241,9 @@ START_TEST(efer)
 	mk("intel");
 	ck_assert(msr_write(cpu, MSR_EFER, EFER_SCE | EFER_LME | EFER_NXE | EFER_LMA));
 	ck_assert_uint_eq(rd(MSR_EFER), EFER_SCE | EFER_LME | EFER_NXE); /* LMA read-only */
-	ck_assert(!msr_write(cpu, MSR_EFER, EFER_SVME));      /* no SVM */
-	ck_assert(!msr_write(cpu, MSR_EFER, 1ull << 1));      /* reserved */
-	ck_assert(!msr_write(cpu, MSR_EFER, EFER_FFXSR));     /* not advertised */
+	ck_assert(!msr_write(cpu, MSR_EFER, EFER_SVME));                 /* no SVM */
+	ck_assert(!msr_write(cpu, MSR_EFER, 1ull << 1));                 /* reserved */
+	ck_assert(!msr_write(cpu, MSR_EFER, EFER_FFXSR));                /* not advertised */
 	to_long64();
 	ck_assert(rd(MSR_EFER) & EFER_LMA);
 	/* LME cannot change while paging is on. */
@@ -293,7 +293,7 @@ START_TEST(misc_msrs)
 	ck_assert(msr_write(cpu, MSR_IA32_MCG_CTL, ~0ull));
 	ck_assert(!msr_write(cpu, MSR_IA32_MCG_CTL, 5));
 	ck_assert(msr_write(cpu, MSR_IA32_MC0_CTL, ~0ull));
-	ck_assert(msr_write(cpu, MSR_IA32_MC0_CTL + 1, 0));           /* MC0_STATUS */
+	ck_assert(msr_write(cpu, MSR_IA32_MC0_CTL + 1, 0)); /* MC0_STATUS */
 	ck_assert(!msr_write(cpu, MSR_IA32_MC0_CTL + 1, 1ull << 63));
 	ck_assert_uint_eq(rd(MSR_IA32_MC0_CTL + 4 * (MC_NBANKS - 1) + 1), 0);
 	ck_assert(!msr_read(cpu, MSR_IA32_MC0_CTL + 4 * MC_NBANKS, &v));
@@ -330,7 +330,7 @@ START_TEST(amd_perf_msrs)
 	ck_assert_uint_eq(rd(0xc0010003), 0x4300c0);
 	ck_assert(!msr_write(cpu, 0xc0010000, 1ull << 45)); /* reserved */
 	ck_assert(!msr_write(cpu, 0xc0010001, 1ull << 21));
-	ck_assert(msr_write(cpu, 0xc0010007, ~0ull));       /* 48-bit counter */
+	ck_assert(msr_write(cpu, 0xc0010007, ~0ull)); /* 48-bit counter */
 	ck_assert_uint_eq(rd(0xc0010007), (1ull << 48) - 1);
 	ck_assert(!msr_read(cpu, 0xc0010008, &v));
 }
@@ -377,9 +377,9 @@ END_TEST
 START_TEST(cr4_cr3_cr8_rules)
 {
 	mk("intel");
-	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_VMXE)), EXC_GP);  /* no VMX */
-	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_PKE)), EXC_GP);   /* no PKU */
-	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_LA57)), EXC_GP);  /* no LA57 */
+	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_VMXE)), EXC_GP); /* no VMX */
+	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_PKE)), EXC_GP);  /* no PKU */
+	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_LA57)), EXC_GP); /* no LA57 */
 	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, 1ull << 32)), EXC_GP);
 	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_PCIDE)), EXC_GP); /* not in IA-32e */
 	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_OSFXSR | CR4_SMEP | CR4_SMAP)), -1);
@@ -677,13 +677,13 @@ START_TEST(port_io)
 	cpu->machine = m;
 	/* Real mode: no permission check. */
 	cpu->gpr[R_AX] = 0xabcd1234;
-	RUN(0xe6, 0x00);        /* out 0, al: unclaimed port */
+	RUN(0xe6, 0x00); /* out 0, al: unclaimed port */
 	cpu->gpr[R_DX] = 0x500;
-	RUN(0x66, 0xef);        /* out dx, eax */
+	RUN(0x66, 0xef); /* out dx, eax */
 	ck_assert_uint_eq(log.last_write, 0xabcd1234);
-	RUN(0xec);              /* in al, dx */
+	RUN(0xec); /* in al, dx */
 	ck_assert_uint_eq(cpu->gpr[R_AX], 0xabcd1200 | 0x45);
-	RUN(0x66, 0xed);        /* in eax, dx */
+	RUN(0x66, 0xed); /* in eax, dx */
 	ck_assert_uint_eq(cpu->gpr[R_AX], 0x11223346);
 	/* REP OUTSB from DS:SI, 3 bytes. */
 	phys_write_buf(mmu, 0x600, "xyz", 3);

@@ -46,13 +46,13 @@ static void bar_moved(struct pci_dev *d, int bar, uint64_t addr, bool mapped)
 
 static void setup(void)
 {
-	struct machine_config cfg = {.ram_size = 1 << 20, .ncpus = 1};
+	struct machine_config cfg = { .ram_size = 1 << 20, .ncpus = 1 };
 	m = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(m);
 	pm = acpi_pm_init(m, 0, NULL);
 	bus = pci_init(m);
 	ck_assert_ptr_nonnull(bus);
-	struct pci_board_hooks h = {.opaque = NULL, .isa_irq = isa_irq, .pam = pam};
+	struct pci_board_hooks h = { .opaque = NULL, .isa_irq = isa_irq, .pam = pam };
 	pci_add_i440fx_piix(bus, &h, pm);
 	for (int i = 0; i < 16; i++)
 		isa_level[i] = 0;

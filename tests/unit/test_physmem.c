@@ -135,8 +135,8 @@ START_TEST(unmapped_and_52bit)
 {
 	static const unsigned sizes[] = { 1, 2, 4, 8 };
 	static const uint64_t want[] = { 0xff, 0xffff, 0xffffffff, ~0ull };
-	const uint64_t addrs[] = { 0, 0xfffff000, 1ull << 32, 1ull << 51, (1ull << 52) - 4,
-				   1ull << 52, 1ull << 63, ~0ull - 3, ~0ull };
+	const uint64_t addrs[] = { 0,          0xfffff000, 1ull << 32, 1ull << 51, (1ull << 52) - 4,
+				   1ull << 52, 1ull << 63, ~0ull - 3,  ~0ull };
 	for (unsigned a = 0; a < sizeof(addrs) / sizeof(addrs[0]); a++) {
 		for (unsigned i = 0; i < 4; i++) {
 			ck_assert_uint_eq(phys_read(m, addrs[a], sizes[i]), want[i]);
@@ -170,9 +170,9 @@ START_TEST(rom)
 	ck_assert_uint_eq(phys_read(m, 0xfe000, 1), 0);
 	ck_assert_uint_eq(phys_read(m, 0xfe001, 1), 7);
 	ck_assert_uint_eq(phys_read(m, 0xfeffe, 4), (uint32_t)(0xfe * 7 & 0xff) |
-							  (uint32_t)(0xff * 7 & 0xff) << 8 |
-							  (uint32_t)(0x100 * 7 & 0xff) << 16 |
-							  (uint32_t)(0x101 * 7 & 0xff) << 24);
+							    (uint32_t)(0xff * 7 & 0xff) << 8 |
+							    (uint32_t)(0x100 * 7 & 0xff) << 16 |
+							    (uint32_t)(0x101 * 7 & 0xff) << 24);
 	phys_write(m, 0xfe001, 1, 0x55);
 	ck_assert_uint_eq(phys_read(m, 0xfe001, 1), 7);
 	ck_assert_uint_eq(mmu_ram(m)[0xfe001], 0); /* not written through to RAM */
@@ -512,7 +512,12 @@ static uint64_t tag_read(void *opaque, uint64_t off, unsigned size)
 
 static const struct mmio_ops tag_ops = { tag_read, NULL };
 
-enum { M_NONE, M_RAM, M_ROM, M_MMIO };
+enum {
+	M_NONE,
+	M_RAM,
+	M_ROM,
+	M_MMIO
+};
 struct owner {
 	uint8_t kind, tag;
 	uint64_t base, ram_off;
@@ -526,10 +531,14 @@ struct owner {
 static uint8_t model_byte(const struct owner *o, uint64_t a, const uint8_t *ram)
 {
 	switch (o->kind) {
-	case M_RAM: return ram[o->ram_off + (a - o->base)];
-	case M_ROM: return (uint8_t)((a - o->base) * 13 + o->tag);
-	case M_MMIO: return (uint8_t)((a - o->base) ^ o->tag);
-	default: return 0xff;
+	case M_RAM:
+		return ram[o->ram_off + (a - o->base)];
+	case M_ROM:
+		return (uint8_t)((a - o->base) * 13 + o->tag);
+	case M_MMIO:
+		return (uint8_t)((a - o->base) ^ o->tag);
+	default:
+		return 0xff;
 	}
 }
 
@@ -618,8 +627,12 @@ START_TEST(random_maps)
 		uint8_t tag = (uint8_t)rnd(&seed);
 		uint64_t ram_off = (rnd(&seed) % 16) * WIN_GRAN * 17;
 		switch (kind) {
-		case M_NONE: mmu_unmap(m, gpa, size); break;
-		case M_RAM: mmu_map_ram(m, gpa, size, ram_off); break;
+		case M_NONE:
+			mmu_unmap(m, gpa, size);
+			break;
+		case M_RAM:
+			mmu_map_ram(m, gpa, size, ram_off);
+			break;
 		case M_ROM:
 			for (uint64_t i = 0; i < size; i++)
 				rom[i] = (uint8_t)(i * 13 + tag);

@@ -20,10 +20,10 @@
 #include "cpu/seg.h"
 #include "mmu/mmu.h"
 
-#define RAM (1u << 20)
-#define GDT 0x10000u
-#define IDT 0x11000u
-#define TSS 0x20000u
+#define RAM  (1u << 20)
+#define GDT  0x10000u
+#define IDT  0x11000u
+#define TSS  0x20000u
 #define TSS2 0x21000u
 
 static struct mmu *mmu;
@@ -32,12 +32,36 @@ static uint8_t *ram;
 
 void (*volatile force_link)(void) = ops_prot_register;
 
-static void w16(uint32_t a, uint16_t v) { memcpy(ram + a, &v, 2); }
-static void w32(uint32_t a, uint32_t v) { memcpy(ram + a, &v, 4); }
-static void w64(uint32_t a, uint64_t v) { memcpy(ram + a, &v, 8); }
-static uint16_t r16(uint32_t a) { uint16_t v; memcpy(&v, ram + a, 2); return v; }
-static uint32_t r32(uint32_t a) { uint32_t v; memcpy(&v, ram + a, 4); return v; }
-static uint64_t r64(uint32_t a) { uint64_t v; memcpy(&v, ram + a, 8); return v; }
+static void w16(uint32_t a, uint16_t v)
+{
+	memcpy(ram + a, &v, 2);
+}
+static void w32(uint32_t a, uint32_t v)
+{
+	memcpy(ram + a, &v, 4);
+}
+static void w64(uint32_t a, uint64_t v)
+{
+	memcpy(ram + a, &v, 8);
+}
+static uint16_t r16(uint32_t a)
+{
+	uint16_t v;
+	memcpy(&v, ram + a, 2);
+	return v;
+}
+static uint32_t r32(uint32_t a)
+{
+	uint32_t v;
+	memcpy(&v, ram + a, 4);
+	return v;
+}
+static uint64_t r64(uint32_t a)
+{
+	uint64_t v;
+	memcpy(&v, ram + a, 8);
+	return v;
+}
 
 /* Descriptor from base, raw 20-bit limit and attr in the struct seg layout. */
 static uint64_t mkdesc(uint32_t base, uint32_t limit, uint32_t attr)
@@ -53,21 +77,24 @@ static uint64_t mkgate(uint16_t sel, uint32_t off, uint8_t type_byte, unsigned p
 	       (uint64_t)type_byte << 40 | (uint64_t)(off >> 16) << 48;
 }
 
-static void gdt(unsigned sel, uint64_t d) { w64(GDT + sel, d); }
+static void gdt(unsigned sel, uint64_t d)
+{
+	w64(GDT + sel, d);
+}
 
 static void build_gdt(void)
 {
-	gdt(0x08, mkdesc(0, 0xfffff, 0xc09a));  /* code32 DPL0 (not accessed) */
-	gdt(0x10, mkdesc(0, 0xfffff, 0xc092));  /* data DPL0 */
-	gdt(0x18, mkdesc(0, 0xfffff, 0xc0fb));  /* code32 DPL3 */
-	gdt(0x20, mkdesc(0, 0xfffff, 0xc0f3));  /* data DPL3 */
-	gdt(0x28, mkdesc(TSS, 0x67, 0x008b));   /* busy TSS32 (current) */
-	gdt(0x30, mkdesc(0, 0xfffff, 0xc013));  /* data, not present */
-	gdt(0x38, mkdesc(0, 0xfffff, 0xa09b));  /* code64 DPL0 */
-	gdt(0x40, mkgate(0x08, 0x5000, 0xec, 2)); /* call gate 32, DPL3, 2 params */
-	gdt(0x50, mkdesc(TSS2, 0x67, 0x0089));  /* available TSS32 */
-	gdt(0x58, mkdesc(0, 0xfffff, 0xc091));  /* read-only data DPL0 */
-	gdt(0x60, mkdesc(0, 0xfffff, 0xa0fb));  /* code64 DPL3 */
+	gdt(0x08, mkdesc(0, 0xfffff, 0xc09a));     /* code32 DPL0 (not accessed) */
+	gdt(0x10, mkdesc(0, 0xfffff, 0xc092));     /* data DPL0 */
+	gdt(0x18, mkdesc(0, 0xfffff, 0xc0fb));     /* code32 DPL3 */
+	gdt(0x20, mkdesc(0, 0xfffff, 0xc0f3));     /* data DPL3 */
+	gdt(0x28, mkdesc(TSS, 0x67, 0x008b));      /* busy TSS32 (current) */
+	gdt(0x30, mkdesc(0, 0xfffff, 0xc013));     /* data, not present */
+	gdt(0x38, mkdesc(0, 0xfffff, 0xa09b));     /* code64 DPL0 */
+	gdt(0x40, mkgate(0x08, 0x5000, 0xec, 2));  /* call gate 32, DPL3, 2 params */
+	gdt(0x50, mkdesc(TSS2, 0x67, 0x0089));     /* available TSS32 */
+	gdt(0x58, mkdesc(0, 0xfffff, 0xc091));     /* read-only data DPL0 */
+	gdt(0x60, mkdesc(0, 0xfffff, 0xa0fb));     /* code64 DPL3 */
 	gdt(0x68, mkdesc(0x1000, 0x0fff, 0x4097)); /* expand-down data, limit 0xfff */
 }
 
@@ -141,18 +168,18 @@ static void teardown(void)
 }
 
 /* Run stmt; return the vector of a raised fault or -1. */
-#define TRY(stmt)                                   \
-	({                                          \
-		jmp_buf jb_;                        \
-		volatile int r_ = -1;               \
-		c->exc_jmp = &jb_;                  \
-		if (setjmp(jb_))                    \
-			r_ = c->exc_vector;         \
-		else {                              \
-			stmt;                       \
-		}                                   \
-		c->exc_jmp = NULL;                  \
-		r_;                                 \
+#define TRY(stmt)                           \
+	({                                  \
+		jmp_buf jb_;                \
+		volatile int r_ = -1;       \
+		c->exc_jmp = &jb_;          \
+		if (setjmp(jb_))            \
+			r_ = c->exc_vector; \
+		else {                      \
+			stmt;               \
+		}                           \
+		c->exc_jmp = NULL;          \
+		r_;                         \
 	})
 
 static struct insn mk(uint16_t op, unsigned osz, unsigned len)
@@ -217,10 +244,10 @@ START_TEST(t_load_data_ok)
 	ck_assert_int_eq(TRY(seg_load(c, S_DS, 0x10)), -1);
 	ck_assert_uint_eq(c->seg[S_DS].sel, 0x10);
 	ck_assert_uint_eq(c->seg[S_DS].limit, 0xffffffffu);
-	ck_assert_uint_eq(c->seg[S_DS].attr, 0xc093); /* accessed now */
-	ck_assert_uint_eq(ram[GDT + 0x10 + 5], 0x93);  /* ... and in memory */
+	ck_assert_uint_eq(c->seg[S_DS].attr, 0xc093);           /* accessed now */
+	ck_assert_uint_eq(ram[GDT + 0x10 + 5], 0x93);           /* ... and in memory */
 	ck_assert_int_eq(TRY(seg_load(c, S_ES, 0x0b)), EXC_GP); /* RPL 3 > DPL 0 */
-	ck_assert_int_eq(TRY(seg_load(c, S_ES, 0x08)), -1); /* readable code */
+	ck_assert_int_eq(TRY(seg_load(c, S_ES, 0x08)), -1);     /* readable code */
 	ck_assert_uint_eq(c->seg[S_ES].attr, 0xc09b);
 	ck_assert_int_eq(TRY(seg_load(c, S_FS, 0x68)), -1);
 	ck_assert_uint_eq(c->seg[S_FS].base, 0x1000);
@@ -374,7 +401,7 @@ END_TEST
 
 START_TEST(t_int_prot_same)
 {
-	w64(IDT + 13 * 8, mkgate(0x08, 0x3000, 0x8e, 0)); /* int gate */
+	w64(IDT + 13 * 8, mkgate(0x08, 0x3000, 0x8e, 0));   /* int gate */
 	w64(IDT + 0x30 * 8, mkgate(0x08, 0x3100, 0x8f, 0)); /* trap gate */
 	c->rflags = F_FIXED1 | F_IF;
 	c->rip = 0x1000;
@@ -626,8 +653,8 @@ START_TEST(t_task_jmp)
 	ck_assert_uint_eq(c->tr.base, TSS2);
 	ck_assert(c->rflags & F_IF);
 	ck_assert(c->cr0 & CR0_TS);
-	ck_assert_uint_eq(r32(TSS + 0x20), 0x1007); /* old EIP saved */
-	ck_assert_uint_eq(r32(TSS + 0x34), 0x5555); /* old EBX saved */
+	ck_assert_uint_eq(r32(TSS + 0x20), 0x1007);   /* old EIP saved */
+	ck_assert_uint_eq(r32(TSS + 0x34), 0x5555);   /* old EBX saved */
 	ck_assert_uint_eq(ram[GDT + 0x28 + 5], 0x89); /* old TSS not busy */
 	ck_assert_uint_eq(ram[GDT + 0x50 + 5], 0x8b); /* new TSS busy */
 	/* Jumping to a busy TSS faults. */
@@ -646,7 +673,7 @@ START_TEST(t_task_call_iret)
 	c->rip = 0x1007;
 	ck_assert_int_eq(TRY(far_call(c, 0x50, 0, 4)), -1);
 	ck_assert(c->rflags & F_NT);
-	ck_assert_uint_eq(r16(TSS2), 0x28); /* back link */
+	ck_assert_uint_eq(r16(TSS2), 0x28);           /* back link */
 	ck_assert_uint_eq(ram[GDT + 0x28 + 5], 0x8b); /* old stays busy */
 	struct insn in = mk(0x0cf, 4, 1);
 	ck_assert_int_eq(run(&in), -1);
@@ -739,7 +766,7 @@ START_TEST(t_v86_vme_redirect)
 {
 	/* CR4.VME, IOPL 0, redirection bit clear: the 8086 handler runs. */
 	c->cr4 |= CR4_VME;
-	w16(TSS + 0x66, 0x68 + 32);     /* I/O map base; bitmap just below */
+	w16(TSS + 0x66, 0x68 + 32); /* I/O map base; bitmap just below */
 	c->tr.limit = 0x68 + 32 + 8;
 	memset(ram + TSS + 0x68, 0, 32);
 	ram[TSS + 0x68 + (0x21 >> 3)] = 0;
@@ -808,7 +835,7 @@ START_TEST(t_ltr_lldt)
 	ck_assert_uint_eq(c->tr.attr & 0xf, SYS_TSS32_BUSY);
 	ck_assert_uint_eq(ram[GDT + 0x28 + 5], 0x8b);
 	ck_assert_int_eq(run(&in), EXC_GP); /* busy now */
-	in.reg = 2; /* LLDT */
+	in.reg = 2;                         /* LLDT */
 	c->gpr[R_AX] = 0x70;
 	ck_assert_int_eq(run(&in), -1);
 	ck_assert_uint_eq(c->ldtr.base, 0x30000);
@@ -818,7 +845,7 @@ START_TEST(t_ltr_lldt)
 	ck_assert_int_eq(TRY(seg_load(c, S_ES, 0x0c)), -1);
 	ck_assert_uint_eq(c->seg[S_ES].base, 0x4000);
 	ck_assert_int_eq(TRY(seg_load(c, S_ES, 0x24)), EXC_GP); /* beyond LDT limit */
-	c->gpr[R_AX] = 0x10; /* not an LDT */
+	c->gpr[R_AX] = 0x10;                                    /* not an LDT */
 	ck_assert_int_eq(run(&in), EXC_GP);
 	ck_assert_uint_eq(c->exc_errcode, 0x10);
 	to_user32();

@@ -10,6 +10,9 @@
  * paging), hand-builds a struct insn, looks the handler up in the registry
  * (optab_find) and runs it, catching faults via exc_jmp.
  */
+/* Rows of macro invocations (instruction tables) that clang-format cannot
+ * lay out stably: the file is kept as written. */
+/* clang-format off */
 
 #include "simd_test.h"
 

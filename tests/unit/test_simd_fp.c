@@ -6,6 +6,9 @@
  * the RCP/RSQRT error bound, and unmasked exceptions (#XM / #UD, nothing
  * committed).
  */
+/* Rows of macro invocations (instruction tables) that clang-format cannot
+ * lay out stably: the file is kept as written. */
+/* clang-format off */
 #define _GNU_SOURCE /* ucontext_t MXCSR for the SIGFPE-based reference */
 #include <signal.h>
 #include <ucontext.h>

@@ -18,14 +18,14 @@
 #include "mmu/mmu.h"
 #include "svm/svm_state.h"
 
-#define VMCB_PA 0x100000
+#define VMCB_PA  0x100000
 #define HSAVE_PA 0x101000
-#define IOPM_PA 0x104000
+#define IOPM_PA  0x104000
 #define MSRPM_PA 0x108000
 #define NPT_PML4 0x110000
 #define NPT_PDPT 0x111000
-#define NPT_PD 0x112000
-#define NPT_PT 0x113000
+#define NPT_PD   0x112000
+#define NPT_PT   0x113000
 
 static struct machine *m;
 static struct cpu *c;
@@ -43,7 +43,7 @@ static uint64_t r64(uint64_t a)
  * in the state, host paging (4-level, for NPT) and HSAVE set. */
 static void setup(void)
 {
-	struct machine_config cfg = {.ram_size = 16 << 20, .ncpus = 1, .cpu_model = "amd"};
+	struct machine_config cfg = { .ram_size = 16 << 20, .ncpus = 1, .cpu_model = "amd" };
 	m = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(m);
 	c = m->cpu[0];
@@ -106,7 +106,7 @@ START_TEST(test_layout)
 	ck_assert_uint_eq(vmcb_attr_pack(0x3 | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G),
 			  0xc93);
 	/* A null segment is stored not present and comes back unusable. */
-	struct seg s = {.sel = 0, .attr = SEG_ATTR_UNUSABLE | SEG_ATTR_P | 3};
+	struct seg s = { .sel = 0, .attr = SEG_ATTR_UNUSABLE | SEG_ATTR_P | 3 };
 	struct vmcb_seg v;
 	svm_seg_to_vmcb(&s, &v);
 	ck_assert_uint_eq(v.attrib & 0x80, 0);
@@ -141,7 +141,7 @@ START_TEST(test_iopm)
 {
 	phys_write(m->mmu, IOPM_PA + 0x3f8 / 8, 1, 1u << (0x3f8 % 8));
 	/* Port 3F7h, 2 bytes: touches 3F8h, whose bit is set. */
-	struct icpt_info io = {.index = 0x3f7, .size = 2, .in = true};
+	struct icpt_info io = { .index = 0x3f7, .size = 2, .in = true };
 	ck_assert(icpt(ICPT_IO, &io));
 	ck_assert_uint_eq(r64(VMCB_PA + offsetof(struct vmcb, c.exitcode)), SVM_EXIT_IOIO);
 	ck_assert_uint_eq(r64(VMCB_PA + offsetof(struct vmcb, c.exitinfo1)),
@@ -152,7 +152,7 @@ START_TEST(test_iopm)
 	ck_assert_uint_eq(c->rip, 0x1234);
 	teardown();
 	setup();
-	struct icpt_info io2 = {.index = 0x3f6, .size = 2, .in = false};
+	struct icpt_info io2 = { .index = 0x3f6, .size = 2, .in = false };
 	ck_assert(!icpt(ICPT_IO, &io2)); /* 3F6h-3F7h: clear */
 }
 END_TEST
@@ -161,16 +161,16 @@ START_TEST(test_msrpm)
 {
 	/* Write bit of C001_0117h: 1000h + (117h * 2 + 1) / 8, bit 7. */
 	phys_write(m->mmu, MSRPM_PA + 0x1000 + 0x117 * 2 / 8, 1, 1u << 7);
-	struct icpt_info rd = {.index = 0xc0010117};
+	struct icpt_info rd = { .index = 0xc0010117 };
 	ck_assert(!icpt(ICPT_RDMSR, &rd));
-	struct icpt_info wr = {.index = 0xc0010117};
+	struct icpt_info wr = { .index = 0xc0010117 };
 	ck_assert(icpt(ICPT_WRMSR, &wr));
 	ck_assert_uint_eq(r64(VMCB_PA + offsetof(struct vmcb, c.exitcode)), SVM_EXIT_MSR);
 	ck_assert_uint_eq(r64(VMCB_PA + offsetof(struct vmcb, c.exitinfo1)), 1);
 	teardown();
 	setup();
 	/* MSRs outside the three ranges always exit. */
-	struct icpt_info out = {.index = 0x40000000};
+	struct icpt_info out = { .index = 0x40000000 };
 	ck_assert(icpt(ICPT_RDMSR, &out));
 	ck_assert_uint_eq(r64(VMCB_PA + offsetof(struct vmcb, c.exitinfo1)), 0);
 }
@@ -190,8 +190,9 @@ START_TEST(test_npt)
 	w64(NPT_PT + 8 * 0x50, 0x50000 | 5); /* read-only */
 	w64(NPT_PT + 8 * 0x60, 0);           /* not present */
 	st->npt = true;
-	st->npt_regs = (struct paging_regs){.cr0 = CR0_PE | CR0_PG, .cr3 = NPT_PML4,
-					    .cr4 = CR4_PAE, .efer = EFER_LME | EFER_LMA};
+	st->npt_regs = (struct paging_regs){
+		.cr0 = CR0_PE | CR0_PG, .cr3 = NPT_PML4, .cr4 = CR4_PAE, .efer = EFER_LME | EFER_LMA
+	};
 	c->virt = &svm_virt_ops_npt;
 	uint64_t hpa = 0;
 	ck_assert_int_eq(svm_npt_xlate(c, 0x3123, 0, false, 0, &hpa), 0);
@@ -215,8 +216,9 @@ START_TEST(test_npt)
 	setup();
 	st = svm_st(c);
 	st->npt = true;
-	st->npt_regs = (struct paging_regs){.cr0 = CR0_PE | CR0_PG, .cr3 = NPT_PML4,
-					    .cr4 = CR4_PAE, .efer = EFER_LME | EFER_LMA};
+	st->npt_regs = (struct paging_regs){
+		.cr0 = CR0_PE | CR0_PG, .cr3 = NPT_PML4, .cr4 = CR4_PAE, .efer = EFER_LME | EFER_LMA
+	};
 	c->exc_jmp = &jb;
 	if (!setjmp(jb)) {
 		svm_npt_xlate(c, 0x60010, 0, true, 0, &hpa);
@@ -239,8 +241,8 @@ START_TEST(test_npt_legacy32)
 		phys_write(m->mmu, NPT_PT + 4 * i, 4, ((uint32_t)i << 12) | 7);
 	phys_write(m->mmu, NPT_PT + 4 * 0x70, 4, 0x70000 | 3); /* supervisor only */
 	st->npt = true;
-	st->npt_regs = (struct paging_regs){.cr0 = CR0_PE | CR0_PG, .cr3 = NPT_PD,
-					    .cr4 = CR4_PSE};
+	st->npt_regs =
+		(struct paging_regs){ .cr0 = CR0_PE | CR0_PG, .cr3 = NPT_PD, .cr4 = CR4_PSE };
 	uint64_t hpa = 0;
 	ck_assert_int_eq(svm_npt_xlate(c, 0x9abc, 0, false, 0, &hpa), 0);
 	ck_assert_uint_eq(hpa, 0x9abc);

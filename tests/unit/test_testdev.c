@@ -32,12 +32,12 @@ static void flush_cb(void *opaque, uint64_t gpa)
 
 static void setup(void)
 {
-	struct machine_config cfg = {.ram_size = 1 << 20, .ncpus = 1};
+	struct machine_config cfg = { .ram_size = 1 << 20, .ncpus = 1 };
 	m = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(m);
 	struct irq_line lines[PC_TESTDEV_NLINES];
 	for (int i = 0; i < PC_TESTDEV_NLINES; i++) {
-		lines[i] = (struct irq_line){line_set, NULL, i};
+		lines[i] = (struct irq_line){ line_set, NULL, i };
 		level[i] = -1;
 	}
 	flushed = 0;
@@ -119,7 +119,7 @@ END_TEST
 /* ---- pci-testdev ---- */
 
 #define MEMBAR 0xc0001000u
-#define IOBAR 0xc100u
+#define IOBAR  0xc100u
 
 static struct pci_bus *bus;
 static struct pci_testdev *ptd;
@@ -200,8 +200,9 @@ END_TEST
 START_TEST(pci_test_loop)
 {
 	static const char *const expect[2][3] = {
-		{"mmio-no-eventfd", "mmio-wildcard-eventfd", "mmio-datamatch-eventfd"},
-		{"portio-no-eventfd", "portio-wildcard-eventfd", "portio-datamatch-eventfd"}};
+		{ "mmio-no-eventfd", "mmio-wildcard-eventfd", "mmio-datamatch-eventfd" },
+		{ "portio-no-eventfd", "portio-wildcard-eventfd", "portio-datamatch-eventfd" }
+	};
 	map_bars(MEMBAR, IOBAR);
 	for (int io = 0; io < 2; io++) {
 		use_io = io;

@@ -16,14 +16,14 @@
 #include "devices/machine.h"
 #include "mmu/mmu.h"
 
-#define PML4 0x10000
-#define PDPT 0x11000
-#define PD 0x12000
-#define PT 0x13000
-#define CODE 0x20000 /* identity mapped through PT */
+#define PML4   0x10000
+#define PDPT   0x11000
+#define PD     0x12000
+#define PT     0x13000
+#define CODE   0x20000 /* identity mapped through PT */
 #define DATA_A 0x30000
 #define DATA_B 0x31000
-#define WIN 0x40000 /* linear page whose PTE the tests retarget */
+#define WIN    0x40000 /* linear page whose PTE the tests retarget */
 
 static struct machine *m;
 static struct cpu *c;
@@ -35,7 +35,7 @@ static void w64(uint64_t a, uint64_t v)
 
 static void setup(void)
 {
-	struct machine_config cfg = {.ram_size = 16 << 20, .ncpus = 1, .cpu_model = "max"};
+	struct machine_config cfg = { .ram_size = 16 << 20, .ncpus = 1, .cpu_model = "max" };
 	m = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(m);
 	c = m->cpu[0];
@@ -59,7 +59,7 @@ static void setup(void)
 	c->seg[S_CS].limit = 0xffffffff;
 	for (int s = 0; s < S_NSEG; s++)
 		if (s != S_CS)
-			c->seg[s] = (struct seg){0, 0xffffffff, 0xc093, 0x10};
+			c->seg[s] = (struct seg){ 0, 0xffffffff, 0xc093, 0x10 };
 	c->cpl = 0;
 	c->rflags = F_FIXED1;
 	cpu_update_mode(c);
@@ -86,12 +86,12 @@ START_TEST(t_invlpg)
 	/* mov rax,[WIN]; mov [PT+WIN/4096*8], DATA_B|3 (via rbx); invlpg [WIN];
 	 * mov rcx,[WIN]; hlt */
 	static const uint8_t code[] = {
-		0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x04, 0x00,       /* mov rax,[0x40000] */
-		0x48, 0xc7, 0xc2, 0x03, 0x10, 0x03, 0x00,             /* mov rdx,0x31003 */
-		0x48, 0x89, 0x14, 0x25, 0x00, 0x32, 0x01, 0x00,       /* mov [0x13200],rdx */
-		0x0f, 0x01, 0x3c, 0x25, 0x00, 0x00, 0x04, 0x00,       /* invlpg [0x40000] */
-		0x48, 0x8b, 0x0c, 0x25, 0x00, 0x00, 0x04, 0x00,       /* mov rcx,[0x40000] */
-		0xf4,                                                 /* hlt */
+		0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x04, 0x00, /* mov rax,[0x40000] */
+		0x48, 0xc7, 0xc2, 0x03, 0x10, 0x03, 0x00,       /* mov rdx,0x31003 */
+		0x48, 0x89, 0x14, 0x25, 0x00, 0x32, 0x01, 0x00, /* mov [0x13200],rdx */
+		0x0f, 0x01, 0x3c, 0x25, 0x00, 0x00, 0x04, 0x00, /* invlpg [0x40000] */
+		0x48, 0x8b, 0x0c, 0x25, 0x00, 0x00, 0x04, 0x00, /* mov rcx,[0x40000] */
+		0xf4,                                           /* hlt */
 	};
 	run(code, sizeof(code));
 	ck_assert_uint_eq(c->gpr[R_AX], 0xaaaa);
@@ -149,7 +149,7 @@ END_TEST
 
 START_TEST(t_dma_into_code)
 {
-	static const uint8_t code1[] = {0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4}; /* mov eax,1; hlt */
+	static const uint8_t code1[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4 }; /* mov eax,1; hlt */
 	run(code1, sizeof(code1));
 	ck_assert_uint_eq(c->gpr[R_AX], 1);
 	/* A device overwrites the immediate; the next run must see it. */

@@ -125,7 +125,7 @@ END_TEST
 
 START_TEST(thre_interrupt)
 {
-	outb(B + 1, 0x02); /* ETBEI: THR empty, so an interrupt at once */
+	outb(B + 1, 0x02);          /* ETBEI: THR empty, so an interrupt at once */
 	ck_assert_int_eq(level, 0); /* but OUT2 gates the line */
 	outb(B + 4, 0x08);
 	ck_assert_int_eq(level, 1);
@@ -221,7 +221,7 @@ START_TEST(loopback)
 	ck_assert_uint_eq(inb(B + 6), 0x80);
 	outb(B + 4, 0x10 | 0x08 | 0x07); /* + DTR RTS OUT1 */
 	ck_assert_uint_eq(inb(B + 6), 0xf3);
-	outb(B + 4, 0x10 | 0x08 | 0x03); /* OUT1 off: RI trailing edge */
+	outb(B + 4, 0x10 | 0x08 | 0x03);     /* OUT1 off: RI trailing edge */
 	ck_assert_uint_eq(inb(B + 2), 0x02); /* THRE pending from the IER write */
 	ck_assert_uint_eq(inb(B + 2), 0x00); /* modem status */
 	ck_assert_uint_eq(inb(B + 6), 0xb4);

@@ -59,7 +59,7 @@ static int disk_flush(void *o)
 
 static void make(bool read_only)
 {
-	struct machine_config cfg = {.ram_size = 16 << 20, .ncpus = 1};
+	struct machine_config cfg = { .ram_size = 16 << 20, .ncpus = 1 };
 	m = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(m);
 	bus = pci_init(m);
@@ -68,12 +68,12 @@ static void make(bool read_only)
 		disk[i] = (uint8_t)(i * 7 + (i >> 9));
 	flushes = 0;
 	ro = read_only;
-	struct virtio_blk_backend be = {.size = DISK_SIZE,
-	                                .read_only = read_only,
-	                                .read = disk_read,
-	                                .write = disk_write,
-	                                .flush = disk_flush,
-	                                .serial = "SER-123"};
+	struct virtio_blk_backend be = { .size = DISK_SIZE,
+					 .read_only = read_only,
+					 .read = disk_read,
+					 .write = disk_write,
+					 .flush = disk_flush,
+					 .serial = "SER-123" };
 	blk = virtio_blk_new(m, bus, DEVFN, &be);
 	ck_assert_ptr_nonnull(blk);
 	vt_probe(&d, m, bus, DEVFN, BAR_ADDR);
@@ -92,7 +92,7 @@ static void teardown(void)
 }
 
 static const uint64_t FEAT = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_INDIRECT_DESC |
-                             1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_BLK_SIZE;
+			     1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_BLK_SIZE;
 
 static void put_hdr(uint32_t type, uint64_t sector)
 {
@@ -169,7 +169,9 @@ START_TEST(write_read)
 	phys_write_buf(m->mmu, DATA, pat, 300);
 	phys_write_buf(m->mmu, DATA + 0x1000, pat + 300, 724);
 	put_hdr(VIRTIO_BLK_T_OUT, 3);
-	struct vt_buf w[] = {{HDR, 16, 0}, {DATA, 300, 0}, {DATA + 0x1000, 724, 0}, {STAT, 1, 1}};
+	struct vt_buf w[] = {
+		{ HDR, 16, 0 }, { DATA, 300, 0 }, { DATA + 0x1000, 724, 0 }, { STAT, 1, 1 }
+	};
 	uint16_t head = vt_add(&d, 0, w, 4);
 	ck_assert_int_eq(irq(), 0);
 	vt_kick(&d, 0);
@@ -187,7 +189,9 @@ START_TEST(write_read)
 	/* Read it back through an indirect table, header+status in one
 	 * odd framing: header 8 + 8 bytes. */
 	put_hdr(VIRTIO_BLK_T_IN, 3);
-	struct vt_buf r[] = {{HDR, 8, 0}, {HDR + 8, 8, 0}, {DATA + 0x2000, 1024, 1}, {STAT, 1, 1}};
+	struct vt_buf r[] = {
+		{ HDR, 8, 0 }, { HDR + 8, 8, 0 }, { DATA + 0x2000, 1024, 1 }, { STAT, 1, 1 }
+	};
 	head = vt_add_indirect(&d, 0, ITAB, r, 4);
 	vt_kick(&d, 0);
 	ck_assert_uint_eq(vt_used_idx(&d, 0), 2);
@@ -198,7 +202,7 @@ START_TEST(write_read)
 	phys_read_buf(m->mmu, DATA + 0x2000, back, 1024);
 	ck_assert_mem_eq(back, pat, 1024);
 	ck_assert_uint_eq(virtio_pci_status(virtio_blk_transport(blk)) & VIRTIO_STATUS_NEEDS_RESET,
-	                  0);
+			  0);
 }
 END_TEST
 
@@ -206,11 +210,11 @@ END_TEST
 static uint8_t request(uint32_t type, uint64_t sector, uint32_t len, int write)
 {
 	put_hdr(type, sector);
-	struct vt_buf b[3] = {{HDR, 16, 0}, {DATA, len, write}, {STAT, 1, 1}};
+	struct vt_buf b[3] = { { HDR, 16, 0 }, { DATA, len, write }, { STAT, 1, 1 } };
 	if (len)
 		vt_add(&d, 0, b, 3);
 	else
-		vt_add(&d, 0, (struct vt_buf[]){{HDR, 16, 0}, {STAT, 1, 1}}, 2);
+		vt_add(&d, 0, (struct vt_buf[]){ { HDR, 16, 0 }, { STAT, 1, 1 } }, 2);
 	vt_kick(&d, 0);
 	return stat();
 }
@@ -221,7 +225,7 @@ START_TEST(errors_and_misc)
 	/* Beyond the end, partial sectors. */
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, DISK_SIZE / 512, 512, 1), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, DISK_SIZE / 512 - 1, 1024, 1),
-	                  VIRTIO_BLK_S_IOERR);
+			  VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, ~0ull, 512, 1), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 0, 100, 1), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_OUT, 0, 100, 0), VIRTIO_BLK_S_IOERR);
@@ -239,7 +243,7 @@ START_TEST(errors_and_misc)
 	ck_assert_uint_eq(request(77, 0, 0, 0), VIRTIO_BLK_S_UNSUPP);
 	ck_assert_uint_eq(vt_used_idx(&d, 0), 9);
 	ck_assert_uint_eq(virtio_pci_status(virtio_blk_transport(blk)) & VIRTIO_STATUS_NEEDS_RESET,
-	                  0);
+			  0);
 }
 END_TEST
 
@@ -347,12 +351,14 @@ START_TEST(malicious)
 		break;
 	case BAD_ADDR:
 		vt_add(&d, 0,
-		       (struct vt_buf[]){
-		               {HDR, 16, 0}, {0xfffffffffffff000ull, 0x2000, 1}, {STAT, 1, 1}},
+		       (struct vt_buf[]){ { HDR, 16, 0 },
+					  { 0xfffffffffffff000ull, 0x2000, 1 },
+					  { STAT, 1, 1 } },
 		       3);
 		break;
 	case BAD_ORDER:
-		vt_add(&d, 0, (struct vt_buf[]){{HDR, 16, 0}, {STAT, 1, 1}, {DATA, 16, 0}}, 3);
+		vt_add(&d, 0, (struct vt_buf[]){ { HDR, 16, 0 }, { STAT, 1, 1 }, { DATA, 16, 0 } },
+		       3);
 		break;
 	case BAD_NEXT:
 		vt_put_desc(&d, t, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 999);
@@ -409,8 +415,10 @@ START_TEST(dma_into_own_bar)
 	vt_init(&d, FEAT, 1);
 	put_hdr(VIRTIO_BLK_T_IN, 0);
 	vt_add(&d, 0,
-	       (struct vt_buf[]){
-	               {HDR, 16, 0}, {BAR_ADDR, 0x4000 - 512, 1}, {DATA, 512, 1}, {STAT, 1, 1}},
+	       (struct vt_buf[]){ { HDR, 16, 0 },
+				  { BAR_ADDR, 0x4000 - 512, 1 },
+				  { DATA, 512, 1 },
+				  { STAT, 1, 1 } },
 	       4);
 	vt_kick(&d, 0);
 	ck_assert_uint_eq(vt_used_idx(&d, 0), 1);
@@ -535,13 +543,13 @@ START_TEST(blockdev_backend)
 	ck_assert_uint_eq(vt_rd(&d2, d2.device, 8), 8);
 	vt_init(&d2, FEAT, 1);
 	put_hdr(VIRTIO_BLK_T_IN, 2);
-	vt_add(&d2, 0, (struct vt_buf[]){{HDR, 16, 0}, {DATA, 1024, 1}, {STAT, 1, 1}}, 3);
+	vt_add(&d2, 0, (struct vt_buf[]){ { HDR, 16, 0 }, { DATA, 1024, 1 }, { STAT, 1, 1 } }, 3);
 	vt_kick(&d2, 0);
 	ck_assert_uint_eq(stat(), VIRTIO_BLK_S_OK);
 	for (int i = 0; i < 1024; i++)
 		ck_assert_uint_eq(phys_read(m->mmu, DATA + i, 1), (1024 + i) * 3 & 0xff);
 	put_hdr(VIRTIO_BLK_T_OUT, 0);
-	vt_add(&d2, 0, (struct vt_buf[]){{HDR, 16, 0}, {DATA, 512, 0}, {STAT, 1, 1}}, 3);
+	vt_add(&d2, 0, (struct vt_buf[]){ { HDR, 16, 0 }, { DATA, 512, 0 }, { STAT, 1, 1 } }, 3);
 	vt_kick(&d2, 0);
 	ck_assert_uint_eq(stat(), VIRTIO_BLK_S_IOERR);
 	virtio_blk_free(b2);

@@ -31,10 +31,10 @@ static uint8_t got[4096];
 static size_t got_len;
 static int got_count;
 
-static const uint8_t mac_a[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-static const uint8_t mac_b[6] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
+static const uint8_t mac_a[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+static const uint8_t mac_b[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
 static const uint64_t FEAT = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC |
-                             1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_F_INDIRECT_DESC;
+			     1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_F_INDIRECT_DESC;
 
 static void tap_rx(void *o, const void *frame, size_t len)
 {
@@ -45,7 +45,7 @@ static void tap_rx(void *o, const void *frame, size_t len)
 
 static void setup(void)
 {
-	struct machine_config cfg = {.ram_size = 16 << 20, .ncpus = 1};
+	struct machine_config cfg = { .ram_size = 16 << 20, .ncpus = 1 };
 	m = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(m);
 	bus = pci_init(m);
@@ -82,19 +82,19 @@ static void fill_frame(uint8_t *f, size_t len, uint8_t seed)
 /* Transmit len bytes from A: header and frame in separate descriptors. */
 static void send_a(size_t len, uint8_t seed)
 {
-	uint8_t f[2048], hdr[12] = {0};
+	uint8_t f[2048], hdr[12] = { 0 };
 	fill_frame(f, len, seed);
 	phys_write_buf(m->mmu, BUF, hdr, 12);
 	phys_write_buf(m->mmu, BUF + 0x100, f, len);
 	vt_add(&da, VIRTIO_NET_TXQ,
-	       (struct vt_buf[]){{BUF, 12, 0}, {BUF + 0x100, (uint32_t)len, 0}}, 2);
+	       (struct vt_buf[]){ { BUF, 12, 0 }, { BUF + 0x100, (uint32_t)len, 0 } }, 2);
 	vt_kick(&da, VIRTIO_NET_TXQ);
 }
 
 /* Post a receive buffer of len bytes at addr on B. */
 static void post_b(uint64_t addr, uint32_t len)
 {
-	vt_add(&db, VIRTIO_NET_RXQ, (struct vt_buf[]){{addr, len, 1}}, 1);
+	vt_add(&db, VIRTIO_NET_RXQ, (struct vt_buf[]){ { addr, len, 1 } }, 1);
 	vt_kick(&db, VIRTIO_NET_RXQ);
 }
 
@@ -141,7 +141,7 @@ START_TEST(transmit)
 	ck_assert_uint_eq(virtio_net_rx_dropped(b), 1);
 	ck_assert_int_eq(pci_find(bus, DEVFN_A)->irq_level, 1);
 	/* A packet of only a header (no frame) is completed, not sent. */
-	vt_add(&da, VIRTIO_NET_TXQ, (struct vt_buf[]){{BUF, 12, 0}}, 1);
+	vt_add(&da, VIRTIO_NET_TXQ, (struct vt_buf[]){ { BUF, 12, 0 } }, 1);
 	vt_kick(&da, VIRTIO_NET_TXQ);
 	ck_assert_uint_eq(vt_used_idx(&da, VIRTIO_NET_TXQ), 2);
 	ck_assert_int_eq(got_count, 1);
@@ -155,7 +155,8 @@ START_TEST(a_to_b)
 	post_b(BUF + 0x10000, 2048);
 	/* Second buffer through an indirect table. */
 	vt_add_indirect(&db, VIRTIO_NET_RXQ, BUF + 0x30000,
-	                (struct vt_buf[]){{BUF + 0x20000, 6, 1}, {BUF + 0x20006, 2042, 1}}, 2);
+			(struct vt_buf[]){ { BUF + 0x20000, 6, 1 }, { BUF + 0x20006, 2042, 1 } },
+			2);
 	send_a(100, 7);
 	ck_assert_uint_eq(vt_used_idx(&db, VIRTIO_NET_RXQ), 1);
 	ck_assert_uint_eq(vt_used_len(&db, VIRTIO_NET_RXQ, 0), 112);
@@ -258,8 +259,8 @@ START_TEST(none_backend)
 	vt_probe(&dc, m, bus, PCI_DEVFN(5, 0), 0xe0020000ull);
 	dc.qbase = 0x300000;
 	vt_init(&dc, FEAT, 2);
-	phys_write_buf(m->mmu, BUF, (uint8_t[12]){0}, 12);
-	vt_add(&dc, VIRTIO_NET_TXQ, (struct vt_buf[]){{BUF, 72, 0}}, 1);
+	phys_write_buf(m->mmu, BUF, (uint8_t[12]){ 0 }, 12);
+	vt_add(&dc, VIRTIO_NET_TXQ, (struct vt_buf[]){ { BUF, 72, 0 } }, 1);
 	vt_kick(&dc, VIRTIO_NET_TXQ);
 	ck_assert_uint_eq(vt_used_idx(&dc, VIRTIO_NET_TXQ), 1);
 	ck_assert_int_eq(got_count, 0);
@@ -280,9 +281,9 @@ START_TEST(malicious_tx_and_rx)
 	ck_assert_int_eq(got_count, 0);
 	/* RX: a buffer chain that loops; found when a frame arrives. */
 	vt_put_desc(&db, vt_desc(&db, VIRTIO_NET_RXQ), 0, BUF, 64,
-	            VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 0);
+		    VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 0);
 	vt_publish(&db, VIRTIO_NET_RXQ, 0);
-	uint8_t f[60] = {0};
+	uint8_t f[60] = { 0 };
 	tap->send(tap, f, 60);
 	ck_assert(vt_status(&db) & VIRTIO_STATUS_NEEDS_RESET);
 	ck_assert_uint_eq(vt_used_idx(&db, VIRTIO_NET_RXQ), 0);

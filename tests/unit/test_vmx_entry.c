@@ -22,7 +22,7 @@ static struct vmx_caps caps;
 
 static void setup(void)
 {
-	struct machine_config cfg = {.ram_size = 16 << 20, .ncpus = 1, .cpu_model = "max"};
+	struct machine_config cfg = { .ram_size = 16 << 20, .ncpus = 1, .cpu_model = "max" };
 	m = machine_new_bare(&cfg);
 	ck_assert_ptr_nonnull(m);
 	c = m->cpu[0];
@@ -78,7 +78,11 @@ static void valid_vmcs(struct vmcs *v)
 	v->guest_rflags = F_FIXED1;
 }
 
-enum grp { G_CTL, G_HOST, G_GUEST };
+enum grp {
+	G_CTL,
+	G_HOST,
+	G_GUEST
+};
 
 struct bad {
 	const char *what;
@@ -225,39 +229,39 @@ static void b_g_gdtr(struct vmcs *v)
 }
 
 static const struct bad bads[] = {
-        {"reserved pin control", b_pin_rsvd, G_CTL, 0},
-        {"use TPR shadow (not advertised)", b_proc_todo, G_CTL, 0},
-        {"CR3-target count 5", b_cr3_count, G_CTL, 0},
-        {"unaligned I/O bitmap", b_iobm, G_CTL, 0},
-        {"EPTP walk length 3", b_eptp_walk, G_CTL, 0},
-        {"EPTP memory type 1", b_eptp_mt, G_CTL, 0},
-        {"VPID 0", b_vpid0, G_CTL, 0},
-        {"unrestricted guest without EPT", b_ug_noept, G_CTL, 0},
-        {"save timer without timer", b_save_timer, G_CTL, 0},
-        {"unaligned MSR-load list", b_msr_list, G_CTL, 0},
-        {"injection type 1", b_inj_type1, G_CTL, 0},
-        {"#GP injection without error code", b_inj_gp_noerr, G_CTL, 0},
-        {"software interrupt length 16", b_inj_len, G_CTL, 0},
-        {"host CR0.NE", b_host_cr0, G_HOST, 0},
-        {"host CR4.VMXE", b_host_cr4, G_HOST, 0},
-        {"host CS 0", b_host_cs0, G_HOST, 0},
-        {"host TR.TI", b_host_tr_ti, G_HOST, 0},
-        {"host RIP non-canonical", b_host_rip, G_HOST, 0},
-        {"host address-space size 0 in IA-32e mode", b_host32, G_HOST, 0},
-        {"host EFER.LMA != host size", b_host_efer, G_HOST, 0},
-        {"guest CR0.PG without PE", b_g_cr0_pg, G_GUEST, 1},
-        {"IA-32e guest without PAE", b_g_pae, G_GUEST, 1},
-        {"guest RFLAGS bit 1", b_g_rflags, G_GUEST, 1},
-        {"guest CS data type", b_g_cs_type, G_GUEST, 1},
-        {"guest CS.L and CS.D", b_g_cs_ld, G_GUEST, 1},
-        {"guest SS.DPL != RPL", b_g_ss_dpl, G_GUEST, 1},
-        {"guest DS limit/G", b_g_ds_g, G_GUEST, 1},
-        {"guest TR type 9", b_g_tr_type, G_GUEST, 1},
-        {"guest RIP non-canonical", b_g_rip, G_GUEST, 1},
-        {"guest activity state 3", b_g_act, G_GUEST, 1},
-        {"guest STI blocking with IF = 0", b_g_sti_if, G_GUEST, 1},
-        {"guest VMCS link pointer", b_g_link, G_GUEST, 5},
-        {"guest GDTR limit", b_g_gdtr, G_GUEST, 1},
+	{ "reserved pin control", b_pin_rsvd, G_CTL, 0 },
+	{ "use TPR shadow (not advertised)", b_proc_todo, G_CTL, 0 },
+	{ "CR3-target count 5", b_cr3_count, G_CTL, 0 },
+	{ "unaligned I/O bitmap", b_iobm, G_CTL, 0 },
+	{ "EPTP walk length 3", b_eptp_walk, G_CTL, 0 },
+	{ "EPTP memory type 1", b_eptp_mt, G_CTL, 0 },
+	{ "VPID 0", b_vpid0, G_CTL, 0 },
+	{ "unrestricted guest without EPT", b_ug_noept, G_CTL, 0 },
+	{ "save timer without timer", b_save_timer, G_CTL, 0 },
+	{ "unaligned MSR-load list", b_msr_list, G_CTL, 0 },
+	{ "injection type 1", b_inj_type1, G_CTL, 0 },
+	{ "#GP injection without error code", b_inj_gp_noerr, G_CTL, 0 },
+	{ "software interrupt length 16", b_inj_len, G_CTL, 0 },
+	{ "host CR0.NE", b_host_cr0, G_HOST, 0 },
+	{ "host CR4.VMXE", b_host_cr4, G_HOST, 0 },
+	{ "host CS 0", b_host_cs0, G_HOST, 0 },
+	{ "host TR.TI", b_host_tr_ti, G_HOST, 0 },
+	{ "host RIP non-canonical", b_host_rip, G_HOST, 0 },
+	{ "host address-space size 0 in IA-32e mode", b_host32, G_HOST, 0 },
+	{ "host EFER.LMA != host size", b_host_efer, G_HOST, 0 },
+	{ "guest CR0.PG without PE", b_g_cr0_pg, G_GUEST, 1 },
+	{ "IA-32e guest without PAE", b_g_pae, G_GUEST, 1 },
+	{ "guest RFLAGS bit 1", b_g_rflags, G_GUEST, 1 },
+	{ "guest CS data type", b_g_cs_type, G_GUEST, 1 },
+	{ "guest CS.L and CS.D", b_g_cs_ld, G_GUEST, 1 },
+	{ "guest SS.DPL != RPL", b_g_ss_dpl, G_GUEST, 1 },
+	{ "guest DS limit/G", b_g_ds_g, G_GUEST, 1 },
+	{ "guest TR type 9", b_g_tr_type, G_GUEST, 1 },
+	{ "guest RIP non-canonical", b_g_rip, G_GUEST, 1 },
+	{ "guest activity state 3", b_g_act, G_GUEST, 1 },
+	{ "guest STI blocking with IF = 0", b_g_sti_if, G_GUEST, 1 },
+	{ "guest VMCS link pointer", b_g_link, G_GUEST, 5 },
+	{ "guest GDTR limit", b_g_gdtr, G_GUEST, 1 },
 };
 
 START_TEST(t_valid)
@@ -283,7 +287,7 @@ START_TEST(t_bad)
 	ck_assert_msg(!!host_r == (b->grp == G_HOST), "%s: host %d", b->what, host_r);
 	if (b->grp == G_GUEST)
 		ck_assert_msg(guest_r == b->qual, "%s: guest %d want %d", b->what, guest_r,
-		              b->qual);
+			      b->qual);
 	else
 		ck_assert_msg(guest_r == 0, "%s: guest %d", b->what, guest_r);
 }

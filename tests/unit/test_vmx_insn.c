@@ -29,21 +29,21 @@
 #include "vmx/vmx.h"
 #include "vmx/vmx_state.h"
 
-#define PML4 0x10000
-#define PDPT 0x11000
-#define PD 0x12000
-#define GDT 0x13000
-#define IDT 0x14000
-#define TSS 0x15000
-#define HANDLERS 0x16000
-#define IDT32 0x18000
-#define CODE 0x20000
-#define PTRS 0x30000 /* memory operands */
-#define STACK 0x40000
-#define EXC_SLOT 0x500
+#define PML4         0x10000
+#define PDPT         0x11000
+#define PD           0x12000
+#define GDT          0x13000
+#define IDT          0x14000
+#define TSS          0x15000
+#define HANDLERS     0x16000
+#define IDT32        0x18000
+#define CODE         0x20000
+#define PTRS         0x30000 /* memory operands */
+#define STACK        0x40000
+#define EXC_SLOT     0x500
 #define VMXON_REGION 0x100000
-#define VMCS_A 0x101000
-#define VMCS_B 0x102000
+#define VMCS_A       0x101000
+#define VMCS_B       0x102000
 
 static struct machine *m;
 static struct cpu *c;
@@ -73,19 +73,21 @@ static void setup_machine(bool vmx)
 	w64(GDT + 0x20, 0x00cff2000000ffffull);
 	w64(GDT + 0x28, 0x00008b0000000067ull | (uint64_t)TSS << 16);
 	w64(GDT + 0x38, 0x00cf9a000000ffffull); /* 32-bit code (0x38) */
-	w64(TSS + 4, STACK); /* RSP0 */
+	w64(TSS + 4, STACK);                    /* RSP0 */
 	/* IDT: vector v → HANDLERS + 16 v: mov dword [EXC_SLOT], v; hlt. */
 	for (int v = 0; v < 32; v++) {
 		uint64_t h = HANDLERS + 16 * v;
-		w64(IDT + 16 * v, (h & 0xffff) | 0x08ull << 16 | 0x8eull << 40 |
-					  ((h >> 16) & 0xffff) << 48);
+		w64(IDT + 16 * v,
+		    (h & 0xffff) | 0x08ull << 16 | 0x8eull << 40 | ((h >> 16) & 0xffff) << 48);
 		w64(IDT + 16 * v + 8, h >> 32);
 		/* The same handlers through 32-bit interrupt gates, for the
 		 * legacy protected-mode cases. */
 		w64(IDT32 + 8 * v,
 		    (h & 0xffff) | 0x38ull << 16 | 0x8eull << 40 | ((h >> 16) & 0xffff) << 48);
-		const uint8_t stub[] = { 0xc7, 0x04, 0x25, EXC_SLOT & 0xff, EXC_SLOT >> 8, 0, 0,
-					 (uint8_t)v, 0, 0, 0, 0xf4 };
+		const uint8_t stub[] = {
+			0xc7, 0x04, 0x25, EXC_SLOT & 0xff, EXC_SLOT >> 8, 0, 0, (uint8_t)v, 0,
+			0,    0,    0xf4
+		};
 		phys_write_buf(m->mmu, h, stub, sizeof(stub));
 	}
 	c->gdtr.base = GDT;
@@ -150,10 +152,10 @@ static struct result exec(const uint8_t *insn, size_t n)
 			    (uint32_t)flags_get(c) & F_ARITH };
 	return r;
 }
-#define EXEC(...)                                                          \
-	({                                                                 \
-		static const uint8_t b_[] = { __VA_ARGS__ };               \
-		exec(b_, sizeof(b_));                                      \
+#define EXEC(...)                                            \
+	({                                                   \
+		static const uint8_t b_[] = { __VA_ARGS__ }; \
+		exec(b_, sizeof(b_));                        \
 	})
 
 /* Memory operand [rax] holding v. */
@@ -163,9 +165,9 @@ static void ptr_operand(uint64_t v)
 	c->gpr[R_AX] = PTRS;
 }
 
-#define OK_FLAGS 0u
+#define OK_FLAGS     0u
 #define FAIL_INVALID F_CF
-#define FAIL_VALID F_ZF
+#define FAIL_VALID   F_ZF
 
 static void expect_ok(struct result r)
 {
@@ -179,20 +181,20 @@ static void expect_invalid(struct result r)
 }
 
 /* Instruction bytes. */
-#define VMXON_RAX 0xf3, 0x0f, 0xc7, 0x30
-#define VMCLEAR_RAX 0x66, 0x0f, 0xc7, 0x30
-#define VMPTRLD_RAX 0x0f, 0xc7, 0x30
-#define VMPTRST_RAX 0x0f, 0xc7, 0x38
-#define VMREAD_RBX_RCX 0x0f, 0x78, 0xcb  /* vmread rbx, rcx */
-#define VMREAD_MRAX_RCX 0x0f, 0x78, 0x08 /* vmread [rax], rcx */
-#define VMWRITE_RCX_RBX 0x0f, 0x79, 0xcb /* vmwrite rcx, rbx */
+#define VMXON_RAX        0xf3, 0x0f, 0xc7, 0x30
+#define VMCLEAR_RAX      0x66, 0x0f, 0xc7, 0x30
+#define VMPTRLD_RAX      0x0f, 0xc7, 0x30
+#define VMPTRST_RAX      0x0f, 0xc7, 0x38
+#define VMREAD_RBX_RCX   0x0f, 0x78, 0xcb /* vmread rbx, rcx */
+#define VMREAD_MRAX_RCX  0x0f, 0x78, 0x08 /* vmread [rax], rcx */
+#define VMWRITE_RCX_RBX  0x0f, 0x79, 0xcb /* vmwrite rcx, rbx */
 #define VMWRITE_RCX_MRAX 0x0f, 0x79, 0x08 /* vmwrite rcx, [rax] */
-#define VMCALL 0x0f, 0x01, 0xc1
-#define VMLAUNCH 0x0f, 0x01, 0xc2
-#define VMRESUME 0x0f, 0x01, 0xc3
-#define VMXOFF 0x0f, 0x01, 0xc4
-#define VMFUNC 0x0f, 0x01, 0xd4
-#define INVEPT_RCX_MRAX 0x66, 0x0f, 0x38, 0x80, 0x08
+#define VMCALL           0x0f, 0x01, 0xc1
+#define VMLAUNCH         0x0f, 0x01, 0xc2
+#define VMRESUME         0x0f, 0x01, 0xc3
+#define VMXOFF           0x0f, 0x01, 0xc4
+#define VMFUNC           0x0f, 0x01, 0xd4
+#define INVEPT_RCX_MRAX  0x66, 0x0f, 0x38, 0x80, 0x08
 #define INVVPID_RCX_MRAX 0x66, 0x0f, 0x38, 0x81, 0x08
 
 static struct result vmxon(uint64_t pa)
@@ -372,12 +374,12 @@ END_TEST
 
 START_TEST(t_vmxon_region)
 {
-	expect_invalid(vmxon(VMXON_REGION + 0x800));  /* not 4K aligned */
-	expect_invalid(vmxon(1ull << 40));            /* beyond MAXPHYADDR (40) */
+	expect_invalid(vmxon(VMXON_REGION + 0x800)); /* not 4K aligned */
+	expect_invalid(vmxon(1ull << 40));           /* beyond MAXPHYADDR (40) */
 	phys_write(m->mmu, VMXON_REGION, 4, VMX_REVISION_ID + 1);
-	expect_invalid(vmxon(VMXON_REGION));          /* wrong revision */
+	expect_invalid(vmxon(VMXON_REGION)); /* wrong revision */
 	phys_write(m->mmu, VMXON_REGION, 4, VMX_REVISION_ID | 0x80000000u);
-	expect_invalid(vmxon(VMXON_REGION));          /* shadow bit set */
+	expect_invalid(vmxon(VMXON_REGION)); /* shadow bit set */
 	ck_assert(!vmx_in_operation(c));
 	phys_write(m->mmu, VMXON_REGION, 4, VMX_REVISION_ID);
 	expect_ok(vmxon(VMXON_REGION));
@@ -627,16 +629,16 @@ START_TEST(t_invept_invvpid)
 	expect_valid(inv(true, 3, eptp, 0), VMXERR_INVEPT_INVVPID_OPERAND);
 	expect_valid(inv(true, 1ull << 40, eptp, 0), VMXERR_INVEPT_INVVPID_OPERAND);
 	expect_ok(inv(true, 1, eptp, 0));
-	expect_ok(inv(true, 2, 0, 0));           /* all-context ignores the EPTP */
+	expect_ok(inv(true, 2, 0, 0)); /* all-context ignores the EPTP */
 	expect_valid(inv(true, 1, 0x200000 | 3 << 3 | 1, 0), VMXERR_INVEPT_INVVPID_OPERAND);
 	expect_valid(inv(true, 1, 0x200000 | 2 << 3 | 6, 0), VMXERR_INVEPT_INVVPID_OPERAND);
 	expect_valid(inv(true, 1, eptp | 0x100, 0), VMXERR_INVEPT_INVVPID_OPERAND);
 	expect_valid(inv(true, 1, eptp | 1ull << 40, 0), VMXERR_INVEPT_INVVPID_OPERAND);
 
 	expect_ok(inv(false, 0, 1, 0x1000));
-	expect_valid(inv(false, 0, 0, 0x1000), VMXERR_INVEPT_INVVPID_OPERAND);  /* VPID 0 */
+	expect_valid(inv(false, 0, 0, 0x1000), VMXERR_INVEPT_INVVPID_OPERAND); /* VPID 0 */
 	expect_valid(inv(false, 0, 1, 0x0000800000000000ull),
-		     VMXERR_INVEPT_INVVPID_OPERAND);                            /* non-canonical */
+		     VMXERR_INVEPT_INVVPID_OPERAND); /* non-canonical */
 	expect_ok(inv(false, 1, 5, 0));
 	expect_valid(inv(false, 1, 0, 0), VMXERR_INVEPT_INVVPID_OPERAND);
 	expect_valid(inv(false, 1, 5 | 1u << 16, 0), VMXERR_INVEPT_INVVPID_OPERAND);
@@ -685,8 +687,8 @@ START_TEST(t_protected_mode_32)
 	cpu_tlb_flush_all(c);
 	enter_with_vmcs();
 	uint64_t v;
-	expect_ok(vmwrite(0x2011, 0xaaaa));                  /* TSC offset, high */
-	expect_ok(vmwrite(0x2010, 0xffffffff12345678ull));   /* full: upper cleared */
+	expect_ok(vmwrite(0x2011, 0xaaaa));                /* TSC offset, high */
+	expect_ok(vmwrite(0x2010, 0xffffffff12345678ull)); /* full: upper cleared */
 	expect_ok(vmread(0x2011, &v));
 	ck_assert_uint_eq((uint32_t)v, 0);
 	expect_ok(vmread(0x2010, &v));

@@ -163,9 +163,9 @@ START_TEST(t_resolve)
 	ck_assert(!high);
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x2011, &high)); /* TSC offset, high */
 	ck_assert(high);
-	ck_assert_ptr_null(vmcs_resolve(c, 0x681f, &high));  /* high of natural width */
-	ck_assert_ptr_null(vmcs_resolve(c, 0x4003, &high));  /* high of 32-bit */
-	ck_assert_ptr_null(vmcs_resolve(c, 0x0801, &high));  /* high of 16-bit */
+	ck_assert_ptr_null(vmcs_resolve(c, 0x681f, &high)); /* high of natural width */
+	ck_assert_ptr_null(vmcs_resolve(c, 0x4003, &high)); /* high of 32-bit */
+	ck_assert_ptr_null(vmcs_resolve(c, 0x0801, &high)); /* high of 16-bit */
 	ck_assert_ptr_null(vmcs_resolve(c, 0x1ull << 32 | 0x681e, &high)); /* bits 63:32 */
 	ck_assert_ptr_null(vmcs_resolve(c, 0x1000 | 0x681e, &high));       /* bit 12 */
 	ck_assert_ptr_null(vmcs_resolve(c, 0x8000 | 0x681e, &high));       /* bit 15 */
@@ -256,28 +256,28 @@ START_TEST(t_controls)
 		ck_assert_uint_eq((uint32_t)t & ~(uint32_t)v, 0);
 	}
 	uint32_t pin1 = (uint32_t)(cap(MSR_IA32_VMX_PINBASED_CTLS) >> 32);
-	ck_assert(pin1 & 1);          /* external-interrupt exiting */
-	ck_assert(pin1 & 8);          /* NMI exiting */
-	ck_assert(!(pin1 & 0x80));    /* posted interrupts: not yet */
+	ck_assert(pin1 & 1);       /* external-interrupt exiting */
+	ck_assert(pin1 & 8);       /* NMI exiting */
+	ck_assert(!(pin1 & 0x80)); /* posted interrupts: not yet */
 	uint32_t proc1 = (uint32_t)(cap(MSR_IA32_VMX_PROCBASED_CTLS) >> 32);
-	ck_assert(proc1 & (1u << 31)); /* secondary controls */
+	ck_assert(proc1 & (1u << 31));    /* secondary controls */
 	ck_assert(!(proc1 & (1u << 17))); /* tertiary: not yet */
 	ck_assert(!(proc1 & (1u << 18))); /* reserved */
 	uint64_t p2 = cap(MSR_IA32_VMX_PROCBASED_CTLS2);
-	ck_assert_uint_eq((uint32_t)p2, 0); /* no default1 */
-	ck_assert(p2 >> 32 & (1u << 1));   /* EPT */
-	ck_assert(p2 >> 32 & (1u << 5));   /* VPID */
-	ck_assert(p2 >> 32 & (1u << 7));   /* unrestricted guest */
+	ck_assert_uint_eq((uint32_t)p2, 0);  /* no default1 */
+	ck_assert(p2 >> 32 & (1u << 1));     /* EPT */
+	ck_assert(p2 >> 32 & (1u << 5));     /* VPID */
+	ck_assert(p2 >> 32 & (1u << 7));     /* unrestricted guest */
 	ck_assert(!(p2 >> 32 & (1u << 14))); /* VMCS shadowing: not yet */
 	ck_assert(!(p2 >> 32 & (1u << 13))); /* VM functions: not yet */
 	uint64_t dummy;
 	ck_assert(!vmx_msr_read(c, MSR_IA32_VMX_VMFUNC, &dummy));
 	uint64_t ept = cap(MSR_IA32_VMX_EPT_VPID_CAP);
-	ck_assert(ept & (1ull << 6));  /* 4-level walk */
-	ck_assert(ept & (1ull << 14)); /* WB */
-	ck_assert(ept & (1ull << 20)); /* INVEPT */
-	ck_assert(ept & (1ull << 32)); /* INVVPID */
-	ck_assert(!(ept & (1ull << 24)));  /* no INVEPT type 0 */
+	ck_assert(ept & (1ull << 6));     /* 4-level walk */
+	ck_assert(ept & (1ull << 14));    /* WB */
+	ck_assert(ept & (1ull << 20));    /* INVEPT */
+	ck_assert(ept & (1ull << 32));    /* INVVPID */
+	ck_assert(!(ept & (1ull << 24))); /* no INVEPT type 0 */
 }
 END_TEST
 

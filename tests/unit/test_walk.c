@@ -11,12 +11,12 @@
 #include "mmu/mmu.h"
 #include "mmu/walk.h"
 
-#define CR0_WP (1ull << 16)
-#define CR0_PG (1ull << 31)
-#define CR0_PE 1ull
-#define CR4_PSE (1ull << 4)
-#define CR4_PAE (1ull << 5)
-#define CR4_PGE (1ull << 7)
+#define CR0_WP   (1ull << 16)
+#define CR0_PG   (1ull << 31)
+#define CR0_PE   1ull
+#define CR4_PSE  (1ull << 4)
+#define CR4_PAE  (1ull << 5)
+#define CR4_PGE  (1ull << 7)
 #define CR4_LA57 (1ull << 12)
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
@@ -24,13 +24,13 @@
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
 
-#define P 0x1ull
-#define W 0x2ull
-#define U 0x4ull
-#define A 0x20ull
-#define D 0x40ull
+#define P  0x1ull
+#define W  0x2ull
+#define U  0x4ull
+#define A  0x20ull
+#define D  0x40ull
 #define PS 0x80ull
-#define G 0x100ull
+#define G  0x100ull
 #define XD (1ull << 63)
 
 #define MiB (1ull << 20)
@@ -104,7 +104,8 @@ static uint64_t entry_at(uint64_t root, int levels, uint64_t lin, int level)
 
 static struct paging_regs regs64(uint64_t cr3)
 {
-	return (struct paging_regs){ .cr0 = CR0_PE | CR0_PG | CR0_WP, .cr3 = cr3,
+	return (struct paging_regs){ .cr0 = CR0_PE | CR0_PG | CR0_WP,
+				     .cr3 = cr3,
 				     .cr4 = CR4_PAE | CR4_PGE,
 				     .efer = EFER_LME | EFER_LMA | EFER_NXE };
 }
@@ -378,10 +379,10 @@ static const struct perm_case perm_cases[] = {
 	{ "SMAP: sup write user page AC=0", SU, SU, 1, CR4_SMAP, 1, WALK_WRITE, K_ | PFEC_W },
 	{ "SMAP: sup read user page AC=1", SU, SU, 1, CR4_SMAP, 1, WALK_AC, 0 },
 	{ "SMAP: sup write user page AC=1", SU, SU, 1, CR4_SMAP, 1, WALK_AC | WALK_WRITE, 0 },
-	{ "SMAP: AC=1 write user read-only WP=1", P | U, SU, 1, CR4_SMAP, 1,
-	  WALK_AC | WALK_WRITE, K_ | PFEC_W },
-	{ "SMAP: AC=1 write user read-only WP=0", P | U, SU, 0, CR4_SMAP, 1,
-	  WALK_AC | WALK_WRITE, 0 },
+	{ "SMAP: AC=1 write user read-only WP=1", P | U, SU, 1, CR4_SMAP, 1, WALK_AC | WALK_WRITE,
+	  K_ | PFEC_W },
+	{ "SMAP: AC=1 write user read-only WP=0", P | U, SU, 0, CR4_SMAP, 1, WALK_AC | WALK_WRITE,
+	  0 },
 	{ "SMAP: implicit read user page AC=1", SU, SU, 1, CR4_SMAP, 1, WALK_SUPV | WALK_AC, K_ },
 	{ "SMAP: implicit at CPL3", SU, SU, 1, CR4_SMAP, 1, WALK_SUPV | WALK_USER, K_ },
 	{ "SMAP: sup read supervisor page", P | W, SU, 1, CR4_SMAP, 1, 0, 0 },
@@ -429,8 +430,7 @@ START_TEST(permissions)
 	struct walk_result r2;
 	ck_assert_int_eq(mmu_walk(m, &pr, lin, WALK_NO_FAULT_CHECK | WALK_NO_AD, NULL, &r2),
 			 WALK_OK);
-	ck_assert_msg(walk_allows(&pr, &r2, c->acc) == (c->pfec == 0), "%s: walk_allows",
-		      c->what);
+	ck_assert_msg(walk_allows(&pr, &r2, c->acc) == (c->pfec == 0), "%s: walk_allows", c->what);
 }
 END_TEST
 
@@ -561,8 +561,9 @@ END_TEST
 
 static struct paging_regs regs_pae(uint64_t cr3)
 {
-	return (struct paging_regs){ .cr0 = CR0_PE | CR0_PG | CR0_WP, .cr3 = cr3,
-				     .cr4 = CR4_PAE, .efer = EFER_NXE };
+	return (struct paging_regs){
+		.cr0 = CR0_PE | CR0_PG | CR0_WP, .cr3 = cr3, .cr4 = CR4_PAE, .efer = EFER_NXE
+	};
 }
 
 START_TEST(pae)

@@ -11,21 +11,21 @@
 #include "mmu/mmu.h"
 #include "mmu/walk.h"
 
-#define CR0_WP (1ull << 16)
-#define CR0_PG (1ull << 31)
-#define CR0_PE 1ull
-#define CR4_PAE (1ull << 5)
+#define CR0_WP   (1ull << 16)
+#define CR0_PG   (1ull << 31)
+#define CR0_PE   1ull
+#define CR4_PAE  (1ull << 5)
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
 
-#define P 0x1ull
-#define W 0x2ull
-#define U 0x4ull
-#define A 0x20ull
-#define D 0x40ull
+#define P  0x1ull
+#define W  0x2ull
+#define U  0x4ull
+#define A  0x20ull
+#define D  0x40ull
 #define PS 0x80ull
 #define XD (1ull << 63)
 
@@ -136,9 +136,18 @@ static unsigned rnd(unsigned *seed)
 START_TEST(random_vs_model)
 {
 	static const unsigned accs[] = {
-		0, WALK_WRITE, WALK_FETCH, WALK_USER, WALK_USER | WALK_WRITE,
-		WALK_USER | WALK_FETCH, WALK_AC, WALK_AC | WALK_WRITE, WALK_SUPV,
-		WALK_SUPV | WALK_WRITE, WALK_SUPV | WALK_USER, WALK_SUPV | WALK_USER | WALK_WRITE,
+		0,
+		WALK_WRITE,
+		WALK_FETCH,
+		WALK_USER,
+		WALK_USER | WALK_WRITE,
+		WALK_USER | WALK_FETCH,
+		WALK_AC,
+		WALK_AC | WALK_WRITE,
+		WALK_SUPV,
+		WALK_SUPV | WALK_WRITE,
+		WALK_SUPV | WALK_USER,
+		WALK_SUPV | WALK_USER | WALK_WRITE,
 		WALK_SUPV | WALK_AC,
 	};
 	static const int rsvd_bits[] = { 51, 47, 40, 13, 17, 20, 29, 30, 55, 62 };
@@ -174,10 +183,11 @@ START_TEST(random_vs_model)
 		struct ref_out o;
 		mmu_set_maxphyaddr(m, maxphy);
 		ref_walk(T[4], lin, maxphy, nxe, wp, smep, smap, acc, &o);
-		struct paging_regs pr = {
-			.cr0 = CR0_PE | CR0_PG | (wp ? CR0_WP : 0), .cr3 = T[4],
-			.cr4 = CR4_PAE | (smep ? CR4_SMEP : 0) | (smap ? CR4_SMAP : 0),
-			.efer = EFER_LME | EFER_LMA | (nxe ? EFER_NXE : 0) };
+		struct paging_regs pr = { .cr0 = CR0_PE | CR0_PG | (wp ? CR0_WP : 0),
+					  .cr3 = T[4],
+					  .cr4 = CR4_PAE | (smep ? CR4_SMEP : 0) |
+						 (smap ? CR4_SMAP : 0),
+					  .efer = EFER_LME | EFER_LMA | (nxe ? EFER_NXE : 0) };
 		struct walk_result r;
 		enum walk_status st = mmu_walk(m, &pr, lin, acc, NULL, &r);
 		ck_assert_msg(st == o.st && r.pfec == o.pfec,
@@ -186,8 +196,10 @@ START_TEST(random_vs_model)
 		ck_assert_int_eq(r.nsteps, o.nsteps);
 		for (int i = 0; i < o.nsteps; i++) {
 			ck_assert_uint_eq(r.steps[i].entry_gpa, o.egpa[i]);
-			ck_assert_msg(rd(o.egpa[i], 8) == o.after[i], "it %d: step %d entry %#llx, "
-				      "model %#llx", it, i, (unsigned long long)rd(o.egpa[i], 8),
+			ck_assert_msg(rd(o.egpa[i], 8) == o.after[i],
+				      "it %d: step %d entry %#llx, "
+				      "model %#llx",
+				      it, i, (unsigned long long)rd(o.egpa[i], 8),
 				      (unsigned long long)o.after[i]);
 		}
 		if (st == WALK_OK) {

@@ -56,7 +56,7 @@ static inline void vt_wr(struct vt_dev *d, uint32_t off, unsigned size, uint64_t
 
 /* Map BAR 4 at bar and walk the capability list (§4.1.4). */
 static inline void vt_probe(struct vt_dev *d, struct machine *m, struct pci_bus *bus, uint8_t devfn,
-                            uint64_t bar)
+			    uint64_t bar)
 {
 	memset(d, 0, sizeof(*d));
 	d->m = m;
@@ -143,7 +143,7 @@ static inline void vt_setup_queue(struct vt_dev *d, int q)
 	vt_wr(d, d->common + 0x1c, 2, 1);
 	ck_assert_uint_eq(vt_rd(d, d->common + 0x1c, 2), 1);
 	/* Clean rings. */
-	uint8_t zero[0x3000] = {0};
+	uint8_t zero[0x3000] = { 0 };
 	phys_write_buf(d->m->mmu, vt_desc(d, q), zero, sizeof(zero));
 	d->next_desc[q] = 0;
 	d->avail_idx[q] = 0;
@@ -153,7 +153,7 @@ static inline void vt_driver_ok(struct vt_dev *d)
 {
 	vt_wr(d, d->common + 0x14, 1,
 	      VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-	              VIRTIO_STATUS_DRIVER_OK);
+		      VIRTIO_STATUS_DRIVER_OK);
 }
 
 /* Full init with nq queues. */
@@ -173,7 +173,7 @@ struct vt_buf {
 };
 
 static inline void vt_put_desc(struct vt_dev *d, uint64_t table, unsigned i, uint64_t addr,
-                               uint32_t len, uint16_t flags, uint16_t next)
+			       uint32_t len, uint16_t flags, uint16_t next)
 {
 	struct machine *m = d->m;
 	phys_write(m->mmu, table + 16 * i, 8, addr);
@@ -198,9 +198,9 @@ static inline uint16_t vt_add(struct vt_dev *d, int q, const struct vt_buf *b, i
 	for (int k = 0; k < n; k++) {
 		uint16_t i = (uint16_t)((head + k) % VT_QSIZE);
 		uint16_t flags = (uint16_t)((b[k].write ? VIRTQ_DESC_F_WRITE : 0) |
-		                            (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+					    (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
 		vt_put_desc(d, vt_desc(d, q), i, b[k].addr, b[k].len, flags,
-		            (uint16_t)((i + 1) % VT_QSIZE));
+			    (uint16_t)((i + 1) % VT_QSIZE));
 	}
 	d->next_desc[q] = (uint16_t)((head + n) % VT_QSIZE);
 	vt_publish(d, q, head);
@@ -209,13 +209,13 @@ static inline uint16_t vt_add(struct vt_dev *d, int q, const struct vt_buf *b, i
 
 /* Same through an indirect table at table. */
 static inline uint16_t vt_add_indirect(struct vt_dev *d, int q, uint64_t table,
-                                       const struct vt_buf *b, int n)
+				       const struct vt_buf *b, int n)
 {
 	for (int k = 0; k < n; k++)
 		vt_put_desc(d, table, k, b[k].addr, b[k].len,
-		            (uint16_t)((b[k].write ? VIRTQ_DESC_F_WRITE : 0) |
-		                       (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
-		            (uint16_t)(k + 1));
+			    (uint16_t)((b[k].write ? VIRTQ_DESC_F_WRITE : 0) |
+				       (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
+			    (uint16_t)(k + 1));
 	uint16_t head = d->next_desc[q];
 	vt_put_desc(d, vt_desc(d, q), head, table, 16u * n, VIRTQ_DESC_F_INDIRECT, 0);
 	d->next_desc[q] = (uint16_t)((head + 1) % VT_QSIZE);

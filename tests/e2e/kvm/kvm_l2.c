@@ -24,14 +24,17 @@ int main(void)
 		perror("kvm_l2: KVM_CREATE_VM");
 		return 1;
 	}
-	unsigned char *mem = mmap(0, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-				  -1, 0);
+	unsigned char *mem =
+		mmap(0, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	/* mov al,0x42; out 0x10,al; mov al,0x43; out 0x10,al; hlt */
-	static const unsigned char code[] = {0xb0, 0x42, 0xe6, 0x10, 0xb0, 0x43, 0xe6, 0x10, 0xf4};
+	static const unsigned char code[] = {
+		0xb0, 0x42, 0xe6, 0x10, 0xb0, 0x43, 0xe6, 0x10, 0xf4
+	};
 	memcpy(mem + 0x1000, code, sizeof(code));
-	struct kvm_userspace_memory_region r = {.slot = 0, .guest_phys_addr = 0,
+	struct kvm_userspace_memory_region r = { .slot = 0,
+						 .guest_phys_addr = 0,
 						 .memory_size = 0x10000,
-						 .userspace_addr = (unsigned long)mem};
+						 .userspace_addr = (unsigned long)mem };
 	if (ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000) < 0 ||
 	    ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
 		perror("kvm_l2: VM setup");
@@ -49,7 +52,7 @@ int main(void)
 	s.cs.base = 0;
 	s.cs.selector = 0;
 	ioctl(vcpu, KVM_SET_SREGS, &s);
-	struct kvm_regs g = {0};
+	struct kvm_regs g = { 0 };
 	g.rip = 0x1000;
 	g.rflags = 2;
 	ioctl(vcpu, KVM_SET_REGS, &g);
@@ -66,7 +69,8 @@ int main(void)
 		}
 		if (run->exit_reason == KVM_EXIT_HLT) {
 			int ok = outs == 2 && seen[0] == 0x42 && seen[1] == 0x43;
-			printf("kvm_l2: L2 wrote %d bytes and halted: %s\n", outs, ok ? "PASS" : "FAIL");
+			printf("kvm_l2: L2 wrote %d bytes and halted: %s\n", outs,
+			       ok ? "PASS" : "FAIL");
 			return ok ? 0 : 1;
 		}
 		printf("kvm_l2: unexpected exit reason %u\n", run->exit_reason);

@@ -58,7 +58,8 @@ static void vprint(const char *f, va_list ap)
 		}
 		case 'u':
 		case 'x': {
-			unsigned long long v = lng ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);
+			unsigned long long v =
+				lng ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);
 			put_num(v, *f == 'x' ? 16 : 10, width, pad);
 			break;
 		}

@@ -36,9 +36,9 @@ struct __attribute__((packed)) dtr {
 void gdt_set(unsigned sel, uint32_t base, uint32_t limit, unsigned access, unsigned flags)
 {
 	gdt_big[sel >> 3] = (limit & 0xffffull) | (uint64_t)(base & 0xffffff) << 16 |
-	                    (uint64_t)(access & 0xff) << 40 |
-	                    (uint64_t)((limit >> 16) & 0xf) << 48 | (uint64_t)(flags & 0xf) << 52 |
-	                    (uint64_t)(base >> 24) << 56;
+			    (uint64_t)(access & 0xff) << 40 |
+			    (uint64_t)((limit >> 16) & 0xf) << 48 | (uint64_t)(flags & 0xf) << 52 |
+			    (uint64_t)(base >> 24) << 56;
 }
 
 void gdt_set_sys64(unsigned sel, uint64_t base, uint32_t limit, unsigned access)
@@ -52,9 +52,9 @@ void gdt_set_sys64(unsigned sel, uint64_t base, uint32_t limit, unsigned access)
 void gdt_set_callgate(unsigned sel, ureg off, uint16_t target, unsigned dpl, unsigned params)
 {
 	gdt_big[sel >> 3] = (off & 0xffff) | (uint64_t)target << 16 |
-	                    (uint64_t)(params & 0x1f) << 32 |
-	                    (uint64_t)(0x80 | dpl << 5 | GATE_CALL) << 40 |
-	                    (uint64_t)((off >> 16) & 0xffff) << 48;
+			    (uint64_t)(params & 0x1f) << 32 |
+			    (uint64_t)(0x80 | dpl << 5 | GATE_CALL) << 40 |
+			    (uint64_t)((off >> 16) & 0xffff) << 48;
 #if GUEST_BITS == 64
 	gdt_big[(sel >> 3) + 1] = (uint64_t)off >> 32;
 #endif
@@ -64,8 +64,8 @@ void idt_set(int vec, ureg off, uint16_t sel, unsigned type, unsigned dpl, unsig
 {
 #if GUEST_BITS == 64
 	idt[vec * 2] = (off & 0xffff) | (uint64_t)sel << 16 | (uint64_t)(ist & 7) << 32 |
-		       (uint64_t)(0x80 | dpl << 5 | type) << 40 | (uint64_t)((off >> 16) & 0xffff)
-		       << 48;
+		       (uint64_t)(0x80 | dpl << 5 | type) << 40 |
+		       (uint64_t)((off >> 16) & 0xffff) << 48;
 	idt[vec * 2 + 1] = (uint64_t)off >> 32;
 #else
 	(void)ist;
@@ -76,8 +76,8 @@ void idt_set(int vec, ureg off, uint16_t sel, unsigned type, unsigned dpl, unsig
 
 void idt_reset(int vec)
 {
-	idt_set(vec, isr_table[vec], SEL_KCODE, GATE_INT, vec == 3 || vec == 4 ||
-		vec == VEC_USER_EXIT ? 3 : 0, 0);
+	idt_set(vec, isr_table[vec], SEL_KCODE, GATE_INT,
+		vec == 3 || vec == 4 || vec == VEC_USER_EXIT ? 3 : 0, 0);
 }
 
 #if GUEST_BITS == 64
@@ -178,8 +178,9 @@ long trap_run(void (*fn)(void))
 		return -1;
 	}
 #if GUEST_BITS == 32
-	__asm__ volatile("mov %w0, %%ss; mov %w0, %%ds; mov %w0, %%es; mov %w0, %%fs; mov %w0, %%gs"
-			 ::"r"(SEL_DATA));
+	__asm__ volatile(
+		"mov %w0, %%ss; mov %w0, %%ds; mov %w0, %%es; mov %w0, %%fs; mov %w0, %%gs" ::"r"(
+			SEL_DATA));
 #endif
 	return trap.vector;
 }
@@ -196,8 +197,9 @@ long trap_run_user(void (*fn)(void), ureg cs, ureg ss)
 		__builtin_unreachable();
 	}
 #if GUEST_BITS == 32
-	__asm__ volatile("mov %w0, %%ss; mov %w0, %%ds; mov %w0, %%es; mov %w0, %%fs; mov %w0, %%gs"
-			 ::"r"(SEL_DATA));
+	__asm__ volatile(
+		"mov %w0, %%ss; mov %w0, %%ds; mov %w0, %%es; mov %w0, %%fs; mov %w0, %%gs" ::"r"(
+			SEL_DATA));
 #endif
 	return trap.vector;
 }

@@ -35,25 +35,25 @@ struct trap_frame {
 };
 
 struct trap_info {
-	int count;		/* traps since the last trap_run/trap_reset */
-	long vector;		/* last vector, -1 if none */
+	int count;   /* traps since the last trap_run/trap_reset */
+	long vector; /* last vector, -1 if none */
 	ureg err, ip, cs, flags, sp, ss;
-	ureg cr2;		/* CR2 read in the handler when vector == 14 */
-	ureg frame;		/* address of the pushed IP: where the frame landed */
-	ureg v86seg[4];		/* es, ds, fs, gs pushed from virtual-8086 mode */
+	ureg cr2;       /* CR2 read in the handler when vector == 14 */
+	ureg frame;     /* address of the pushed IP: where the frame landed */
+	ureg v86seg[4]; /* es, ds, fs, gs pushed from virtual-8086 mode */
 };
 extern volatile struct trap_info trap;
 extern struct trap_frame trap_regs; /* copy of the last frame: GPRs at the trap */
 
 typedef void (*trap_hook)(struct trap_frame *f);
 
-#define SEL_CODE32 0x08
-#define SEL_DATA 0x10
-#define SEL_CODE64 0x18
+#define SEL_CODE32  0x08
+#define SEL_DATA    0x10
+#define SEL_CODE64  0x18
 #define SEL_UCODE32 0x23
-#define SEL_UDATA 0x2b
+#define SEL_UDATA   0x2b
 #define SEL_UCODE64 0x33
-#define SEL_TSS 0x38
+#define SEL_TSS     0x38
 #if GUEST_BITS == 64
 #define SEL_KCODE SEL_CODE64
 #define SEL_UCODE SEL_UCODE64
@@ -65,7 +65,7 @@ typedef void (*trap_hook)(struct trap_frame *f);
 /* Gate types (SDM Vol. 3 §6.11 / Table 3-2). */
 #define GATE_TASK 0x5
 #define GATE_CALL 0xc
-#define GATE_INT 0xe
+#define GATE_INT  0xe
 #define GATE_TRAP 0xf
 
 #define VEC_USER_EXIT 0x7f
@@ -73,19 +73,18 @@ typedef void (*trap_hook)(struct trap_frame *f);
 /* check_sdm(cond, ...): a check where QEMU TCG is known to deviate from the
  * SDM: on QEMU TCG (CPUID 0x40000000 = "TCGTCGTCGTCG") a failure is printed
  * but not counted, everywhere else it counts like check(). */
-#define check_sdm(cond, ...)                                                              \
-	do {                                                                              \
-		int ok_ = !!(cond);                                                       \
-		if (!ok_ && on_qemu_tcg())                                                \
-		{                                                                         \
+#define check_sdm(cond, ...)                                                                      \
+	do {                                                                                      \
+		int ok_ = !!(cond);                                                               \
+		if (!ok_ && on_qemu_tcg()) {                                                      \
 			guest_printf("QEMU-DEVIATION %s:%d (not counted): ", __FILE__, __LINE__); \
-			guest_printf(__VA_ARGS__);                                        \
-			guest_putc('\n');                                                \
-		} else                                                                      \
-			check(ok_, __VA_ARGS__);                                          \
+			guest_printf(__VA_ARGS__);                                                \
+			guest_putc('\n');                                                         \
+		} else                                                                            \
+			check(ok_, __VA_ARGS__);                                                  \
 	} while (0)
 int on_qemu_tcg(void);
-void pic_mask_all(void);	/* mask the 8259s so EFLAGS.IF=1 is harmless */
+void pic_mask_all(void); /* mask the 8259s so EFLAGS.IF=1 is harmless */
 
 void trap_init(void);
 void trap_reset(void);
@@ -93,20 +92,20 @@ void trap_set_hook(int vec, trap_hook h);
 long trap_run(void (*fn)(void));
 long trap_run_user(void (*fn)(void), ureg cs, ureg ss);
 
-extern ureg trap_user_flags;	/* OR-ed into EFLAGS by trap_run_user (e.g. IF, IOPL) */
+extern ureg trap_user_flags; /* OR-ed into EFLAGS by trap_run_user (e.g. IF, IOPL) */
 extern uint64_t gdt_big[64];
-extern ureg isr_table[256];	/* stub address per vector */
+extern ureg isr_table[256]; /* stub address per vector */
 extern uint8_t *user_stack_top;
-extern uint8_t kstack[16384];	/* TSS ring-0 stack (ESP0/RSP0) */
-extern uint8_t istack[8192];	/* 64-bit IST1 stack */
-#define kstack_top (kstack + sizeof(kstack))
+extern uint8_t kstack[16384]; /* TSS ring-0 stack (ESP0/RSP0) */
+extern uint8_t istack[8192];  /* 64-bit IST1 stack */
+#define kstack_top    (kstack + sizeof(kstack))
 #define ist_stack_top (istack + sizeof(istack))
 
 void gdt_set(unsigned sel, uint32_t base, uint32_t limit, unsigned access, unsigned flags);
 void gdt_set_sys64(unsigned sel, uint64_t base, uint32_t limit, unsigned access);
 void gdt_set_callgate(unsigned sel, ureg off, uint16_t target, unsigned dpl, unsigned params);
 void idt_set(int vec, ureg off, uint16_t sel, unsigned type, unsigned dpl, unsigned ist);
-void idt_reset(int vec);	/* back to the default stub, DPL 0 interrupt gate */
+void idt_reset(int vec); /* back to the default stub, DPL 0 interrupt gate */
 
 #if GUEST_BITS == 64
 struct tss64 {
@@ -178,12 +177,12 @@ static inline uint64_t rdmsr(uint32_t msr)
 }
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
-	__asm__ volatile("wrmsr" ::"a"((uint32_t)v), "d"((uint32_t)(v >> 32)), "c"(msr)
-			 : "memory");
+	__asm__ volatile("wrmsr" ::"a"((uint32_t)v), "d"((uint32_t)(v >> 32)), "c"(msr) : "memory");
 }
 static inline void cpuid2(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
 			 : "a"(leaf), "c"(sub));
 }
 static inline ureg read_flags(void)

@@ -506,7 +506,9 @@ struct machine *machine_new_pc(const struct machine_config *cfg)
 	int nslot = 3;
 	for (int i = 0; i < cfg->nnics && i < MAX_NICS; i++) {
 		struct net_backend *be = NULL;
-		if (cfg->nics[i].hub) {
+		if (cfg->nics[i].backend) {
+			be = cfg->nics[i].backend;
+		} else if (cfg->nics[i].hub) {
 			int h = 0;
 			while (h < b->nhubs && b->hubid[h] != cfg->nics[i].hubid)
 				h++;

@@ -177,7 +177,12 @@ static void catch_up(struct cpu *c, uint64_t t)
 enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
 {
 	uint64_t done = 0;
+	/* Rounds in a row in which no instruction ran (every vCPU halted,
+	 * time jumping from timer to timer): the caller gets control back
+	 * now and then to check its host-time limit. */
+	unsigned idle = 0;
 	for (;;) {
+		uint64_t round_done = done;
 		uint64_t now = round_start(m);
 		if (now == UINT64_MAX) {
 			/* Every vCPU is halted: jump to the next deadline, or give
@@ -218,6 +223,9 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
 				catch_up(c, round_end);
 		}
 		if (max_insns && done >= max_insns)
+			return MSTOP_LIMIT;
+		idle = done == round_done ? idle + 1 : 0;
+		if (idle >= 4096)
 			return MSTOP_LIMIT;
 	}
 }

@@ -37,10 +37,15 @@ struct drive_config {
 
 #define MAX_NICS 4
 
-/* A virtio-net NIC (-device virtio-net-pci,netdev=ID) and its backend
- * (-netdev none|hubport,...). */
+struct net_backend;
+
+/* A virtio-net NIC (-device virtio-net-pci,netdev=ID) and its backend:
+ * one the caller made (backend, owned by the caller and outliving the
+ * machine), else a port of the board's hub `hubid`, else "none" (frames
+ * dropped). */
 struct nic_config {
-	bool hub; /* hubport backend, else "none" (frames dropped) */
+	struct net_backend *backend;
+	bool hub;
 	int hubid;
 	uint8_t mac[6];
 };
@@ -100,7 +105,7 @@ enum machine_stop {
 	MSTOP_EXIT,     /* a device ended the run (exit_code is set) */
 	MSTOP_SHUTDOWN, /* triple fault (and no reset wanted) */
 	MSTOP_HALTED,   /* every vCPU halted with nothing that can wake it */
-	MSTOP_LIMIT,    /* instruction limit reached */
+	MSTOP_LIMIT,    /* instruction limit reached, or long idle (all vCPUs halted) */
 	MSTOP_RESET     /* the guest asked for a reset (0xCF9, i8042, port 92) */
 };
 /* Run the vCPUs round-robin until something stops the machine or

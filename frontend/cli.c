@@ -33,12 +33,20 @@ static const char usage[] =
 	"  -serial DEV           COM1: stdio, file:PATH or none\n"
 	"  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
 	"  -device pc-testdev, -device pci-testdev (kvm-unit-tests devices)\n"
+	"  -device virtio-net-pci[,netdev=ID][,mac=MAC]\n"
+	"  -netdev user,id=ID[,net=A/N][,host=A][,dhcpstart=A][,dns=A][,restrict=on]\n"
+	"          [,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...\n"
+	"  -netdev hubport,id=ID,hubid=N\n"
+	"  -nic none|user|hubport[,model=virtio-net-pci][,mac=MAC][,...]\n"
+	"  -net none|nic[,model=virtio][,macaddr=MAC]|user[,...]   (hub 0)\n"
+	"  -vga std|none         Bochs VBE display adapter (default std)\n"
 	"  -global kvm-DEV.PROP=VALUE  accepted and inert (no KVM devices)\n"
 	"  -vnc none\n"
 	"  -nographic, -display none, -nodefaults, -no-reboot, -enable-kvm (refused)\n"
 	"\n"
 	"Runner options:\n"
 	"  --timeout SECONDS     stop after this much host time (status 124)\n"
+	"  --guest-timeout SECONDS  stop after this much guest (virtual) time\n"
 	"  --max-insns N         stop after N guest instructions (status 124)\n"
 	"  --expect REGEX        pass only if the console output matches\n"
 	"  --fail-on REGEX       fail as soon as the console output matches\n"
@@ -97,7 +105,9 @@ static bool parse_uint(const char *s, uint64_t *out)
 static const char device_list[] = "Misc devices:\n"
 				  "name \"isa-debug-exit\", bus ISA\n"
 				  "name \"pc-testdev\", bus ISA\n"
-				  "name \"pci-testdev\", bus PCI, desc \"PCI Test Device\"\n";
+				  "name \"pci-testdev\", bus PCI, desc \"PCI Test Device\"\n"
+				  "\nNetwork devices:\n"
+				  "name \"virtio-net-pci\", bus PCI, alias \"virtio-net\"\n";
 
 /* A device that takes no properties (QEMU's own properties of these, such
  * as "membar" of pci-testdev, are not implemented and so refused). */
@@ -115,6 +125,9 @@ static int parse_device(const char *arg, struct cli_options *o)
 		fputs(device_list, stdout);
 		return 1;
 	}
+	int nic = cli_parse_nic_device(arg, &o->net);
+	if (nic <= 0)
+		return nic;
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%s", arg);
 	char *save, *name = strtok_r(buf, ",", &save);
@@ -320,6 +333,29 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			int r = parse_device(arg, o);
 			if (r)
 				return r;
+		} else if (!strcmp(opt, "-netdev") || !strcmp(opt, "-nic") ||
+			   !strcmp(opt, "-net")) {
+			NEED_ARG();
+			if (cli_parse_net_opt(opt, arg, &o->net) < 0)
+				return -1;
+		} else if (!strcmp(opt, "-vga")) {
+			NEED_ARG();
+			if (!strcmp(arg, "none"))
+				o->no_vga = true;
+			else if (!strcmp(arg, "std"))
+				o->no_vga = false;
+			else
+				return bad("-vga %s: nestbox has 'std' (Bochs VBE) and 'none'%s",
+					   arg, "");
+		} else if (!strcmp(opt, "-guest-timeout")) {
+			NEED_ARG();
+			runner = true;
+			char *end;
+			o->guest_timeout = strtod(arg, &end);
+			if (*end || o->guest_timeout <= 0)
+				return bad(
+					"--guest-timeout %s: need a positive number of seconds%s",
+					arg, "");
 		} else if (!strcmp(opt, "-display")) {
 			NEED_ARG();
 			if (strcmp(arg, "none"))
@@ -376,6 +412,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 		}
 #undef NEED_ARG
 	}
+	if (cli_net_check(&o->net) < 0)
+		return -1;
 	o->quiet = summary == 0 || (summary < 0 && !runner);
 	/* The CPU model first, as qemu does: a model this build cannot provide
 	 * is a configuration error, whatever the kernel. */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "devices/machine.h"
+#include "frontend/cli_net.h"
 
 #define CLI_MAX_MODULES 16
 
@@ -47,7 +48,9 @@ struct cli_options {
 	int ndrives;
 	const char *boot_order;
 	bool boot_menu;
-	bool snapshot; /* -snapshot: every disk in snapshot mode */
+	bool snapshot;      /* -snapshot: every disk in snapshot mode */
+	struct cli_net net; /* -netdev, -nic, -net, NIC -device (cli_net.c) */
+	bool no_vga;        /* -vga none */
 };
 
 /* -drive, -hda..-hdd, -cdrom, -boot: 0 parsed, -1 error (printed), 1 not

@@ -20,6 +20,7 @@
 #include "devices/machine.h"
 #include "frontend/chardev.h"
 #include "frontend/cli.h"
+#include "frontend/net.h"
 
 struct console_watch {
 	FILE *log;
@@ -223,6 +224,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nestbox: disks need the pc board (-machine pc)\n");
 		return 2;
 	}
+	cfg.no_vga = o.no_vga;
+	if ((o.net.nnics || o.net.nnetdevs) && strcmp(o.machine, "pc")) {
+		fprintf(stderr, "nestbox: network devices need the pc board (-machine pc)\n");
+		return 2;
+	}
 	struct chardev con_dev, ser_dev;
 	if (!chardev_open(&con_dev, o.debugcon, "-debugcon"))
 		return 2;
@@ -232,14 +238,21 @@ int main(int argc, char **argv)
 	}
 	cfg.debugcon = con_dev.out;
 	cfg.serial = ser_dev.out;
+	/* Backends outlive the machine (net_free after machine_free). */
+	struct net_runtime *net = net_setup(&o.net, &cfg);
+	if (!net)
+		return 2;
 	struct machine *m =
 		!strcmp(o.machine, "pc") ? machine_new_pc(&cfg) : machine_new_bare(&cfg);
-	if (!m)
+	if (!m) {
+		net_free(net);
 		return 2;
+	}
 	w.m = m;
 	if (o.kernel) {
 		if (load_kernel(m, &o) < 0) {
 			machine_free(m);
+			net_free(net);
 			return 2;
 		}
 	} else {
@@ -251,6 +264,7 @@ int main(int argc, char **argv)
 				o.bios ? ""
 				       : " (install Debian's seabios package, or give -bios FILE)");
 			machine_free(m);
+			net_free(net);
 			return 2;
 		}
 	}
@@ -263,9 +277,11 @@ int main(int argc, char **argv)
 	struct serial_in sin = { .eof = !serial_stdin };
 	for (;;) {
 		/* Short chunks while the guest may be reading the console. */
-		uint64_t chunk = serial_stdin ? 2u * 1000 * 1000 : 50u * 1000 * 1000;
+		bool interactive = serial_stdin || net_active(net);
+		uint64_t chunk = interactive ? 2u * 1000 * 1000 : 50u * 1000 * 1000;
 		if (serial_stdin)
 			pump_stdin(m, &sin, ser_dev.in_fd);
+		net_poll(net);
 		if (o.max_insns && o.max_insns - total < chunk)
 			chunk = o.max_insns - total;
 		uint64_t before = 0;
@@ -307,6 +323,11 @@ int main(int argc, char **argv)
 		if (o.max_insns && total >= o.max_insns) {
 			status = 124;
 			what = "instruction limit reached";
+			break;
+		}
+		if (o.guest_timeout && (double)cpu_clock_ns(m->cpu[0]) >= o.guest_timeout * 1e9) {
+			status = 124;
+			what = "guest time limit reached";
 			break;
 		}
 		if (o.timeout && now() - t0 >= o.timeout) {
@@ -359,5 +380,6 @@ int main(int argc, char **argv)
 	chardev_close(&ser_dev);
 	fflush(stdout);
 	machine_free(m);
+	net_free(net);
 	return status;
 }

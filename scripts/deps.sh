@@ -6,7 +6,7 @@ set -e
 # Build and test: the toolchain, the libraries, 32-bit libgcc for the test
 # guests, cpio for the initramfs, SeaBIOS (default firmware of the pc board),
 # clang-format (the style check).
-PKGS="cmake make gcc libc6-dev pkg-config libcapstone-dev check zlib1g-dev libsdl2-dev
+PKGS="cmake make gcc libc6-dev pkg-config libcapstone-dev check zlib1g-dev libsdl2-dev libslirp-dev
       binutils gcc-multilib cpio seabios xorriso clang-format"
 # `scripts/deps.sh bench` adds QEMU, the yardstick of make bench.
 [ "$1" = bench ] && PKGS="$PKGS bc qemu-system-x86"

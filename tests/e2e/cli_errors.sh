@@ -36,6 +36,16 @@ expect 2 "only format=raw" -drive file="$T/junk",format=qcow2
 expect 2 "512" -hda "$T/odd.img"
 expect 2 "missing" -hda "$T/missing"
 expect 2 "not a valid regular expression" --expect '(' -kernel "$T/junk"
+expect 2 "unknown network backend" -netdev tap,id=n0
+expect 2 "needs id=" -netdev user
+expect 2 "no -netdev with id 'n1'" -netdev user,id=n0 -device virtio-net-pci,netdev=n1
+expect 2 "more than one NIC" -netdev user,id=n0 -device virtio-net-pci,netdev=n0 -device virtio-net-pci,netdev=n0
+expect 2 "not a unicast MAC" -device virtio-net-pci,mac=01:00:00:00:00:01
+expect 2 "bad value for hostfwd" -netdev user,id=n0,hostfwd=tcp::99999-:22
+expect 2 "unknown user-mode option" -netdev user,id=n0,frob=1
+expect 2 "hubport needs hubid" -netdev hubport,id=h0
+expect 2 "-vga cirrus" -vga cirrus
+expect 2 "--guest-timeout" --guest-timeout -1
 # Nothing the user owns was modified.
 [ "$(cat "$T/junk")" = "not a kernel" ] || { echo "FAIL: kernel file modified" >&2; fails=$((fails + 1)); }
 if [ $fails -ne 0 ]; then

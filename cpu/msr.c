@@ -24,11 +24,10 @@
 #include "devices/machine.h"
 #include "vmx/vmx.h"
 
-/* Reported microcode revision. (Linux then disables the TSC-deadline timer
- * on the Skylake model as an erratum and uses the LAPIC timer's one-shot
- * mode; with a newer revision it uses TSC-deadline, which still hangs an
- * SMP boot here — see the issue notes.) */
-#define MICROCODE_REV 0x1ull
+/* Reported microcode revision: new enough that Linux trusts the
+ * TSC-deadline timer of the Skylake model (it disables it as an erratum
+ * below 0xb2). */
+#define MICROCODE_REV 0xf0ull
 
 static inline bool is_intel(const struct cpu *cpu)
 {

@@ -37,7 +37,8 @@ struct machine *machine_new_bare(const struct machine_config *cfg)
 	mmu_map_ram(m->mmu, 0, cfg->ram_size, 0);
 	debugcon_init(m, &b->con, 0xe9, cfg->debugcon);
 	b->con.tee = cfg->console_tee;
-	b->con.tee_opaque = cfg->console_opaque;
+	b->con.tee_opaque =
+		cfg->debugcon_tee_opaque ? cfg->debugcon_tee_opaque : cfg->console_opaque;
 	if (cfg->debug_exit_size)
 		debug_exit_init(m, cfg->debug_exit_base, cfg->debug_exit_size);
 	return m;

@@ -187,11 +187,20 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
 		if (now == UINT64_MAX) {
 			/* Every vCPU is halted: jump to the next deadline, or give
 			 * up if nothing can ever wake them. */
-			if (!m->timers)
-				return MSTOP_HALTED;
-			for (int i = 0; i < m->ncpus; i++)
-				catch_up(m->cpu[i], m->timers->deadline);
-			now = m->timers->deadline;
+			if (m->cfg.realtime_idle) {
+				/* The caller moves the clocks as host time
+				 * passes; timers due by now may wake a vCPU. */
+				clock_run_timers(m);
+				now = round_start(m);
+				if (now == UINT64_MAX)
+					return MSTOP_IDLE;
+			} else {
+				if (!m->timers)
+					return MSTOP_HALTED;
+				for (int i = 0; i < m->ncpus; i++)
+					catch_up(m->cpu[i], m->timers->deadline);
+				now = m->timers->deadline;
+			}
 		}
 		uint64_t round_end = now + SLICE;
 		if (m->timers && m->timers->deadline < round_end)
@@ -228,4 +237,29 @@ enum machine_stop machine_run(struct machine *m, uint64_t max_insns)
 		if (idle >= 4096)
 			return MSTOP_LIMIT;
 	}
+}
+
+static uint64_t latest_clock(const struct machine *m)
+{
+	uint64_t t = 0;
+	for (int i = 0; i < m->ncpus; i++)
+		if (cpu_clock_ns(m->cpu[i]) > t)
+			t = cpu_clock_ns(m->cpu[i]);
+	return t;
+}
+
+uint64_t machine_idle_gap(const struct machine *m)
+{
+	if (!m->timers)
+		return UINT64_MAX;
+	uint64_t t = latest_clock(m);
+	return m->timers->deadline > t ? m->timers->deadline - t : 0;
+}
+
+void machine_idle_advance(struct machine *m, uint64_t ns)
+{
+	uint64_t gap = machine_idle_gap(m);
+	uint64_t t = latest_clock(m) + (ns < gap ? ns : gap);
+	for (int i = 0; i < m->ncpus; i++)
+		catch_up(m->cpu[i], t);
 }

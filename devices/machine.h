@@ -55,6 +55,11 @@ struct machine_config {
 	int ncpus;
 	const char *cpu_model; /* "intel", "amd", "max" plus +feat/-feat list */
 	bool deterministic;    /* clock from instruction count (default) */
+	/* When every vCPU is halted, machine_run returns MSTOP_IDLE instead of
+	 * jumping to the next deadline: the caller lets host time pass first
+	 * (interactive use: a guest's keyboard timeout lasts as long as it
+	 * says), then calls machine_idle_advance. */
+	bool realtime_idle;
 	/* isa-debug-exit: iobase/iosize, 0 size = absent */
 	uint16_t debug_exit_base;
 	uint16_t debug_exit_size;
@@ -76,7 +81,8 @@ struct machine_config {
 	/* Every byte the guest writes to its consoles (debugcon, COM1) is also
 	 * passed here, for the runner's log and --expect/--fail-on. */
 	void (*console_tee)(void *opaque, uint8_t byte);
-	void *console_opaque;
+	void *console_opaque;      /* for COM1's bytes */
+	void *debugcon_tee_opaque; /* for debugcon's (NULL: console_opaque) */
 };
 
 struct machine {
@@ -106,11 +112,16 @@ enum machine_stop {
 	MSTOP_SHUTDOWN, /* triple fault (and no reset wanted) */
 	MSTOP_HALTED,   /* every vCPU halted with nothing that can wake it */
 	MSTOP_LIMIT,    /* instruction limit reached, or long idle (all vCPUs halted) */
-	MSTOP_RESET     /* the guest asked for a reset (0xCF9, i8042, port 92) */
+	MSTOP_RESET,    /* the guest asked for a reset (0xCF9, i8042, port 92) */
+	MSTOP_IDLE      /* realtime_idle: every vCPU halted (machine_idle_gap) */
 };
 /* Run the vCPUs round-robin until something stops the machine or
  * max_insns instructions (summed over vCPUs; 0 = no limit) have run. */
 enum machine_stop machine_run(struct machine *m, uint64_t max_insns);
+/* After MSTOP_IDLE: virtual ns until the next timer (UINT64_MAX: none), and
+ * letting ns of idle time pass (at most up to that timer). */
+uint64_t machine_idle_gap(const struct machine *m);
+void machine_idle_advance(struct machine *m, uint64_t ns);
 
 /* Common part of every board: address space, I/O space, CPU model, vCPUs
  * (nothing mapped yet). Returns NULL with a message on stderr. */

@@ -47,6 +47,9 @@ static const char usage[] =
 	"Runner options:\n"
 	"  --timeout SECONDS     stop after this much host time (status 124)\n"
 	"  --guest-timeout SECONDS  stop after this much guest (virtual) time\n"
+	"  --realtime            idle guest time passes at host speed (default when\n"
+	"                        COM1 is stdio on a terminal)\n"
+	"  --deterministic       idle guest time jumps to the next timer (default)\n"
 	"  --max-insns N         stop after N guest instructions (status 124)\n"
 	"  --expect REGEX        pass only if the console output matches\n"
 	"  --fail-on REGEX       fail as soon as the console output matches\n"
@@ -242,6 +245,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 	o->smp = 1;
 	o->cpu = "max";
 	o->machine = "pc";
+	o->realtime = -1;
 	o->debugcon = "none";
 	o->serial = "none";
 	/* The summary line: on with --summary or any runner option, off with
@@ -347,6 +351,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			else
 				return bad("-vga %s: nestbox has 'std' (Bochs VBE) and 'none'%s",
 					   arg, "");
+		} else if (!strcmp(opt, "-realtime")) {
+			o->realtime = 1;
+		} else if (!strcmp(opt, "-deterministic")) {
+			o->realtime = 0;
 		} else if (!strcmp(opt, "-guest-timeout")) {
 			NEED_ARG();
 			runner = true;

@@ -51,6 +51,8 @@ struct cli_options {
 	bool snapshot;      /* -snapshot: every disk in snapshot mode */
 	struct cli_net net; /* -netdev, -nic, -net, NIC -device (cli_net.c) */
 	bool no_vga;        /* -vga none */
+	int realtime;       /* --realtime 1, --deterministic 0, -1 default
+			     * (realtime when stdin is a terminal for COM1) */
 };
 
 /* -drive, -hda..-hdd, -cdrom, -boot: 0 parsed, -1 error (printed), 1 not

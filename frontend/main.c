@@ -27,17 +27,24 @@ struct console_watch {
 	regex_t expect, fail_on;
 	bool has_expect, has_fail;
 	bool expect_seen, fail_seen;
-	char line[4096];
-	size_t len;
 	struct machine *m;
 };
 
-static void check_line(struct console_watch *w)
+/* One console's current line: COM1 and debugcon each have their own, so
+ * a guest writing to both does not interleave them. */
+struct console_line {
+	struct console_watch *w;
+	char line[4096];
+	size_t len;
+};
+
+static void check_line(struct console_line *l)
 {
-	w->line[w->len] = 0;
-	if (w->has_expect && !w->expect_seen && regexec(&w->expect, w->line, 0, NULL, 0) == 0)
+	struct console_watch *w = l->w;
+	l->line[l->len] = 0;
+	if (w->has_expect && !w->expect_seen && regexec(&w->expect, l->line, 0, NULL, 0) == 0)
 		w->expect_seen = true;
-	if (w->has_fail && !w->fail_seen && regexec(&w->fail_on, w->line, 0, NULL, 0) == 0) {
+	if (w->has_fail && !w->fail_seen && regexec(&w->fail_on, l->line, 0, NULL, 0) == 0) {
 		w->fail_seen = true;
 		if (w->m)
 			machine_request_exit(w->m, 1);
@@ -46,16 +53,16 @@ static void check_line(struct console_watch *w)
 
 static void console_tee(void *opaque, uint8_t b)
 {
-	struct console_watch *w = opaque;
-	if (w->log)
-		fputc(b, w->log);
-	if (b == '\n' || w->len == sizeof(w->line) - 1) {
-		check_line(w);
-		w->len = 0;
+	struct console_line *l = opaque;
+	if (l->w->log)
+		fputc(b, l->w->log);
+	if (b == '\n' || l->len == sizeof(l->line) - 1) {
+		check_line(l);
+		l->len = 0;
 		if (b == '\n')
 			return;
 	}
-	w->line[w->len++] = (char)b;
+	l->line[l->len++] = (char)b;
 }
 
 static double now(void)
@@ -101,6 +108,24 @@ static void pump_stdin(struct machine *m, struct serial_in *in, int fd)
 		memmove(in->buf, in->buf + took, in->len - took);
 		in->len -= took;
 	}
+}
+
+/* Real-time idle (--realtime): every vCPU is halted and the next timer is
+ * gap ns of guest time away. Let that much host time pass — in steps of at
+ * most 20 ms, and no longer once input arrives on fd — then move the
+ * guest's clocks forward by the time that really passed. */
+static void idle_wait(struct machine *m, int fd, uint64_t gap)
+{
+	uint64_t step = gap < 20000000 ? gap : 20000000;
+	double t = now();
+	if (fd >= 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		poll(&p, 1, (int)((step + 999999) / 1000000));
+	} else {
+		struct timespec ts = { 0, (long)step };
+		nanosleep(&ts, NULL);
+	}
+	machine_idle_advance(m, (uint64_t)((now() - t) * 1e9));
 }
 
 static int load_kernel(struct machine *m, const struct cli_options *o)
@@ -171,6 +196,7 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 
 	struct console_watch w = { 0 };
+	struct console_line serial_line = { .w = &w }, debugcon_line = { .w = &w };
 	if (o.expect) {
 		if (regcomp(&w.expect, o.expect, REG_EXTENDED | REG_NOSUB)) {
 			fprintf(stderr, "nestbox: --expect '%s': not a valid regular expression\n",
@@ -206,7 +232,8 @@ int main(int argc, char **argv)
 		/* Until a display exists, SeaBIOS keeps its console on COM1. */
 		.nographic = true,
 		.console_tee = console_tee,
-		.console_opaque = &w,
+		.console_opaque = &serial_line,
+		.debugcon_tee_opaque = &debugcon_line,
 	};
 	cfg.boot_order = o.boot_order;
 	cfg.pc_testdev = o.pc_testdev;
@@ -238,6 +265,8 @@ int main(int argc, char **argv)
 	}
 	cfg.debugcon = con_dev.out;
 	cfg.serial = ser_dev.out;
+	cfg.realtime_idle =
+		o.realtime > 0 || (o.realtime < 0 && ser_dev.in_fd >= 0 && isatty(ser_dev.in_fd));
 	/* Backends outlive the machine (net_free after machine_free). */
 	struct net_runtime *net = net_setup(&o.net, &cfg);
 	if (!net)
@@ -315,6 +344,15 @@ int main(int argc, char **argv)
 			what = "guest crashed (triple fault)";
 			break;
 		}
+		if (s == MSTOP_IDLE) {
+			bool input = (serial_stdin && !sin.eof) || net_active(net);
+			uint64_t gap = machine_idle_gap(m);
+			if (gap == UINT64_MAX && !input) {
+				s = MSTOP_HALTED;
+			} else {
+				idle_wait(m, serial_stdin && !sin.eof ? ser_dev.in_fd : -1, gap);
+			}
+		}
 		if (s == MSTOP_HALTED) {
 			status = w.has_expect ? 0 : 4;
 			what = "all vCPUs halted";
@@ -336,8 +374,10 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (w.len)
-		check_line(&w);
+	if (serial_line.len)
+		check_line(&serial_line);
+	if (debugcon_line.len)
+		check_line(&debugcon_line);
 	if (status != 124 && status != 3 && !w.fail_seen && w.has_expect) {
 		if (w.expect_seen) {
 			status = m->exit_requested ? status : 0;

@@ -5,11 +5,12 @@
 set -e
 # Build and test: the toolchain, the libraries, 32-bit libgcc for the test
 # guests, cpio for the initramfs, SeaBIOS (default firmware of the pc board),
-# clang-format (the style check).
+# clang-format (the style check), QEMU (the L2 hypervisor of the nested e2e
+# tests, and the yardstick of make bench).
 PKGS="cmake make gcc libc6-dev pkg-config libcapstone-dev check zlib1g-dev libsdl2-dev libslirp-dev
-      binutils gcc-multilib cpio seabios xorriso clang-format"
+      binutils gcc-multilib cpio seabios xorriso clang-format qemu-system-x86"
 # `scripts/deps.sh bench` adds QEMU, the yardstick of make bench.
-[ "$1" = bench ] && PKGS="$PKGS bc qemu-system-x86"
+[ "$1" = bench ] && PKGS="$PKGS bc"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -183,8 +183,16 @@ static void inject_event(struct cpu *cpu, struct vmx_state *s)
 			     : kind == EV_SOFTINT ? ICPT_INTN
 						  : ICPT_EXCEPTION;
 	s->injecting = (cpu->icpt & ICPT_BIT(r)) != 0;
-	if (kind == EV_EXCEPTION)
+	if (kind == EV_EXCEPTION) {
 		cpu->delivering = (int)vec;
+		/* An exit during the delivery reports this error code in the
+		 * IDT-vectoring information (§28.2.4); without this it was a
+		 * stale one, and KVM re-injected an L2 #PF with error code 0. */
+		cpu->exc_errcode = err;
+		/* Injecting #PF leaves CR2 as the VMM set it (§27.6.1.1). */
+		if (vec == EXC_PF)
+			cpu->pf_addr = cpu->cr2;
+	}
 	cpu_deliver_event(cpu, (int)vec, kind, err);
 	cpu->delivering = -1;
 	s->injecting = false;

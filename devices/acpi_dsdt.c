@@ -31,6 +31,25 @@
  * equal the MADT processor UIDs. SeaBIOS's parser only understands a subset
  * of AML (Name, Scope, Device, Method, Buffer, Package, byte/word/dword
  * integers): no QWord integers are used outside buffers.
+ *
+ * The q35 variant (cfg->q35) differs in the PCI root and its children:
+ *
+ *   Name (PICF, 0)  Method (\_PIC, 1) { Store (Arg0, PICF) }
+ *   Scope (\_SB) { Device (PCI0) {
+ *       Name (_HID, EisaId ("PNP0A08"))  Name (_CID, EisaId ("PNP0A03")) ...
+ *       _CRS as above
+ *       Name (PRTP, Package () { {0xSSSSFFFF, pin, 0, IRQ 10/11} ... })  PIC mode
+ *       Name (PRTA, Package () { {0xSSSSFFFF, pin, 0, GSI 16-23} ... })  APIC mode
+ *       Method (_PRT) { If (PICF) { Return (PRTA) } Return (PRTP) }
+ *       Device (LPC) { Name (_ADR, 0x001F0000)  KBD, MOU, RTC, COM1 as above }
+ *       Device (FWCF) ...
+ *       Device (PDRC) PNP0C02 Memory32Fixed <ECAM window>  (reserves it)
+ *   } ... }
+ *
+ * ICH9 wiring (devices/ich9_lpc.h): slot s (1-24) pin p (0 = INTA) drives
+ * PIRQ E-H ((s + p) & 3) + 4, slots 25-31 PIRQ A-D (the DxxIR defaults);
+ * PIRQ n reaches GSI 16 + n, and in PIC mode the ISA IRQ the firmware routed
+ * it to (10, 10, 11, 11 for A-D and again for E-H).
  */
 #include "devices/acpi_dsdt.h"
 
@@ -50,6 +69,11 @@
 #define AML_SCOPE   0x10
 #define AML_BUFFER  0x11
 #define AML_PACKAGE 0x12
+#define AML_METHOD  0x14
+#define AML_ARG0    0x68
+#define AML_STORE   0x70
+#define AML_IF      0xa0
+#define AML_RETURN  0xa4
 #define AML_EXT     0x5b
 #define AML_DEVICE  0x82 /* after AML_EXT */
 
@@ -290,27 +314,20 @@ static void res_qword_mem(struct aml *a, uint64_t min, uint64_t len)
 /* PIRQA..D -> GSI, as SeaBIOS programs the PIIX3 (acpi_tables.h). */
 static const uint8_t pirq_gsi[4] = { 10, 10, 11, 11 };
 
-static void pci0(struct aml *a, const struct acpi_config *cfg)
+/* Memory32Fixed, read/write (§6.4.3.4). */
+static void res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len)
 {
-	device_hid(a, "PCI0", "PNP0A03");
-	name_int(a, "_ADR", 0);
-	name_int(a, "_UID", 0);
+	byte(a, 0x86);
+	le(a, 9, 2);
+	byte(a, 1);
+	le(a, base, 4);
+	le(a, len, 4);
+}
 
-	uint32_t crs = crs_open(a);
-	res_word(a, 2, 0, 0, 0xff);
-	res_io(a, 0xcf8, 1, 8);
-	res_word(a, 1, 3, 0, 0xcf7); /* EntireRange */
-	res_word(a, 1, 3, 0xd00, 0xffff);
-	res_dword_mem(a, 1, 0xa0000, 0xbffff);
-	uint32_t lo = cfg->pci_hole_start ? cfg->pci_hole_start : 0xc0000000u;
-	uint32_t hi = cfg->pci_hole_end ? cfg->pci_hole_end : 0xfebfffffu;
-	res_dword_mem(a, 0, lo, hi);
-	if (cfg->pci64_size)
-		res_qword_mem(a, cfg->pci64_start, cfg->pci64_size);
-	crs_close(a, crs);
-
-	/* _PRT (§6.2.13): {address 0xSSSSFFFF, pin, source 0, GSI}. Slot 0 is
-	 * the host bridge and has no INTx. */
+/* _PRT (§6.2.13) of the i440FX/PIIX board: {address 0xSSSSFFFF, pin,
+ * source 0, GSI}. Slot 0 is the host bridge and has no INTx. */
+static void piix_prt(struct aml *a)
+{
 	byte(a, AML_NAME);
 	nameseg(a, "_PRT");
 	byte(a, AML_PACKAGE);
@@ -329,9 +346,86 @@ static void pci0(struct aml *a, const struct acpi_config *cfg)
 		}
 	}
 	close_pkg(a);
+}
 
-	device_open(a, "ISA");
-	name_int(a, "_ADR", 0x00010000);
+/* Name (name, Package () { {0xSSSSFFFF, pin, 0, gsi} ... }) for slots
+ * 1-31 on the ICH9 wiring: apic selects GSI 16-23, else the PIC-mode ISA
+ * IRQ. */
+static void ich9_prt_table(struct aml *a, const char *name, bool apic)
+{
+	byte(a, AML_NAME);
+	nameseg(a, name);
+	byte(a, AML_PACKAGE);
+	open_pkg(a);
+	byte(a, 31 * 4);
+	for (uint32_t slot = 1; slot < 32; slot++) {
+		for (uint32_t pin = 0; pin < 4; pin++) {
+			uint32_t pirq = slot >= 25 ? pin : ((slot + pin) & 3) + 4;
+			byte(a, AML_PACKAGE);
+			open_pkg(a);
+			byte(a, 4);
+			integer(a, slot << 16 | 0xffff);
+			integer(a, pin);
+			integer(a, 0);
+			integer(a, apic ? 16 + pirq : pirq_gsi[pirq & 3]);
+			close_pkg(a);
+		}
+	}
+	close_pkg(a);
+}
+
+/* The q35's _PRT: Method (_PRT) { If (\PICF) { Return (PRTA) } Return (PRTP) }. */
+static void q35_prt(struct aml *a)
+{
+	ich9_prt_table(a, "PRTP", false);
+	ich9_prt_table(a, "PRTA", true);
+	byte(a, AML_METHOD);
+	open_pkg(a);
+	nameseg(a, "_PRT");
+	byte(a, 0); /* no arguments, not serialized */
+	byte(a, AML_IF);
+	open_pkg(a);
+	byte(a, '\\');
+	nameseg(a, "PICF");
+	byte(a, AML_RETURN);
+	nameseg(a, "PRTA");
+	close_pkg(a);
+	byte(a, AML_RETURN);
+	nameseg(a, "PRTP");
+	close_pkg(a);
+}
+
+static void pci0(struct aml *a, const struct acpi_config *cfg)
+{
+	device_hid(a, "PCI0", cfg->q35 ? "PNP0A08" : "PNP0A03");
+	if (cfg->q35) {
+		byte(a, AML_NAME);
+		nameseg(a, "_CID");
+		eisaid(a, "PNP0A03");
+	}
+	name_int(a, "_ADR", 0);
+	name_int(a, "_UID", 0);
+
+	uint32_t crs = crs_open(a);
+	res_word(a, 2, 0, 0, 0xff);
+	res_io(a, 0xcf8, 1, 8);
+	res_word(a, 1, 3, 0, 0xcf7); /* EntireRange */
+	res_word(a, 1, 3, 0xd00, 0xffff);
+	res_dword_mem(a, 1, 0xa0000, 0xbffff);
+	uint32_t lo = cfg->pci_hole_start ? cfg->pci_hole_start : 0xc0000000u;
+	uint32_t hi = cfg->pci_hole_end ? cfg->pci_hole_end : 0xfebfffffu;
+	res_dword_mem(a, 0, lo, hi);
+	if (cfg->pci64_size)
+		res_qword_mem(a, cfg->pci64_start, cfg->pci64_size);
+	crs_close(a, crs);
+
+	if (cfg->q35)
+		q35_prt(a);
+	else
+		piix_prt(a);
+
+	device_open(a, cfg->q35 ? "LPC" : "ISA");
+	name_int(a, "_ADR", cfg->q35 ? 0x001f0000 : 0x00010000);
 	uint32_t c;
 	device_hid(a, "KBD", "PNP0303");
 	c = crs_open(a);
@@ -371,6 +465,16 @@ static void pci0(struct aml *a, const struct acpi_config *cfg)
 		crs_close(a, c);
 		close_pkg(a);
 	}
+	if (cfg->q35 && cfg->mcfg_base && cfg->mcfg_base < (1ull << 32)) {
+		/* The ECAM window, a motherboard resource (Linux checks that
+		 * MCFG's window is reserved this way). */
+		device_hid(a, "PDRC", "PNP0C02");
+		c = crs_open(a);
+		res_mem32_fixed(a, (uint32_t)cfg->mcfg_base,
+				(uint32_t)(cfg->mcfg_end_bus + 1) << 20);
+		crs_close(a, c);
+		close_pkg(a);
+	}
 	close_pkg(a); /* PCI0 */
 }
 
@@ -387,6 +491,21 @@ uint32_t acpi_dsdt_aml(const struct acpi_config *cfg, uint8_t *buf, uint32_t cap
 	for (int i = 0; i < 4; i++)
 		integer(&a, 0);
 	close_pkg(&a);
+
+	if (cfg->q35) {
+		/* Name (PICF, 0)  Method (\_PIC, 1) { Store (Arg0, PICF) }:
+		 * the OS says which interrupt model it uses (§5.8.1). */
+		name_int(&a, "PICF", 0);
+		byte(&a, AML_METHOD);
+		open_pkg(&a);
+		byte(&a, '\\');
+		nameseg(&a, "_PIC");
+		byte(&a, 1); /* one argument */
+		byte(&a, AML_STORE);
+		byte(&a, AML_ARG0);
+		nameseg(&a, "PICF");
+		close_pkg(&a);
+	}
 
 	/* Scope (\_SB) */
 	byte(&a, AML_SCOPE);

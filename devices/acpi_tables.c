@@ -11,13 +11,17 @@
  * (acpi_build) does the same patching here for a fixed base, with the RSDP
  * on a 16-byte boundary at the base (the board puts it in 0xE0000-0xFFFFF,
  * where Linux also scans, and passes it in boot_params.acpi_rsdp_addr).
- * The DSDT's AML comes from devices/acpi_dsdt.c.
+ * The DSDT's AML comes from devices/acpi_dsdt.c. The q35 additions (MCFG,
+ * DMAR, the ICH9 GPE0 block) are described in acpi_tables.h.
  */
 #include "devices/acpi_tables.h"
 
 #include <string.h>
 
 #include "devices/acpi_dsdt.h"
+
+#define MCFG_LEN (44 + 16)
+#define DMAR_LEN (48 + 16 + 8)
 
 struct tbuf {
 	uint8_t *b;
@@ -131,10 +135,21 @@ uint32_t acpi_build_blobs(const struct acpi_config *cfg, uint8_t *rsdp_buf, uint
 	uint32_t madt_len = 44 + 8 * (uint32_t)cfg->ncpus + 12 + 10 * 2 + 6;
 	uint32_t madt = tb_alloc(&t, madt_len, 8);
 	uint32_t hpet = cfg->hpet_addr ? tb_alloc(&t, 56, 8) : 0;
-	uint32_t ntables = cfg->hpet_addr ? 3 : 2;
+	uint32_t mcfg = cfg->q35 ? tb_alloc(&t, MCFG_LEN, 8) : 0;
+	uint32_t dmar = cfg->dmar_base ? tb_alloc(&t, DMAR_LEN, 8) : 0;
+	uint32_t tables[5], ntables = 0;
+	tables[ntables++] = fadt;
+	tables[ntables++] = madt;
+	if (cfg->hpet_addr)
+		tables[ntables++] = hpet;
+	if (cfg->q35)
+		tables[ntables++] = mcfg;
+	if (cfg->dmar_base)
+		tables[ntables++] = dmar;
 	uint32_t rsdt = tb_alloc(&t, 36 + 4 * ntables, 8);
 	uint32_t xsdt = tb_alloc(&t, 36 + 8 * ntables, 8);
-	if (!xsdt || (cfg->hpet_addr && !hpet) || !madt || !fadt || !dsdt)
+	if (!xsdt || (cfg->hpet_addr && !hpet) || !madt || !fadt || !dsdt || (cfg->q35 && !mcfg) ||
+	    (cfg->dmar_base && !dmar))
 		return 0;
 
 	/* FACS (§5.2.10): no checksum. */
@@ -158,18 +173,22 @@ uint32_t acpi_build_blobs(const struct acpi_config *cfg, uint8_t *rsdp_buf, uint
 	put32(f + 48, cfg->smi_cmd);
 	f[52] = cfg->acpi_enable;
 	f[53] = cfg->acpi_disable;
-	put32(f + 56, cfg->pm_base);        /* PM1a_EVT_BLK */
-	put32(f + 64, cfg->pm_base + 4);    /* PM1a_CNT_BLK */
-	put32(f + 76, cfg->pm_base + 8);    /* PM_TMR_BLK */
-	put32(f + 80, cfg->pm_base + 0x0c); /* GPE0_BLK (devices/acpi_pm.h) */
-	f[88] = 4;                          /* PM1_EVT_LEN */
-	f[89] = 2;                          /* PM1_CNT_LEN */
-	f[91] = 4;                          /* PM_TMR_LEN */
-	f[92] = 4;                          /* GPE0_BLK_LEN */
-	put16(f + 96, 0xfff);               /* P_LVL2_LAT: C2 unsupported */
-	put16(f + 98, 0xfff);               /* P_LVL3_LAT: C3 unsupported */
-	f[108] = 0x32;                      /* CENTURY in CMOS */
-	put16(f + 109, 0x0003);             /* IAPC_BOOT_ARCH: LEGACY_DEVICES | 8042 */
+	put32(f + 56, cfg->pm_base);     /* PM1a_EVT_BLK */
+	put32(f + 64, cfg->pm_base + 4); /* PM1a_CNT_BLK */
+	put32(f + 76, cfg->pm_base + 8); /* PM_TMR_BLK */
+	/* GPE0_BLK: PIIX4 +0Ch, 4 bytes (devices/acpi_pm.h); ICH9 +20h, 16
+	 * bytes (devices/ich9_lpc.h). */
+	uint16_t gpe0 = (uint16_t)(cfg->pm_base + (cfg->q35 ? 0x20 : 0x0c));
+	uint8_t gpe0_len = cfg->q35 ? 16 : 4;
+	put32(f + 80, gpe0);
+	f[88] = 4;              /* PM1_EVT_LEN */
+	f[89] = 2;              /* PM1_CNT_LEN */
+	f[91] = 4;              /* PM_TMR_LEN */
+	f[92] = gpe0_len;       /* GPE0_BLK_LEN */
+	put16(f + 96, 0xfff);   /* P_LVL2_LAT: C2 unsupported */
+	put16(f + 98, 0xfff);   /* P_LVL3_LAT: C3 unsupported */
+	f[108] = 0x32;          /* CENTURY in CMOS */
+	put16(f + 109, 0x0003); /* IAPC_BOOT_ARCH: LEGACY_DEVICES | 8042 */
 	/* Flags: WBINVD, PROC_C1, SLP_BUTTON (no fixed sleep button; the
 	 * fixed power button stays: PWR_BUTTON clear), TMR_VAL_EXT,
 	 * RESET_REG_SUP. */
@@ -184,7 +203,12 @@ uint32_t acpi_build_blobs(const struct acpi_config *cfg, uint8_t *rsdp_buf, uint
 	gas_io(f + 148, 32, cfg->pm_base);
 	gas_io(f + 172, 16, (uint16_t)(cfg->pm_base + 4));
 	gas_io(f + 208, 32, (uint16_t)(cfg->pm_base + 8));
-	gas_io(f + 220, 32, (uint16_t)(cfg->pm_base + 0x0c));
+	if (cfg->q35) {
+		gas_io(f + 220, (uint8_t)(gpe0_len * 8), gpe0);
+		f[223] = 1; /* byte access */
+	} else {
+		gas_io(f + 220, 32, gpe0);
+	}
 	table_checksum(&t, fadt);
 
 	/* MADT (§5.2.12) */
@@ -243,8 +267,43 @@ uint32_t acpi_build_blobs(const struct acpi_config *cfg, uint8_t *rsdp_buf, uint
 		table_checksum(&t, hpet);
 	}
 
+	/* MCFG (PCI Firmware 3.0 §4.1.2): one ECAM window, segment 0. */
+	if (cfg->q35) {
+		uint8_t *c = buf + mcfg;
+		header(c, "MCFG", MCFG_LEN, 1);
+		put64(c + 44, cfg->mcfg_base);
+		put16(c + 52, 0); /* segment group */
+		c[54] = 0;        /* start bus */
+		c[55] = cfg->mcfg_end_bus;
+		table_checksum(&t, mcfg);
+	}
+
+	/* DMAR (VT-d spec §8.1, §8.3): one DRHD covering every PCI device
+	 * (INCLUDE_PCI_ALL), whose device scope names the IOAPIC (the OS
+	 * needs it to remap the IOAPIC's interrupts). */
+	if (cfg->dmar_base) {
+		uint8_t *d = buf + dmar;
+		header(d, "DMAR", DMAR_LEN, 1);
+		d[36] = (uint8_t)(cfg->dmar_haw - 1);
+		d[37] = cfg->dmar_intremap ? 1 : 0; /* INTR_REMAP */
+		uint8_t *h = d + 48;
+		put16(h, 0); /* DRHD */
+		put16(h + 2, 16 + 8);
+		h[4] = 1; /* INCLUDE_PCI_ALL */
+		h[5] = 0; /* register set: 2^0 pages */
+		put16(h + 6, 0);
+		put64(h + 8, cfg->dmar_base);
+		uint8_t *sc = h + 16; /* device scope: IOAPIC */
+		sc[0] = 3;
+		sc[1] = 8;
+		sc[4] = cfg->ioapic_id;
+		sc[5] = (uint8_t)(cfg->dmar_ioapic_sid >> 8);
+		sc[6] = (uint8_t)((cfg->dmar_ioapic_sid >> 3) & 0x1f);
+		sc[7] = (uint8_t)(cfg->dmar_ioapic_sid & 7);
+		table_checksum(&t, dmar);
+	}
+
 	/* RSDT and XSDT */
-	uint32_t tables[3] = { fadt, madt, hpet };
 	header(buf + rsdt, "RSDT", 36 + 4 * ntables, 1);
 	header(buf + xsdt, "XSDT", 36 + 8 * ntables, 1);
 	for (uint32_t i = 0; i < ntables; i++) {

@@ -13,6 +13,16 @@
  * acpi_build() is acpi_build_blobs() followed by the same patching the
  * firmware does, so both paths produce identical tables.
  *
+ * The q35 machine (cfg->q35) gets the same tables with its chipset's
+ * differences: DSDT PCI0 is a PCI Express root (PNP0A08) with the LPC bridge
+ * at 1F.0 and the ECAM window reserved as a motherboard resource, _PRT
+ * follows the ICH9 wiring (devices/ich9_lpc.h: GSI 16-23 in APIC mode,
+ * the firmware's PIRQ routing to IRQ 10/11 in PIC mode, chosen by \_PIC);
+ * FADT GPE0_BLK is PMBASE + 20h (16 bytes); an MCFG table (PCI Firmware
+ * 3.0 §4.1.2) describes the ECAM window; and with an intel-iommu a DMAR
+ * table (VT-d spec ch. 8) has one DRHD with INCLUDE_PCI_ALL and the IOAPIC
+ * in its device scope.
+ *
  * Interrupt routing the tables describe (the board must match it):
  *  - PCI INTx: PCI0._PRT maps slot s pin p (INTA=0..INTD=3) to PIRQ
  *    (s + p - 1) & 3 (devices/pci.h swizzle) and PIRQA..D to the fixed GSIs
@@ -28,6 +38,7 @@
 #ifndef NESTBOX_DEVICES_ACPI_TABLES_H
 #define NESTBOX_DEVICES_ACPI_TABLES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct acpi_config {
@@ -49,6 +60,16 @@ struct acpi_config {
 	uint64_t pci64_start, pci64_size; /* size 0 = none */
 	/* fw_cfg selector port for the QEMU0002 device node (0 = absent). */
 	uint16_t fw_cfg_port;
+	/* q35: ICH9/MCH chipset (see above); ECAM window for MCFG. */
+	bool q35;
+	uint64_t mcfg_base;
+	uint8_t mcfg_end_bus;
+	/* DMAR (dmar_base != 0): remapping unit registers, host address width
+	 * (bits), interrupt remapping support, the IOAPIC's requester ID. */
+	uint64_t dmar_base;
+	uint8_t dmar_haw;
+	bool dmar_intremap;
+	uint16_t dmar_ioapic_sid;
 };
 
 /* Build the tables into buf (cap bytes) for guest-physical address base

@@ -12,8 +12,13 @@
  * top of the 4 GiB space (its last 128 KiB also at 0xE0000); APIC windows.
  * Direct kernel boot (no firmware) puts ACPI tables at 0xE0000 and describes
  * memory to the kernel through the e820 map in its boot parameters.
+ *
+ * The q35 machine is this board with the Q35 MCH / ICH9 chipset in place of
+ * the i440FX / PIIX functions (devices/board_q35.c supplies the chipset
+ * parts; the legacy devices, memory map, boot and reset are shared).
  */
 #include "devices/board_pc.h"
+#include "devices/board_pc_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +29,7 @@
 #include "devices/acpi_pm.h"
 #include "devices/acpi_tables.h"
 #include "devices/debug_ports.h"
+#include "devices/edu.h"
 #include "devices/fw_cfg.h"
 #include "devices/hpet.h"
 #include "devices/i8254.h"
@@ -49,40 +55,6 @@
 #define LOWMEM_MAX 0xc0000000ull /* the PCI hole starts at 3 GiB */
 #define ACPI_BASE  0xe0000u
 #define ACPI_SIZE  0x10000u
-#define PM_BASE    0x600
-#define SCI_IRQ    9
-
-struct pc_board {
-	struct debugcon con;
-	struct i8259 pic;
-	struct i8254 pit;
-	struct mc146818 rtc;
-	struct uart16550 com[1];
-	struct i8042 kbc;
-	struct port92 p92;
-	struct lapic_sys *lapic;
-	struct ioapic *ioapic;
-	struct hpet *hpet;
-	struct acpi_pm *pm;
-	struct pci_bus *pci;
-	struct fw_cfg *fwcfg;
-	struct ide *ide;
-	struct vga *vga;
-	struct virtio_net *vnet[MAX_NICS];
-	struct net_backend *nbe[MAX_NICS]; /* "none" backends (ours to free) */
-	struct net_hub *hub[MAX_NICS];
-	int hubid[MAX_NICS], nhubs;
-	struct virtio_blk *vblk[MAX_DRIVES];
-	struct blockdev *bd[MAX_DRIVES];
-	char *bootorder;
-	struct pc_testdev *pc_testdev;
-	struct pci_testdev *pci_testdev;
-	bool hpet_legacy;
-	uint64_t lowmem, highmem;
-	struct machine *m;
-	uint8_t *bios; /* firmware image (NULL for direct kernel boot) */
-	size_t bios_size;
-};
 
 static struct pc_board *board_of(struct machine *m)
 {
@@ -96,6 +68,11 @@ static void isa_irq(void *opaque, int irq, int level)
 	struct pc_board *b = opaque;
 	pic_set_irq(&b->pic, irq, level);
 	ioapic_set_irq(b->ioapic, irq == 0 ? 2 : irq, level);
+}
+
+void pc_isa_irq(void *opaque, int irq, int level)
+{
+	isa_irq(opaque, irq, level);
 }
 
 /* The PIT and the RTC lose IRQ0/IRQ8 while the HPET's legacy replacement
@@ -182,6 +159,11 @@ static void pam_write(void *opaque, unsigned reg, uint8_t val)
 	pam_region(b, base + 0x4000, 0x4000, (val >> 4) & 3);
 }
 
+void pc_pam_write(void *opaque, unsigned reg, uint8_t val)
+{
+	pam_write(opaque, reg, val);
+}
+
 /* ---- tables ---- */
 
 /* One description of the machine for the ACPI tables, used both by direct
@@ -205,6 +187,8 @@ static struct acpi_config acpi_config_of(const struct machine *m, const struct p
 		ac.acpi_enable = 0xf1;
 		ac.acpi_disable = 0xf0;
 	}
+	if (m->cfg.q35)
+		q35_acpi_config(b, &ac);
 	return ac;
 }
 
@@ -217,6 +201,8 @@ static int build_e820(const struct pc_board *b, struct e820_entry *e)
 	e[n++] = (struct e820_entry){ 0x9fc00, 0x400, 2 };
 	e[n++] = (struct e820_entry){ 0xe0000, 0x20000, 2 };
 	e[n++] = (struct e820_entry){ 0x100000, b->lowmem - 0x100000, 1 };
+	if (b->m->cfg.q35)
+		n += q35_e820(b, e + n);
 	e[n++] = (struct e820_entry){ 0xfec00000, 0x1000, 2 };
 	e[n++] = (struct e820_entry){ 0xfed00000, 0x400, 2 };
 	e[n++] = (struct e820_entry){ 0xfee00000, 0x1000, 2 };
@@ -268,6 +254,10 @@ static void pc_board_free(struct machine *m)
 		pci_free(b->pci);
 	if (b->pci_testdev)
 		pci_testdev_free(b->pci_testdev);
+	if (b->edu)
+		edu_free(b->edu);
+	b->edu = NULL;
+	q35_free(b);
 	if (b->fwcfg)
 		fw_cfg_free(b->fwcfg);
 	for (int i = 0; i < MAX_NICS; i++) {
@@ -297,8 +287,19 @@ static void pc_board_free(struct machine *m)
 static bool attach_drives(struct machine *m, struct pc_board *b, const struct machine_config *cfg)
 {
 	struct irq_line irq[2] = { { isa_line, b, 14 }, { isa_line, b, 15 } };
-	b->ide = ide_init(m, b->pci, irq);
-	if (!b->ide) {
+	if (cfg->q35) {
+		/* No ICH9 AHCI yet, and the q35 has no IDE: virtio disks only. */
+		for (int i = 0; i < cfg->ndrives; i++)
+			if (!cfg->drives[i].virtio) {
+				fprintf(stderr,
+					"nestbox: -drive %s: the q35 machine has no IDE/AHCI "
+					"controller in nestbox yet; use if=virtio\n",
+					cfg->drives[i].file);
+				return false;
+			}
+	}
+	b->ide = cfg->q35 ? NULL : ide_init(m, b->pci, irq);
+	if (!b->ide && !cfg->q35) {
 		fprintf(stderr, "nestbox: out of memory creating the IDE controller\n");
 		return false;
 	}
@@ -399,6 +400,8 @@ struct machine *machine_new_pc(const struct machine_config *cfg)
 	b->m = m;
 
 	b->lowmem = cfg->ram_size < LOWMEM_MAX ? cfg->ram_size : LOWMEM_MAX;
+	if (cfg->q35)
+		b->lowmem = q35_lowmem(cfg->ram_size);
 	b->highmem = cfg->ram_size - b->lowmem;
 	mmu_map_ram(m->mmu, 0, b->lowmem, 0);
 	if (b->highmem)
@@ -455,17 +458,26 @@ struct machine *machine_new_pc(const struct machine_config *cfg)
 	b->kbc.irq_aux = (struct irq_line){ isa_line, b, 12 };
 	port92_init(m, &b->p92);
 
-	/* ACPI PM block and PCI. */
-	struct irq_line sci = { isa_line, b, SCI_IRQ };
-	b->pm = acpi_pm_init(m, PM_BASE, &sci);
-	b->pci = pci_init(m);
-	if (!b->pm || !b->pci) {
-		fprintf(stderr, "nestbox: out of memory creating the PCI bus\n");
-		machine_free(m);
-		return NULL;
+	/* ACPI PM block and PCI (the q35's: MCH, LPC bridge, ICH9 PM). */
+	if (cfg->q35) {
+		if (!q35_chipset_init(b)) {
+			machine_free(m);
+			return NULL;
+		}
+	} else {
+		struct irq_line sci = { isa_line, b, SCI_IRQ };
+		b->pm = acpi_pm_init(m, PM_BASE, &sci);
+		b->pci = pci_init(m);
+		if (!b->pm || !b->pci) {
+			fprintf(stderr, "nestbox: out of memory creating the PCI bus\n");
+			machine_free(m);
+			return NULL;
+		}
+		struct pci_board_hooks hooks = { .opaque = b,
+						 .isa_irq = isa_irq,
+						 .pam = pam_write };
+		pci_add_i440fx_piix(b->pci, &hooks, b->pm);
 	}
-	struct pci_board_hooks hooks = { .opaque = b, .isa_irq = isa_irq, .pam = pam_write };
-	pci_add_i440fx_piix(b->pci, &hooks, b->pm);
 
 	/* fw_cfg: what SeaBIOS (and kvm-unit-tests) read about the machine. */
 	b->fwcfg = fw_cfg_init(m, 0x510);
@@ -488,9 +500,10 @@ struct machine *machine_new_pc(const struct machine_config *cfg)
 		return NULL;
 	}
 
-	/* Standard VGA with Bochs VBE at 00:02.0 (its BIOS in the ROM BAR). */
+	/* Standard VGA with Bochs VBE at 00:02.0 (00:01.0 on q35, as QEMU
+	 * places it; its BIOS in the ROM BAR). */
 	if (!cfg->no_vga) {
-		b->vga = vga_init(m, b->pci, PCI_DEVFN(2, 0), NULL);
+		b->vga = vga_init(m, b->pci, PCI_DEVFN(cfg->q35 ? 1 : 2, 0), NULL);
 		if (!b->vga) {
 			machine_free(m);
 			return NULL;
@@ -544,6 +557,24 @@ struct machine *machine_new_pc(const struct machine_config *cfg)
 	if (cfg->pci_testdev)
 		b->pci_testdev = pci_testdev_init(m, b->pci, PCI_DEVFN(4, 0));
 
+	/* QEMU's edu in the first free slot (QEMU's placement too). */
+	if (cfg->edu) {
+		int slot = 1;
+		while (slot < 25 && pci_find(b->pci, PCI_DEVFN(slot, 0)))
+			slot++;
+		b->edu = slot < 25 ? edu_init(m, b->pci, PCI_DEVFN(slot, 0), cfg->edu_dma_mask)
+				   : NULL;
+		if (!b->edu) {
+			fprintf(stderr, "nestbox: cannot create the edu device\n");
+			machine_free(m);
+			return NULL;
+		}
+	}
+	if (cfg->q35 && !q35_iommu_init(b)) {
+		machine_free(m);
+		return NULL;
+	}
+
 	/* CMOS: memory sizes as the BIOS and some OSes read them. */
 	uint64_t ext = b->lowmem > (1u << 20) ? (b->lowmem - (1u << 20)) >> 10 : 0;
 	if (ext > 0xffff)
@@ -576,8 +607,11 @@ bool pc_boot_kernel(struct machine *m, const uint8_t *img, size_t size, const ch
 	 * _PRT describes it (PIRQA-D → IRQ 10, 10, 11, 11, level triggered),
 	 * and ACPI mode on (no SMI_CMD handshake without firmware). */
 	static const uint8_t pirq[4] = { 10, 10, 11, 11 };
-	for (int i = 0; i < 4; i++)
-		pci_cfg_write(b->pci, PCI_DEVFN(1, 0), 0x60 + (unsigned)i, pirq[i], 1);
+	if (m->cfg.q35)
+		q35_firmware_setup(b);
+	else
+		for (int i = 0; i < 4; i++)
+			pci_cfg_write(b->pci, PCI_DEVFN(1, 0), 0x60 + (unsigned)i, pirq[i], 1);
 	ioport_write(m->io, 0x4d1, 1, ioport_read(m->io, 0x4d1, 1) | 0x0c);
 	acpi_pm_set_sci_en(b->pm, true);
 	uint8_t *tables = malloc(ACPI_SIZE);
@@ -650,7 +684,7 @@ bool pc_boot_firmware(struct machine *m, const char *path, char *err, size_t err
 	size_t low = size < 0x20000 ? size : 0x20000;
 	mmu_map_rom(m->mmu, 0x100000 - low, img + size - low, low);
 	struct acpi_config ac = acpi_config_of(m, b, true);
-	acpi_pm_map_apm(b->pm, 0xf1, 0xf0);
+	acpi_pm_map_apm(b->pm, ac.acpi_enable, ac.acpi_disable);
 	if (!fw_cfg_add_acpi(b->fwcfg, &ac)) {
 		snprintf(err, errlen, "internal error: ACPI tables for the firmware");
 		return false;
@@ -702,6 +736,10 @@ bool pc_reset(struct machine *m)
 		pc_testdev_reset(b->pc_testdev);
 	if (b->pci_testdev)
 		pci_testdev_reset(b->pci_testdev);
+	if (b->edu)
+		edu_reset(b->edu);
+	if (m->cfg.q35)
+		q35_reset(b);
 	fw_cfg_reset(b->fwcfg);
 	b->hpet_legacy = false;
 	/* PAM back to "everything to the ROM / PCI side". */

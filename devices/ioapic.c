@@ -41,6 +41,9 @@ struct ioapic {
 	uint32_t levels; /* current input level of each pin */
 	uint64_t rte[IOAPIC_NPINS];
 	bool extint_logged;
+	void (*msi)(void *opaque, uint64_t addr, uint32_t data); /* ioapic_set_msi_hook */
+	void *msi_opaque;
+	uint64_t wmask; /* RTE_WMASK, plus bits 55:48 with a message hook */
 };
 
 static void deliver(struct ioapic *io, int pin)
@@ -57,6 +60,14 @@ static void deliver(struct ioapic *io, int pin)
 	bool level = e & RTE_LEVEL;
 	if (level)
 		io->rte[pin] |= RTE_REMOTE_IRR;
+	if (io->msi) {
+		uint64_t addr = 0xfee00000ull | ((e >> 48) & 0xffff) << 4 |
+				(uint64_t) !!(e & RTE_DEST_MODE) << 2 |
+				(uint64_t)(dm == APIC_DM_LOWEST) << 3;
+		uint32_t data = (uint32_t)(e & 0x7ff) | (level ? 0xc000u : 0);
+		io->msi(io->msi_opaque, addr, data);
+		return;
+	}
 	lapic_deliver(io->m, (uint32_t)(e >> 56), !!(e & RTE_DEST_MODE), dm, (int)(e & 0xff),
 		      level);
 }
@@ -130,7 +141,7 @@ static void reg_write(struct ioapic *io, uint32_t v)
 	int pin = (int)(r - 0x10) >> 1;
 	uint64_t e = io->rte[pin];
 	uint64_t nv = (r & 1) ? (e & 0xffffffffull) | (uint64_t)v << 32 : (e & ~0xffffffffull) | v;
-	io->rte[pin] = (nv & RTE_WMASK) | (e & RTE_REMOTE_IRR);
+	io->rte[pin] = (nv & io->wmask) | (e & RTE_REMOTE_IRR);
 	/* Switching to edge drops a stale Remote IRR. */
 	if (!(io->rte[pin] & RTE_LEVEL))
 		io->rte[pin] &= ~RTE_REMOTE_IRR;
@@ -191,6 +202,7 @@ struct ioapic *ioapic_init(struct machine *m, uint64_t base, uint8_t id)
 	io->m = m;
 	io->base = base;
 	io->id = id & 0xf;
+	io->wmask = RTE_WMASK;
 	ioapic_reset(io);
 	mmu_map_mmio(m->mmu, base, 0x1000, &ioapic_ops, io, "ioapic");
 	return io;
@@ -199,6 +211,16 @@ struct ioapic *ioapic_init(struct machine *m, uint64_t base, uint8_t id)
 void ioapic_free(struct ioapic *io)
 {
 	free(io);
+}
+
+void ioapic_set_msi_hook(struct ioapic *io, void (*fn)(void *opaque, uint64_t addr, uint32_t data),
+			 void *opaque)
+{
+	io->msi = fn;
+	io->msi_opaque = opaque;
+	/* Such an IOxAPIC keeps bits 55:48 (extended destination ID; in the
+	 * remappable format bit 48 and interrupt index 6:0). */
+	io->wmask = fn ? RTE_WMASK | 0x00ff000000000000ull : RTE_WMASK;
 }
 
 uint64_t ioapic_peek_entry(const struct ioapic *io, int pin)

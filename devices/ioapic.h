@@ -32,6 +32,15 @@ void ioapic_reset(struct ioapic *io);
 void ioapic_set_irq(void *opaque, int pin, int level);
 /* EOI of a level-triggered vector (LAPIC broadcast); opaque = struct ioapic *. */
 void ioapic_eoi(void *opaque, int vector);
+/* Send every interrupt as the message the chipset's IOxAPIC writes to
+ * 0xFEEx_xxxx (address bits 19:4 = entry bits 63:48, bit 2 = destination
+ * mode, bit 3 = lowest-priority hint; data = vector, delivery mode, trigger
+ * and assert bits) through fn instead of straight to the LAPICs, so an
+ * interrupt-remapping unit sees it (VT-d spec §5.1.5.1: an entry in
+ * remappable format carries the interrupt index there); bits 55:48 of the
+ * entries become writable for that. NULL = direct (82093AA layout). */
+void ioapic_set_msi_hook(struct ioapic *io, void (*fn)(void *opaque, uint64_t addr, uint32_t data),
+			 void *opaque);
 /* Read a redirection entry (tests, debugging). */
 uint64_t ioapic_peek_entry(const struct ioapic *io, int pin);
 

@@ -76,6 +76,13 @@ struct machine_config {
 	bool pc_testdev, pci_testdev;
 	bool no_vga; /* -vga none */
 	bool no_pit; /* -machine pit=off */
+	/* pc board family: the Q35/ICH9 chipset instead of the i440FX/PIIX
+	 * (-machine q35); an intel-iommu (q35 only: interrupt remapping, x2APIC
+	 * mode); QEMU's edu device (edu_dma_mask 0 = its default). */
+	bool q35;
+	bool intel_iommu, iommu_intremap, iommu_eim;
+	bool edu;
+	uint64_t edu_dma_mask;
 	struct nic_config nics[MAX_NICS];
 	int nnics;
 	/* Every byte the guest writes to its consoles (debugcon, COM1) is also

@@ -7,7 +7,14 @@
  * CONFIG_ADDRESS (0xCF8, dword accesses only):
  *   bit 31 enable   23:16 bus   15:11 device   10:8 function   7:2 register
  * Byte/word accesses to 0xCF8-0xCFB are ordinary I/O (0xCF9 is the PIIX
- * reset control register, registered by acpi_pm.c).
+ * reset control register, registered by acpi_pm.c). Bits 1:0 read back as 0
+ * but, as in QEMU, are ORed into the register offset of the data access
+ * (kvm-unit-tests reads the device ID with CONFIG_ADDRESS ending in 2 and a
+ * word read at 0xCFC).
+ *
+ * Also: ECAM decoding, the MSI capability, bus-master DMA and interrupt
+ * messages through an optional IOMMU, and firmware-style resource
+ * assignment for boards booting a kernel directly (see pci.h).
  */
 #include "devices/pci.h"
 
@@ -17,15 +24,22 @@
 
 #include "devices/acpi_pm.h"
 #include "devices/ioport.h"
+#include "devices/lapic.h"
 #include "devices/machine.h"
+#include "mmu/mmu.h"
 
 struct pci_bus {
 	struct machine *m;
-	uint32_t addr; /* CONFIG_ADDRESS */
+	uint32_t addr;   /* CONFIG_ADDRESS */
+	uint8_t addr_lo; /* its bits 1:0 as written */
 	struct pci_dev *dev[256];
 	struct pci_board_hooks hooks;
 	struct acpi_pm *pm;
-	int isa_level[16]; /* last level sent to hooks.isa_irq */
+	int isa_level[16];               /* last level sent to hooks.isa_irq */
+	void (*intx_hook)(void *opaque); /* chipset INTx routing (NULL = PIIX3) */
+	void *intx_opaque;
+	const struct pci_iommu_ops *iommu;
+	void *iommu_opaque;
 };
 
 static inline uint32_t rd_le(const uint8_t *p, unsigned size)
@@ -76,9 +90,24 @@ int pci_pirq_route(struct pci_bus *b, int n)
 	return (int)irq;
 }
 
+bool pci_intx_asserted(const struct pci_dev *d)
+{
+	return d->irq_level && !(rd_le(&d->cfg[PCI_COMMAND], 2) & PCI_CMD_INTX_DISABLE);
+}
+
+void pci_set_intx_hook(struct pci_bus *b, void (*fn)(void *opaque), void *opaque)
+{
+	b->intx_hook = fn;
+	b->intx_opaque = opaque;
+}
+
 /* Recompute every ISA IRQ driven by a PIRQ and report changes. */
 static void update_irqs(struct pci_bus *b)
 {
+	if (b->intx_hook) {
+		b->intx_hook(b->intx_opaque);
+		return;
+	}
 	int level[16] = { 0 };
 	for (int n = 0; n < 4; n++) {
 		int irq = pci_pirq_route(b, n);
@@ -267,14 +296,16 @@ static uint32_t addr_read(void *opaque, uint16_t port, unsigned size)
 static void addr_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
 {
 	struct pci_bus *b = opaque;
-	if (size == 4)
+	if (size == 4) {
 		b->addr = val & 0x80fffffcu;
+		b->addr_lo = val & 3;
+	}
 }
 
 static uint32_t data_read(void *opaque, uint16_t port, unsigned size)
 {
 	struct pci_bus *b = opaque;
-	unsigned off = (b->addr & 0xfc) | (port & 3);
+	unsigned off = (b->addr & 0xfc) | ((port | b->addr_lo) & 3);
 	if (!(b->addr >> 31) || ((b->addr >> 16) & 0xff) || off + size > 256)
 		return 0xffffffffu;
 	return pci_cfg_read(b, (uint8_t)(b->addr >> 8), off, size);
@@ -283,7 +314,7 @@ static uint32_t data_read(void *opaque, uint16_t port, unsigned size)
 static void data_write(void *opaque, uint16_t port, uint32_t val, unsigned size)
 {
 	struct pci_bus *b = opaque;
-	unsigned off = (b->addr & 0xfc) | (port & 3);
+	unsigned off = (b->addr & 0xfc) | ((port | b->addr_lo) & 3);
 	if (!(b->addr >> 31) || ((b->addr >> 16) & 0xff) || off + size > 256)
 		return;
 	pci_cfg_write(b, (uint8_t)(b->addr >> 8), off, val, size);
@@ -427,6 +458,7 @@ void pci_add_i440fx_piix(struct pci_bus *b, const struct pci_board_hooks *hooks,
 void pci_reset(struct pci_bus *b)
 {
 	b->addr = 0;
+	b->addr_lo = 0;
 	for (int i = 0; i < 256; i++) {
 		struct pci_dev *d = b->dev[i];
 		if (!d)
@@ -439,6 +471,236 @@ void pci_reset(struct pci_bus *b)
 				b->hooks.pam(b->hooks.opaque, o, d->cfg[o]);
 		if (i == PCI_DEVFN(1, 3))
 			piix4_pm_apply(d);
+		if (d->reset)
+			d->reset(d);
 	}
 	update_irqs(b);
+}
+
+/* ---- ECAM (PCIe Base 4.0 §7.2.2) ---- */
+
+uint32_t pci_ecam_read(struct pci_bus *b, uint64_t off, unsigned size)
+{
+	unsigned reg = off & 0xfff;
+	uint8_t devfn = (uint8_t)(off >> 12);
+	if ((off >> 20) & 0xff) /* only bus 0 exists */
+		return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+	if (size != 1 && size != 2 && size != 4)
+		size = 4;
+	if (reg & (size - 1)) { /* unaligned: byte by byte */
+		uint32_t v = 0;
+		for (unsigned i = 0; i < size; i++)
+			v |= pci_cfg_read(b, devfn, (reg + i) & 0xfff, 1) << (8 * i);
+		return v;
+	}
+	return pci_cfg_read(b, devfn, reg, size);
+}
+
+void pci_ecam_write(struct pci_bus *b, uint64_t off, uint32_t val, unsigned size)
+{
+	unsigned reg = off & 0xfff;
+	uint8_t devfn = (uint8_t)(off >> 12);
+	if ((off >> 20) & 0xff)
+		return;
+	if (size != 1 && size != 2 && size != 4)
+		size = 4;
+	if (reg & (size - 1)) {
+		for (unsigned i = 0; i < size; i++)
+			pci_cfg_write(b, devfn, (reg + i) & 0xfff, (val >> (8 * i)) & 0xff, 1);
+		return;
+	}
+	pci_cfg_write(b, devfn, reg, val, size);
+}
+
+/* ---- bus-master DMA and interrupt messages ---- */
+
+void pci_set_iommu(struct pci_bus *b, const struct pci_iommu_ops *ops, void *opaque)
+{
+	b->iommu = ops;
+	b->iommu_opaque = opaque;
+}
+
+static bool bus_master(const struct pci_dev *d)
+{
+	return rd_le(&d->cfg[PCI_COMMAND], 2) & PCI_CMD_MASTER;
+}
+
+/* One DMA transfer, page piece by page piece through the IOMMU. */
+static bool dma(struct pci_dev *d, uint64_t addr, uint8_t *p, uint64_t len, bool write)
+{
+	struct pci_bus *b = d->bus;
+	struct mmu *mmu = b->m->mmu;
+	if (!bus_master(d)) {
+		if (!write)
+			memset(p, 0xff, len);
+		return false;
+	}
+	if (!b->iommu) {
+		if (write)
+			phys_write_buf(mmu, addr, p, len);
+		else
+			phys_read_buf(mmu, addr, p, len);
+		return true;
+	}
+	while (len) {
+		uint64_t pa, n;
+		if (!b->iommu->translate(b->iommu_opaque, pci_requester_id(d), addr, write, &pa,
+					 &n)) {
+			/* The request is aborted: nothing more moves (a read
+			 * completes with all ones). */
+			if (!write)
+				memset(p, 0xff, len);
+			return false;
+		}
+		if (n > len)
+			n = len;
+		if (write)
+			phys_write_buf(mmu, pa, p, n);
+		else
+			phys_read_buf(mmu, pa, p, n);
+		addr += n;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+bool pci_dma_read(struct pci_dev *d, uint64_t addr, void *buf, uint64_t len)
+{
+	return dma(d, addr, buf, len, false);
+}
+
+bool pci_dma_write(struct pci_dev *d, uint64_t addr, const void *buf, uint64_t len)
+{
+	return dma(d, addr, (uint8_t *)buf, len, true);
+}
+
+void pci_msi_send(struct pci_dev *d, uint64_t addr, uint32_t data)
+{
+	struct pci_bus *b = d->bus;
+	if (!bus_master(d))
+		return;
+	if ((addr >> 20) != 0xfee) {
+		uint8_t v[4] = { (uint8_t)data, (uint8_t)(data >> 8), (uint8_t)(data >> 16),
+				 (uint8_t)(data >> 24) };
+		pci_dma_write(d, addr, v, 4);
+		return;
+	}
+	if (b->iommu && b->iommu->msi)
+		b->iommu->msi(b->iommu_opaque, pci_requester_id(d), addr, data);
+	else
+		lapic_msi(b->m, addr, data);
+}
+
+/* MSI capability (PCI 3.0 §6.8.1): +0 ID 05h, +1 next, +2 message control
+ * (bit 0 enable, 3:1 multiple message capable = 0 (one), 6:4 multiple
+ * message enable, 7 64-bit address capable), +4 address, [+8 upper
+ * address], then the 16-bit data. */
+void pci_add_msi_cap(struct pci_dev *d, uint8_t off, bool is64)
+{
+	d->cfg[off] = 0x05;
+	d->cfg[off + 1] = d->cfg[0x34];
+	d->cfg[0x34] = off;
+	d->cfg[PCI_STATUS] |= 0x10; /* capabilities list */
+	d->cfg[off + 2] = is64 ? 0x80 : 0;
+	d->wmask[off + 2] = 0x01; /* only one message: MME stays 0 */
+	put32(&d->wmask[off + 4], 0xfffffffcu);
+	if (is64)
+		put32(&d->wmask[off + 8], 0xffffffffu);
+	put16(&d->wmask[off + (is64 ? 12 : 8)], 0xffff);
+	d->msi_cap = off;
+	pci_snapshot(d);
+}
+
+bool pci_msi_enabled(const struct pci_dev *d)
+{
+	return d->msi_cap && (d->cfg[d->msi_cap + 2] & 1);
+}
+
+void pci_msi_notify(struct pci_dev *d)
+{
+	if (!pci_msi_enabled(d))
+		return;
+	unsigned o = d->msi_cap;
+	bool is64 = d->cfg[o + 2] & 0x80;
+	uint64_t addr = rd_le(&d->cfg[o + 4], 4);
+	if (is64)
+		addr |= (uint64_t)rd_le(&d->cfg[o + 8], 4) << 32;
+	uint32_t data = rd_le(&d->cfg[o + (is64 ? 12 : 8)], 2);
+	pci_msi_send(d, addr, data);
+}
+
+/* ---- resource assignment ---- */
+
+struct bar_ref {
+	struct pci_dev *d;
+	int n;
+	uint64_t size;
+};
+
+static void assign(struct bar_ref *r, int nr, uint64_t base, uint64_t limit)
+{
+	/* Largest first: every later (smaller, power-of-two) BAR stays
+	 * naturally aligned without holes. */
+	for (int i = 1; i < nr; i++)
+		for (int j = i; j > 0 && r[j].size > r[j - 1].size; j--) {
+			struct bar_ref t = r[j];
+			r[j] = r[j - 1];
+			r[j - 1] = t;
+		}
+	uint64_t at = base;
+	for (int i = 0; i < nr; i++) {
+		uint64_t a = (at + r[i].size - 1) & ~(r[i].size - 1);
+		if (a + r[i].size > limit || a + r[i].size < a)
+			continue;
+		unsigned off = PCI_BAR0 + 4 * (unsigned)r[i].n;
+		pci_cfg_write(r[i].d->bus, r[i].d->devfn, off, (uint32_t)a, 4);
+		if ((r[i].d->bar[r[i].n].kind & 7) == PCI_BAR_MEM64)
+			pci_cfg_write(r[i].d->bus, r[i].d->devfn, off + 4, (uint32_t)(a >> 32), 4);
+		at = a + r[i].size;
+	}
+}
+
+void pci_assign_resources(struct pci_bus *b, uint32_t io_base, uint32_t io_limit, uint64_t mem_base,
+			  uint64_t mem_limit, int (*irq_of)(void *opaque, uint8_t devfn, int pin),
+			  void *opaque)
+{
+	struct bar_ref io[6 * 64], mem[6 * 64];
+	int nio = 0, nmem = 0;
+	for (int i = 0; i < 256; i++) {
+		struct pci_dev *d = b->dev[i];
+		if (!d)
+			continue;
+		for (int n = 0; n < 6; n++) {
+			if (!d->bar[n].size)
+				continue;
+			struct bar_ref r = { d, n, d->bar[n].size };
+			if ((d->bar[n].kind & 7) == PCI_BAR_IO) {
+				if (nio < (int)(sizeof(io) / sizeof(io[0])))
+					io[nio++] = r;
+			} else if (nmem < (int)(sizeof(mem) / sizeof(mem[0]))) {
+				mem[nmem++] = r;
+			}
+		}
+	}
+	assign(io, nio, io_base, io_limit);
+	assign(mem, nmem, mem_base, mem_limit);
+	for (int i = 0; i < 256; i++) {
+		struct pci_dev *d = b->dev[i];
+		if (!d)
+			continue;
+		bool has_bar = false;
+		for (int n = 0; n < 6; n++)
+			has_bar |= d->bar[n].size != 0;
+		if (has_bar) {
+			uint32_t cmd = pci_cfg_read(b, d->devfn, PCI_COMMAND, 2);
+			pci_cfg_write(b, d->devfn, PCI_COMMAND, cmd | PCI_CMD_IO | PCI_CMD_MEM, 2);
+		}
+		int pin = d->cfg[PCI_INTERRUPT_PIN];
+		if (pin >= 1 && pin <= 4 && irq_of) {
+			int irq = irq_of(opaque, d->devfn, pin);
+			pci_cfg_write(b, d->devfn, PCI_INTERRUPT_LINE,
+				      irq < 0 ? 0xff : (uint32_t)irq, 1);
+		}
+	}
 }

@@ -18,7 +18,23 @@
  * _PRT / $PIR must use the same swizzle), PIRQs are wired-OR, and the
  * PIIX3 route register 60h + n (bit 7 = disabled, bits 3:0 = ISA IRQ)
  * forwards PIRQn to the board's isa_irq hook (levels are wired-OR per ISA
- * IRQ; active-high here: the board drives the PIC/IOAPIC input).
+ * IRQ; active-high here: the board drives the PIC/IOAPIC input). A chipset
+ * with another INTx wiring (the q35's ICH9, devices/ich9_lpc.c) installs
+ * pci_set_intx_hook() and routes the functions' outputs itself.
+ *
+ * PCI Express enhanced configuration access (ECAM, PCIe Base 4.0 §7.2.2):
+ * pci_ecam_read/pci_ecam_write take an offset into the window (bits 27:20
+ * bus, 19:15 device, 14:12 function, 11:0 register); only bus 0 exists, and
+ * the registers 100h-FFFh of these conventional functions read all ones.
+ * The chipset maps the window (devices/q35_mch.c: PCIEXBAR).
+ *
+ * DMA and interrupt messages of bus masters: device models call
+ * pci_dma_read/pci_dma_write and pci_msi_send (or pci_msi_notify for the
+ * function's MSI capability); nothing moves while the function's Bus Master
+ * Enable is clear (PCI 3.0 §6.2.2). An IOMMU (devices/intel_iommu.c)
+ * attaches with pci_set_iommu() and then sees every such request with the
+ * function's requester ID (bus 0: devfn); without one, bus addresses are
+ * guest-physical addresses and messages go to the LAPICs.
  */
 #ifndef NESTBOX_DEVICES_PCI_H
 #define NESTBOX_DEVICES_PCI_H
@@ -78,6 +94,22 @@ struct pci_dev {
 	uint32_t (*cfg_read)(struct pci_dev *d, unsigned off, unsigned size);
 	/* A BAR's decoded address or enable changed (addr valid if mapped). */
 	void (*bar_moved)(struct pci_dev *d, int bar, uint64_t addr, bool mapped);
+	/* After pci_reset restored cfg[] to its power-on image. */
+	void (*reset)(struct pci_dev *d);
+	uint8_t msi_cap; /* offset of the MSI capability (pci_add_msi_cap), 0 = none */
+};
+
+/* An IOMMU in front of the bus masters (pci_set_iommu). rid is the
+ * requester ID (bus << 8 | devfn). */
+struct pci_iommu_ops {
+	/* Translate the DMA address addr of a read (write = false) or write:
+	 * on success return true with the physical address in *pa and in
+	 * *len how many bytes from addr translate contiguously (at least 1);
+	 * on a fault (recorded by the IOMMU) return false. */
+	bool (*translate)(void *opaque, uint16_t rid, uint64_t addr, bool write, uint64_t *pa,
+			  uint64_t *len);
+	/* An interrupt message: a DWORD write of data to 0xFEEx_xxxx. */
+	void (*msi)(void *opaque, uint16_t rid, uint64_t addr, uint32_t data);
 };
 
 /* Board hooks of the i440FX/PIIX3 functions. */
@@ -117,6 +149,53 @@ int pci_pirq_route(struct pci_bus *b, int n);
 /* Config-space accessors as the guest sees them (tests, firmware helpers). */
 uint32_t pci_cfg_read(struct pci_bus *b, uint8_t devfn, unsigned off, unsigned size);
 void pci_cfg_write(struct pci_bus *b, uint8_t devfn, unsigned off, uint32_t val, unsigned size);
+
+/* ---- PCI Express enhanced configuration access (ECAM) ---- */
+
+/* An access of size 1, 2 or 4 at offset off of the ECAM window. */
+uint32_t pci_ecam_read(struct pci_bus *b, uint64_t off, unsigned size);
+void pci_ecam_write(struct pci_bus *b, uint64_t off, uint32_t val, unsigned size);
+
+/* ---- INTx for other chipsets ---- */
+
+/* Replace the PIIX3 PIRQ routing: fn(opaque) is called whenever a
+ * function's INTx output (pci_intx_asserted) may have changed. */
+void pci_set_intx_hook(struct pci_bus *b, void (*fn)(void *opaque), void *opaque);
+/* Does d drive its INTx pin now (output asserted and not INTx-disabled)? */
+bool pci_intx_asserted(const struct pci_dev *d);
+
+/* ---- bus-master DMA, MSI, IOMMU ---- */
+
+void pci_set_iommu(struct pci_bus *b, const struct pci_iommu_ops *ops, void *opaque);
+static inline uint16_t pci_requester_id(const struct pci_dev *d)
+{
+	return d->devfn; /* bus 0 */
+}
+/* DMA of function d at bus address addr. Returns false if Bus Master
+ * Enable is clear or (part of) the range faulted in the IOMMU: the parts
+ * that failed are not read (the buffer gets all ones there) or written. */
+bool pci_dma_read(struct pci_dev *d, uint64_t addr, void *buf, uint64_t len);
+bool pci_dma_write(struct pci_dev *d, uint64_t addr, const void *buf, uint64_t len);
+/* Send an interrupt message (a DWORD memory write: to 0xFEEx_xxxx it is an
+ * interrupt request, elsewhere an ordinary DMA write). */
+void pci_msi_send(struct pci_dev *d, uint64_t addr, uint32_t data);
+/* Add an MSI capability (PCI 3.0 §6.8.1) for one message at offset off
+ * (64-bit address capable when is64) to the capability list. */
+void pci_add_msi_cap(struct pci_dev *d, uint8_t off, bool is64);
+bool pci_msi_enabled(const struct pci_dev *d);
+/* Send the message the MSI capability holds (nothing if disabled). */
+void pci_msi_notify(struct pci_dev *d);
+
+/* ---- what firmware does: resource assignment (direct kernel boot) ---- */
+
+/* Give every BAR of bus 0 an address, largest first: I/O BARs from
+ * io_base up to io_limit, memory BARs from mem_base up to mem_limit (both
+ * limits exclusive), then enable I/O and memory decode; sets each
+ * function's Interrupt Line to irq_of(opaque, devfn, pin) (pin 1-4; 0xFF
+ * when it returns a negative number). BARs that do not fit stay 0. */
+void pci_assign_resources(struct pci_bus *b, uint32_t io_base, uint32_t io_limit, uint64_t mem_base,
+			  uint64_t mem_limit, int (*irq_of)(void *opaque, uint8_t devfn, int pin),
+			  void *opaque);
 
 /* The i440FX + PIIX3 (+ IDE header) + PIIX4 ACPI functions. pm may be NULL. */
 void pci_add_i440fx_piix(struct pci_bus *b, const struct pci_board_hooks *hooks,

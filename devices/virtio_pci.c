@@ -17,7 +17,7 @@
  * vector the driver mapped (config_msix_vector / queue_msix_vector,
  * §4.1.5.1.2), or sets its pending bit while the vector or the function is
  * masked (sent when unmasked). A message to 0xFEExxxxx goes to the LAPICs
- * (lapic_msi); any other address is an ordinary DMA write.
+ * (pci_msi_send: interrupt remapping applies); any other address is an ordinary DMA write.
  *
  * Split virtqueue layout (§2.7): descriptor table 16 bytes per entry
  * {le64 addr, le32 len, le16 flags, le16 next}; available ring {le16 flags,
@@ -167,7 +167,7 @@ static void msix_send(struct virtio_pci *v, int n)
 	uint64_t addr = (uint64_t)v->msix[n][1] << 32 | v->msix[n][0];
 	uint32_t data = v->msix[n][2];
 	if ((addr >> 20) == 0xfee)
-		lapic_msi(v->m, addr, data);
+		pci_msi_send(v->pci, addr, data); /* through interrupt remapping */
 	else if (range_ok(v, addr, 4))
 		phys_write(v->m->mmu, addr, 4, data); /* an MSI is a DWORD write */
 }

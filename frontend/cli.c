@@ -21,7 +21,7 @@ static const char usage[] =
 	"  -smp N                number of vCPUs\n"
 	"  -cpu MODEL[,+f,-f]    intel, amd or max, with feature edits\n"
 	"  -machine TYPE[,accel=...][,pit=on|off][,kernel-irqchip=...]\n"
-	"                        board: pc (default) or bare; accel and\n"
+	"                        board: pc (default), q35 or bare; accel and\n"
 	"                        kernel-irqchip are accepted and ignored\n"
 	"  -M TYPE               same as -machine\n"
 	"  -accel NAME           accepted (nestbox is its own accelerator)\n"
@@ -33,6 +33,8 @@ static const char usage[] =
 	"  -serial DEV           COM1: stdio, file:PATH or none\n"
 	"  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
 	"  -device pc-testdev, -device pci-testdev (kvm-unit-tests devices)\n"
+	"  -device intel-iommu[,intremap=on|off][,eim=on|off]  VT-d unit (q35)\n"
+	"  -device edu[,dma_mask=N]  QEMU's educational PCI device\n"
 	"  -device virtio-net-pci[,netdev=ID][,mac=MAC]\n"
 	"  -netdev user,id=ID[,net=A/N][,host=A][,dhcpstart=A][,dns=A][,restrict=on]\n"
 	"          [,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...\n"
@@ -109,6 +111,9 @@ static const char device_list[] = "Misc devices:\n"
 				  "name \"isa-debug-exit\", bus ISA\n"
 				  "name \"pc-testdev\", bus ISA\n"
 				  "name \"pci-testdev\", bus PCI, desc \"PCI Test Device\"\n"
+				  "name \"edu\", bus PCI\n"
+				  "name \"intel-iommu\", bus System, desc \"Intel IOMMU (VT-d) DMA "
+				  "Remapping device\"\n"
 				  "\nNetwork devices:\n"
 				  "name \"virtio-net-pci\", bus PCI, alias \"virtio-net\"\n";
 
@@ -119,6 +124,53 @@ static int no_props(const char *name, char *save)
 	char *kv = strtok_r(NULL, ",", &save);
 	if (kv)
 		return bad("-device %s: property '%s' is not supported", name, kv);
+	return 0;
+}
+
+static int parse_onoff(const char *v, bool *out);
+
+/* -device intel-iommu[,intremap=on|off][,eim=on|off]: as QEMU's "auto"
+ * values resolve without KVM, interrupt remapping is on and x2APIC mode
+ * (eim) off by default; eim=on needs intremap=on. */
+static int parse_intel_iommu(char *save, struct cli_options *o)
+{
+	int eim = 0;
+	o->intel_iommu = true;
+	o->iommu_intremap = true;
+	for (char *kv; (kv = strtok_r(NULL, ",", &save));) {
+		char *eq = strchr(kv, '=');
+		bool on;
+		if (!eq || parse_onoff(eq + 1, &on))
+			return bad("-device intel-iommu: bad property '%s' (intremap=on|off, "
+				   "eim=on|off)%s",
+				   kv, "");
+		*eq = 0;
+		if (!strcmp(kv, "intremap"))
+			o->iommu_intremap = on;
+		else if (!strcmp(kv, "eim"))
+			eim = on;
+		else
+			return bad("-device intel-iommu: property '%s' is not supported (nestbox "
+				   "has intremap and eim)%s",
+				   kv, "");
+	}
+	if (eim == 1 && !o->iommu_intremap)
+		return bad("-device intel-iommu: eim=on needs intremap=on%s%s", "", "");
+	o->iommu_eim = eim == 1;
+	return 0;
+}
+
+/* -device edu[,dma_mask=N] */
+static int parse_edu(char *save, struct cli_options *o)
+{
+	o->edu = true;
+	for (char *kv; (kv = strtok_r(NULL, ",", &save));) {
+		uint64_t v;
+		char *eq = strchr(kv, '=');
+		if (!eq || strncmp(kv, "dma_mask=", 9) || !parse_uint(eq + 1, &v) || !v)
+			return bad("-device edu: bad property '%s' (edu has dma_mask=N)%s", kv, "");
+		o->edu_dma_mask = v;
+	}
 	return 0;
 }
 
@@ -142,9 +194,13 @@ static int parse_device(const char *arg, struct cli_options *o)
 		o->pci_testdev = true;
 		return no_props(name, save);
 	}
+	if (name && !strcmp(name, "intel-iommu"))
+		return parse_intel_iommu(save, o);
+	if (name && !strcmp(name, "edu"))
+		return parse_edu(save, o);
 	if (!name || strcmp(name, "isa-debug-exit") != 0)
 		return bad("-device %s: unknown device (nestbox has: isa-debug-exit, pc-testdev, "
-			   "pci-testdev)%s",
+			   "pci-testdev, edu, intel-iommu, virtio-net-pci)%s",
 			   name ? name : "", "");
 	o->debug_exit_base = 0x501;
 	o->debug_exit_size = 2;
@@ -208,12 +264,17 @@ static int parse_machine(const char *arg, struct cli_options *o)
 	for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');
 		if (!eq) {
-			if (!strcmp(kv, "bare") || !strcmp(kv, "pc"))
-				o->machine = strcmp(kv, "pc") ? "bare" : "pc";
-			else if (!strcmp(kv, "q35") || !strncmp(kv, "pc-", 3))
-				return bad("-machine %s: not supported (use pc)%s", kv, "");
-			else
-				return bad("-machine %s: unknown board (bare, pc)%s", kv, "");
+			if (!strcmp(kv, "bare") || !strcmp(kv, "pc") || !strcmp(kv, "q35")) {
+				/* q35 is the pc board family with the Q35 chipset. */
+				o->machine = strcmp(kv, "bare") ? "pc" : "bare";
+				o->q35 = !strcmp(kv, "q35");
+			} else if (!strncmp(kv, "pc-", 3)) {
+				return bad(
+					"-machine %s: versioned types unsupported (use pc, q35)%s",
+					kv, "");
+			} else {
+				return bad("-machine %s: unknown board (bare, pc, q35)%s", kv, "");
+			}
 		} else if (!strncmp(kv, "accel=", 6)) {
 			/* Any accelerator name is accepted: nestbox always emulates. */
 		} else if (!strncmp(kv, "pit=", 4)) {
@@ -228,9 +289,10 @@ static int parse_machine(const char *arg, struct cli_options *o)
 			if (strcmp(eq + 1, "split") && parse_onoff(eq + 1, &on))
 				return bad("-machine %s: value must be on, off or split%s", kv, "");
 		} else if (!strncmp(kv, "type=", 5)) {
-			if (strcmp(eq + 1, "pc") && strcmp(eq + 1, "bare"))
+			if (strcmp(eq + 1, "pc") && strcmp(eq + 1, "bare") && strcmp(eq + 1, "q35"))
 				return bad("-machine type=%s: unknown board%s", eq + 1, "");
-			o->machine = strcmp(eq + 1, "pc") ? "bare" : "pc";
+			o->machine = strcmp(eq + 1, "bare") ? "pc" : "bare";
+			o->q35 = !strcmp(eq + 1, "q35");
 		} else {
 			return bad("-machine: unknown property '%s'%s", kv, "");
 		}
@@ -442,5 +504,9 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 	if (!o->kernel && strcmp(o->machine, "pc") != 0)
 		return bad("no -kernel given: the %s board has no firmware to boot from%s",
 			   o->machine, "");
+	if (o->intel_iommu && !o->q35)
+		return bad("-device intel-iommu: the VT-d unit needs -machine q35%s%s", "", "");
+	if (o->edu && strcmp(o->machine, "pc") != 0)
+		return bad("-device edu: needs a PCI bus (-machine pc or q35)%s%s", "", "");
 	return 0;
 }

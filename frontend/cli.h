@@ -33,6 +33,12 @@ struct cli_options {
 	bool pc_testdev;  /* -device pc-testdev (ISA ports 0xe0.., iomem) */
 	bool pci_testdev; /* -device pci-testdev (PCI 1b36:0005) */
 	bool no_pit;      /* -machine pit=off: no i8254 on the pc board */
+	/* -machine q35: the pc board family ("pc" in machine) with the Q35/ICH9
+	 * chipset; -device intel-iommu (q35 only) and -device edu. */
+	bool q35;
+	bool intel_iommu, iommu_intremap, iommu_eim;
+	bool edu;
+	uint64_t edu_dma_mask; /* 0 = edu's default */
 	/* runner */
 	double timeout;       /* host seconds, 0 = none */
 	double guest_timeout; /* guest seconds of virtual time, 0 = none */

@@ -240,6 +240,12 @@ int main(int argc, char **argv)
 	cfg.kernel_path = o.kernel;
 	cfg.pci_testdev = o.pci_testdev;
 	cfg.no_pit = o.no_pit;
+	cfg.q35 = o.q35;
+	cfg.intel_iommu = o.intel_iommu;
+	cfg.iommu_intremap = o.iommu_intremap;
+	cfg.iommu_eim = o.iommu_eim;
+	cfg.edu = o.edu;
+	cfg.edu_dma_mask = o.edu_dma_mask;
 	cfg.boot_menu = o.boot_menu;
 	cfg.ndrives = o.ndrives;
 	for (int i = 0; i < o.ndrives; i++) {

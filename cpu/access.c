@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/cpuid.h"
 #include "cpu/debug.h"
 #include "cpu/virt.h"
 #include "devices/ioport.h"
@@ -31,6 +32,7 @@ struct xlat {
 	uint64_t gpa;  /* full guest-physical address of lin */
 	uint8_t *host; /* host pointer to the byte at gpa, or NULL (MMIO etc.) */
 	bool code;     /* write to a page holding decoded code */
+	bool apic;     /* on the VMX APIC-access page (cpu/virt.h apic_page) */
 };
 
 static void paging_regs_of(const struct cpu *c, struct paging_regs *pr)
@@ -41,6 +43,9 @@ static void paging_regs_of(const struct cpu *c, struct paging_regs *pr)
 	pr->efer = c->msr.efer;
 	memcpy(pr->pdpte, c->pdpte, sizeof(pr->pdpte));
 	pr->pdpte_valid = c->pdpte_valid;
+	pr->pkru = c->pkru;
+	pr->pkrs = (uint32_t)c->msr.pkrs;
+	pr->amd = c->model && c->model->vendor == VENDOR_AMD;
 }
 
 /* Translate lin for one access kind; raise #PF on failure; fill the TLB for
@@ -50,7 +55,7 @@ static void translate(struct cpu *c, uint64_t lin, int acc, struct xlat *x)
 	int kind = acc & ACC_KIND;
 	int ctx = tlb_ctx(c, acc);
 	uint64_t gpa;
-	bool large = false;
+	bool large = false, nocache = false;
 
 	if (c->cr0 & CR0_PG) {
 		struct paging_regs pr;
@@ -90,6 +95,15 @@ static void translate(struct cpu *c, uint64_t lin, int acc, struct xlat *x)
 		}
 		gpa = has_s2 ? r.hpa : r.gpa;
 		large = r.page_size > 4096;
+		/* A supervisor write that only CR0.WP = 0 allows is not cached:
+		 * the TLB then holds nothing that depends on WP, and toggling
+		 * WP (Linux does it around text patching) needs no flush. */
+		if (kind == ACC_WRITE && !(wacc & WALK_USER) && !(pr.cr0 & CR0_WP)) {
+			struct paging_regs pw = pr;
+			pw.cr0 |= CR0_WP;
+			if (!walk_allows(&pw, &r, wacc))
+				nocache = true;
+		}
 	} else {
 		gpa = lin & 0xffffffffull;
 		if (c->guest_mode && c->virt->stage2) {
@@ -103,6 +117,15 @@ static void translate(struct cpu *c, uint64_t lin, int acc, struct xlat *x)
 	}
 	gpa &= c->a20_mask;
 	x->gpa = gpa;
+	x->apic = false;
+	/* VMX APIC-access page: never cached, every access virtualized. */
+	if (__builtin_expect(c->guest_mode, 0) && c->virt->apic_page &&
+	    c->virt->apic_page(c, gpa, kind)) {
+		x->host = NULL;
+		x->code = false;
+		x->apic = true;
+		return;
+	}
 	x->host = mmu_gpa_ptr(c->mmu, gpa, kind == ACC_WRITE);
 	x->code = kind == ACC_WRITE && mmu_is_code(c->mmu, gpa);
 	if (c->dbg_data && kind != ACC_EXEC) {
@@ -110,7 +133,7 @@ static void translate(struct cpu *c, uint64_t lin, int acc, struct xlat *x)
 		c->dbg_hits |= (uint8_t)dbg_match_data(c, lin, 1, kind == ACC_WRITE);
 		return;
 	}
-	if (x->host && !x->code && ctx != TLB_USER_AC) {
+	if (x->host && !x->code && ctx != TLB_USER_AC && !nocache) {
 		tlb_insert(c->tlb, ctx, kind, lin, x->host - (gpa & 0xfff), gpa & ~0xfffull);
 		if (large)
 			c->tlb->has_large = 1;
@@ -120,6 +143,8 @@ static void translate(struct cpu *c, uint64_t lin, int acc, struct xlat *x)
 /* Access within one page, slow path. */
 static uint64_t rd_page(struct cpu *c, const struct xlat *x, unsigned size)
 {
+	if (__builtin_expect(x->apic, 0))
+		return c->virt->apic_access(c, x->gpa, size, false, 0);
 	if (x->host)
 		return access_load(x->host, size);
 	return phys_read(c->mmu, x->gpa, size);
@@ -127,6 +152,10 @@ static uint64_t rd_page(struct cpu *c, const struct xlat *x, unsigned size)
 
 static void wr_page(struct cpu *c, const struct xlat *x, unsigned size, uint64_t v)
 {
+	if (__builtin_expect(x->apic, 0)) {
+		c->virt->apic_access(c, x->gpa, size, true, v);
+		return;
+	}
 	if (x->code)
 		mmu_note_write(c->mmu, x->gpa, size);
 	if (x->host)
@@ -159,6 +188,8 @@ uint64_t lin_rd_slow(struct cpu *c, uint64_t lin, unsigned size, int acc)
 	struct xlat x2;
 	translate(c, lin, acc, &x);
 	translate(c, lin + n1, acc, &x2);
+	if (__builtin_expect(x.apic || x2.apic, 0)) /* not virtualizable: exits */
+		c->virt->apic_access(c, x.apic ? x.gpa : x2.gpa, size, false, 0);
 	uint64_t v = 0;
 	for (unsigned i = 0; i < size; i++) {
 		const struct xlat *p = i < n1 ? &x : &x2;
@@ -225,6 +256,8 @@ void lin_rdn(struct cpu *c, uint64_t lin, void *buf, unsigned n, int acc)
 		} else {
 			struct xlat x;
 			translate(c, lin, acc, &x);
+			if (x.apic)
+				c->virt->apic_access(c, x.gpa, chunk, false, 0);
 			if (x.host)
 				memcpy(d, x.host, chunk);
 			else
@@ -252,6 +285,8 @@ void lin_wrn(struct cpu *c, uint64_t lin, const void *buf, unsigned n, int acc)
 		} else {
 			struct xlat x;
 			translate(c, lin, acc, &x);
+			if (x.apic)
+				c->virt->apic_access(c, x.gpa, chunk, true, 0);
 			if (x.code)
 				mmu_note_write(c->mmu, x.gpa, chunk);
 			if (x.host)

@@ -100,6 +100,7 @@ void cpu_reset(struct cpu *c, bool init_only)
 		c->fpu.fcw = 0x40;
 		c->fpu.ftw = 0x5555;
 		c->fpu.mxcsr = 0x1f80;
+		c->pkru = 0; /* like the x87/SSE state, kept by INIT */
 	}
 	if (c->model)
 		msr_reset(c, init_only);

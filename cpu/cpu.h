@@ -152,6 +152,7 @@ struct seg {
 #define CR4_SMEP       (1ull << 20)
 #define CR4_SMAP       (1ull << 21)
 #define CR4_PKE        (1ull << 22)
+#define CR4_PKS        (1ull << 24)
 
 #define EFER_SCE   (1ull << 0)
 #define EFER_LME   (1ull << 8)
@@ -254,11 +255,18 @@ struct cpu_msrs {
 	uint64_t spec_ctrl;
 	uint64_t xss;
 	uint64_t debugctl;
+	/* Last branch record with DEBUGCTL.LBR (MSRs 1DBh-1DEh, read-only):
+	 * source and target of the last taken branch (cpu/exec.c) and of the
+	 * last exception or interrupt. */
+	uint64_t lbr_from, lbr_to, ler_from, ler_to;
 	uint64_t mcg_status, mcg_cap;
 	uint64_t vm_hsave_pa, vm_cr; /* AMD SVM */
+	uint64_t tsc_ratio;          /* AMD TSC_RATIO: guest TSC scale (cpu/tsc.h) */
 	uint64_t tsc_adjust;
 	uint64_t smbase;
 	uint64_t amd_perf[8]; /* AMD legacy PerfEvtSel0-3, PerfCtr0-3 (C001_0000h-7h) */
+	uint64_t pkrs;        /* IA32_PKRS (6E1h): supervisor protection keys */
+	uint64_t mc[16];      /* IA32_MCi_CTL/STATUS/ADDR/MISC, 4 banks (cpu/msr.c) */
 };
 
 /* CPU model: vendor, CPUID leaves and feature bits (cpu/cpuid.c). */
@@ -311,6 +319,10 @@ struct cpu {
 	 * every physical address: clears bit 20 while the A20 gate is closed. */
 	uint64_t a20_mask;
 	uint64_t xcr0;
+	/* Protection-key rights for user pages (SDM Vol. 3 §4.6.2): AD/WD bit
+	 * pairs per key; XSAVE state component 9. Changing it flushes the TLB
+	 * (entries cache rights checked under the old value). */
+	uint32_t pkru;
 	uint64_t dr[8]; /* DR0-3, DR6 (index 6), DR7 (index 7); 4/5 alias */
 
 	struct cpu_msrs msr;
@@ -329,12 +341,18 @@ struct cpu {
 	uint8_t halted;      /* activity state: 0 running, 1 HLT, 2 wait-for-SIPI
 				(after INIT on an AP; only a SIPI wakes it) */
 	uint8_t sipi_vector; /* vector of the pending SIPI (PEND_SIPI) */
+	bool monitor_armed;  /* MONITOR armed, no MWAIT since (cpu/ops_sys.c) */
 	/* Debug registers armed: instructions run one at a time and every data
 	 * access takes the slow path, which collects DR6 B-bits in dbg_hits. */
 	bool dbg_data;
 	uint8_t dbg_hits;
 	uint8_t nmi_blocked; /* NMI handler running (until IRET) */
 	uint8_t in_smm;
+	/* icount of the instruction right after the last MOV SS / POP SS: it
+	 * runs with blocking by MOV SS (VMLAUNCH/VMRESUME then fail with VMX
+	 * error 26, SDM Vol. 3C §31.4), which cpu->shadow no longer shows once
+	 * its handler runs. */
+	uint64_t movss_icount;
 
 	/* Exception in flight (set by cpu_exception before longjmp). */
 	int exc_vector;
@@ -368,6 +386,9 @@ struct cpu {
 	/* Added to the TSC the guest reads while guest_mode (VMX TSC offset,
 	 * SVM TSC_OFFSET); 0 outside guest mode (cpu/tsc.h). */
 	uint64_t virt_tsc_offset;
+	/* Guest TSC scale (SVM TSC_RATIO, 8.32 fixed point) while guest_mode,
+	 * 0 for none (cpu/tsc.h). */
+	uint64_t virt_tsc_ratio;
 
 	/* Owners. */
 	struct machine *machine;
@@ -510,5 +531,22 @@ void cpu_flush_code(struct cpu *cpu);
  * changes) or one page (INVLPG). */
 void cpu_tlb_flush_all(struct cpu *cpu);
 void cpu_tlb_flush_page(struct cpu *cpu, uint64_t lin);
+
+/* Write PKRU / IA32_PKRS (WRPKRU, XRSTOR, WRMSR, VM transitions): soft-TLB
+ * entries hold rights checked under the old keys, so a change flushes. */
+static inline void cpu_set_pkru(struct cpu *cpu, uint32_t v)
+{
+	if (v != cpu->pkru) {
+		cpu->pkru = v;
+		cpu_tlb_flush_all(cpu);
+	}
+}
+static inline void cpu_set_pkrs(struct cpu *cpu, uint64_t v)
+{
+	if (v != cpu->msr.pkrs) {
+		cpu->msr.pkrs = v;
+		cpu_tlb_flush_all(cpu);
+	}
+}
 
 #endif

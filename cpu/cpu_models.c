@@ -53,7 +53,9 @@ static const struct feat_name feat_names[] = {
 	{ "sse3", FEAT_SSE3, true },
 	{ "pni", FEAT_SSE3, true },
 	{ "pclmulqdq", FEAT_PCLMULQDQ, true },
-	{ "monitor", FEAT_MONITOR, false },
+	/* MONITOR/MWAIT (cpu/ops_sys.c): MWAIT returns at once, which the
+	 * SDM allows; off by default (an OS would spin in its idle loop). */
+	{ "monitor", FEAT_MONITOR, true },
 	{ "vmx", FEAT_VMX, false },
 	/* Hidden development switch: sets FEAT_VMX while VMX is incomplete, so
 	 * the VMX guest tests (tests/guest/g64_vmx_*) can run. Not a QEMU name;
@@ -87,7 +89,8 @@ static const struct feat_name feat_names[] = {
 	{ "smap", FEAT_SMAP, true },
 	{ "clflushopt", FEAT_CLFLUSHOPT, true },
 	{ "umip", FEAT_UMIP, true },
-	{ "pku", FEAT_PKU, false },
+	{ "pku", FEAT_PKU, true },
+	{ "pks", FEAT_PKS, true },
 	/* The page walker does 5-level paging (mmu/walk.h); off by default. */
 	{ "la57", FEAT_LA57, true },
 	{ "rdpid", FEAT_RDPID, true },
@@ -104,6 +107,25 @@ static const struct feat_name feat_names[] = {
 	 * (svm/) is unfinished, for its own test guests (-cpu amd,+svm-unfinished).
 	 * Not for users: plain "+svm" stays refused until SVM is complete. */
 	{ "svm-unfinished", FEAT_SVM, true },
+	{ "skinit", FEAT_SKINIT, false },
+	/* SVM features (CPUID 8000000Ah EDX), Linux and QEMU spellings. */
+	{ "npt", FEAT_NPT, true },
+	{ "lbrv", FEAT_LBRV, true },
+	{ "nrip_save", FEAT_NRIPS, true },
+	{ "nrip-save", FEAT_NRIPS, true },
+	{ "tsc_scale", FEAT_TSCRATE, true },
+	{ "tsc-scale", FEAT_TSCRATE, true },
+	{ "vmcb_clean", FEAT_VMCBCLEAN, true },
+	{ "vmcb-clean", FEAT_VMCBCLEAN, true },
+	{ "flushbyasid", FEAT_FLUSHBYASID, true },
+	{ "decodeassists", FEAT_DECODEASSISTS, true },
+	{ "pausefilter", FEAT_PAUSEFILTER, true },
+	{ "pause-filter", FEAT_PAUSEFILTER, true },
+	{ "pfthreshold", FEAT_PFTHRESHOLD, true },
+	{ "v_vmsave_vmload", FEAT_VVMSAVE, true },
+	{ "v-vmsave-vmload", FEAT_VVMSAVE, true },
+	{ "vgif", FEAT_VGIF, true },
+	{ "vnmi", FEAT_VNMI, true },
 	{ "cr8_legacy", FEAT_CR8_LEGACY, true },
 	{ "abm", FEAT_ABM, true },
 	{ "lzcnt", FEAT_ABM, true },
@@ -138,13 +160,24 @@ static const uint16_t common_feats[] = {
 
 #define TSC_HZ 2000000000ull /* 2.0 GHz, advertised in leaves 15h/16h */
 
+/* The SVM features svm/ implements (CPUID 8000000Ah EDX), in every model:
+ * cpuid_query reports them only when SVM itself is on. */
+static const uint16_t svm_feats[] = {
+	FEAT_NPT,         FEAT_LBRV,        FEAT_NRIPS,         FEAT_TSCRATE,
+	FEAT_VMCBCLEAN,   FEAT_FLUSHBYASID, FEAT_DECODEASSISTS, FEAT_PAUSEFILTER,
+	FEAT_PFTHRESHOLD, FEAT_VVMSAVE,     FEAT_VGIF,          FEAT_VNMI,
+};
+
 static void add_common(struct cpu_model *m)
 {
 	for (size_t i = 0; i < sizeof(common_feats) / sizeof(common_feats[0]); i++)
 		model_set(m, common_feats[i], true);
+	for (size_t i = 0; i < sizeof(svm_feats) / sizeof(svm_feats[0]); i++)
+		model_set(m, svm_feats[i], true);
 }
 
-/* Skylake-class client part: family 6, model 5Eh. */
+/* Skylake-class client part: family 6, model 5Eh. No protection keys: client
+ * Skylake has neither PKU (server Skylake-SP and Ice Lake do) nor PKS. */
 static void model_intel(struct cpu_model *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -174,6 +207,7 @@ static void model_amd(struct cpu_model *m)
 	m->stepping = 0;
 	add_common(m);
 	model_set(m, FEAT_CR8_LEGACY, true);
+	model_set(m, FEAT_PKU, true); /* Zen 3 has PKU (APM Vol. 2 §5.6.7) */
 	m->max_leaf = 0x0d;
 	/* 8000000Ah is the SVM leaf (zero while SVM is off); 8000001Fh
 	 * (SEV) stays absent. */
@@ -184,11 +218,14 @@ static void model_amd(struct cpu_model *m)
 	snprintf(m->brand, sizeof(m->brand), "nestbox Zen-class AMD CPU @ 2.00GHz");
 }
 
-/* Everything nestbox implements, with Intel's vendor. */
+/* Everything nestbox implements, with Intel's vendor: the Intel model plus
+ * protection keys for user (PKU) and supervisor (PKS) pages. */
 static void model_max(struct cpu_model *m)
 {
 	model_intel(m);
 	snprintf(m->name, sizeof(m->name), "max");
+	model_set(m, FEAT_PKU, true);
+	model_set(m, FEAT_PKS, true);
 }
 
 /* QEMU's qemu64 and Opteron_G1 (kvm-unit-tests asks for them): K8-class
@@ -286,8 +323,21 @@ static const struct feat_name *feat_lookup(const char *name, size_t len)
 	return NULL;
 }
 
-/* Apply one ",item" edit. */
-static bool apply_item(struct cpu_model *m, const char *s, size_t len, char *err, size_t errlen)
+/* Does the -cpu spec hold the development switch ",+NAME-unfinished"? */
+static bool dev_switch_on(const char *spec, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = strchr(spec, ','); p; p = strchr(p + 1, ',')) {
+		if (p[1] == '+' && !strncmp(p + 2, name, n) &&
+		    !strncmp(p + 2 + n, "-unfinished", 11) && (p[13 + n] == ',' || p[13 + n] == 0))
+			return true;
+	}
+	return false;
+}
+
+/* Apply one ",item" edit of the -cpu spec m_spec. */
+static bool apply_item(struct cpu_model *m, const char *m_spec, const char *s, size_t len,
+		       char *err, size_t errlen)
 {
 	bool on;
 	const char *name = s;
@@ -325,7 +375,10 @@ static bool apply_item(struct cpu_model *m, const char *s, size_t len, char *err
 		snprintf(err, errlen, "-cpu: unknown CPU feature '%.*s'", (int)nlen, name);
 		return false;
 	}
-	if (on && !f->impl) {
+	/* "+X" of an unfinished feature is accepted along with its
+	 * development switch "+X-unfinished" (e.g. kvm-unit-tests' "-cpu
+	 * max,+svm" with ",+svm-unfinished" added). */
+	if (on && !f->impl && !dev_switch_on(m_spec, f->name)) {
 		snprintf(err, errlen, "-cpu: feature '%s' is not implemented yet", f->name);
 		return false;
 	}
@@ -378,9 +431,13 @@ bool cpu_model_parse(const char *spec, struct cpu_model *out, char *err, size_t 
 			return false;
 		if (r)
 			continue;
-		if (!apply_item(&m, item, len, err, errlen))
+		if (!apply_item(&m, spec, item, len, err, errlen))
 			return false;
 	}
+	/* SVM brings its CPUID leaf 8000000Ah (the Intel-vendor models stop
+	 * at 80000008h). */
+	if (model_has(&m, FEAT_SVM) && m.max_ext_leaf < 0x8000000a)
+		m.max_ext_leaf = 0x8000000a;
 	/* Dependencies the rest of the core relies on. */
 	if (!model_has(&m, FEAT_XSAVE)) {
 		model_set(&m, FEAT_XSAVEOPT, false);

@@ -13,12 +13,15 @@
 
 #include "cpu/cpu.h"
 #include "cpu/cpuid.h"
+#include "devices/lapic.h"
 #include "devices/machine.h"
 
-/* XCR0 components nestbox supports: x87 and SSE (SDM Vol. 1 §13.2). */
-#define XCR0_SUPPORTED 0x3ull
-/* XSAVE area: 512-byte legacy region plus the 64-byte header. */
-#define XSAVE_SIZE 576u
+/* XSAVE area: 512-byte legacy region plus the 64-byte header; PKRU (state
+ * component 9, 8 bytes) at its architectural offset 2688 in the standard
+ * format, right after the header in the compacted one (SDM Vol. 1 §13.4). */
+#define XSAVE_SIZE      576u
+#define XSAVE_PKRU_OFF  2688u
+#define XSAVE_PKRU_SIZE 8u
 
 #define MISC_ENABLE_LIMIT_CPUID (1ull << 22)
 #define APIC_BASE_EN            (1ull << 11)
@@ -109,18 +112,28 @@ static void leaf_d(const struct cpu *cpu, uint32_t sub, uint32_t out[4])
 	const struct cpu_model *m = cpu->model;
 	if (!model_has(m, FEAT_XSAVE))
 		return;
+	uint64_t supported = model_xcr0_supported(m);
+	bool pkru_on = cpu->xcr0 & XCR0_PKRU;
 	if (sub == 0) {
-		out[0] = (uint32_t)XCR0_SUPPORTED;
-		out[1] = XSAVE_SIZE; /* for the components enabled in XCR0 */
-		out[2] = XSAVE_SIZE; /* for all supported components */
-		out[3] = (uint32_t)(XCR0_SUPPORTED >> 32);
+		out[0] = (uint32_t)supported;
+		/* Standard-format size for the components enabled in XCR0,
+		 * then for all supported components. */
+		out[1] = pkru_on ? XSAVE_PKRU_OFF + XSAVE_PKRU_SIZE : XSAVE_SIZE;
+		out[2] = (supported & XCR0_PKRU) ? XSAVE_PKRU_OFF + XSAVE_PKRU_SIZE : XSAVE_SIZE;
+		out[3] = (uint32_t)(supported >> 32);
 	} else if (sub == 1) {
 		out[0] = m->feat[FW_D1_EAX];
-		out[1] = XSAVE_SIZE; /* XCR0 | IA32_XSS components (no XSS ones) */
-		out[2] = 0;          /* supported IA32_XSS bits */
+		/* Compacted size of XCR0 | IA32_XSS (no XSS components). */
+		out[1] = XSAVE_SIZE + (pkru_on ? XSAVE_PKRU_SIZE : 0);
+		out[2] = 0; /* supported IA32_XSS bits */
 		out[3] = 0;
+	} else if (sub == 9 && (supported & XCR0_PKRU)) {
+		/* PKRU: size, standard offset, user state (ECX[0] = 0), no
+		 * 64-byte alignment in the compacted format (ECX[1] = 0). */
+		out[0] = XSAVE_PKRU_SIZE;
+		out[1] = XSAVE_PKRU_OFF;
 	}
-	/* Components 2..62 are not supported: zeros. */
+	/* Other components are not supported: zeros. */
 }
 
 static void brand(const struct cpu_model *m, uint32_t part, uint32_t out[4])
@@ -167,6 +180,16 @@ static void basic_leaf(struct cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t ma
 		if (intel)
 			leaf4(cpu, sub, out);
 		break;
+	case 5:
+		/* MONITOR/MWAIT: 64-byte monitor lines; MWAIT extensions
+		 * enumerated (ECX[0]) and interrupts as break events even
+		 * when masked (ECX[1]); no C-state sub-states. */
+		if (model_has(m, FEAT_MONITOR)) {
+			out[0] = 64;
+			out[1] = 64;
+			out[2] = 3;
+		}
+		break;
 	case 6:
 		out[0] = 1u << 2; /* ARAT: the APIC timer never stops */
 		break;
@@ -174,11 +197,19 @@ static void basic_leaf(struct cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t ma
 		if (sub == 0) {
 			out[0] = 0; /* highest subleaf */
 			out[1] = m->feat[FW_7_EBX];
-			out[2] = m->feat[FW_7_ECX];
+			/* OSPKE (bit 4) mirrors CR4.PKE. */
+			out[2] = m->feat[FW_7_ECX] & ~(1u << 4);
+			if (cpu->cr4 & CR4_PKE)
+				out[2] |= 1u << 4;
 			out[3] = m->feat[FW_7_EDX];
 		}
 		break;
 	case 0xb:
+		/* AMD parts with x2APIC have leaf 0Bh too (APM Vol. 3 E.3.8,
+		 * Fn0000_000B_EDX = x2APIC ID). */
+		if (intel || model_has(m, FEAT_X2APIC))
+			leaf_topology(cpu, sub, out);
+		break;
 	case 0x1f:
 		if (intel)
 			leaf_topology(cpu, sub, out);
@@ -187,11 +218,12 @@ static void basic_leaf(struct cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t ma
 		leaf_d(cpu, sub, out);
 		break;
 	case 0x15:
-		/* TSC = crystal * EBX / EAX with a 25 MHz crystal. */
+		/* TSC = crystal * EBX / EAX. The crystal clock is the APIC timer
+		 * input (LAPIC_BUS_HZ, devices/lapic.h): 1 GHz. */
 		if (intel && m->tsc_hz) {
-			out[0] = 25;
+			out[0] = LAPIC_BUS_HZ / 1000000u;
 			out[1] = (uint32_t)(m->tsc_hz / 1000000u);
-			out[2] = 25000000u;
+			out[2] = LAPIC_BUS_HZ;
 		}
 		break;
 	case 0x16:
@@ -221,6 +253,9 @@ static void ext_leaf(struct cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t out[
 	case 0x80000001:
 		out[2] = m->feat[FW_81_ECX];
 		out[3] = m->feat[FW_81_EDX];
+		/* IA32_MISC_ENABLE.XD_DISABLE (bit 34) hides NX (Intel). */
+		if (!amd && (cpu->msr.misc_enable & (1ull << 34)))
+			out[3] &= ~(1u << 20);
 		if (amd) {
 			out[0] = signature(m);
 			/* AMD mirrors leaf 1 EDX bits 0-9, 12-17, 23-24
@@ -263,13 +298,13 @@ static void ext_leaf(struct cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t out[
 		break;
 	case 0x8000000a:
 		/* SVM (APM Vol. 3 CPUID Fn8000_000A): revision 1, 64K ASIDs
-		 * (nestbox flushes its TLB at every world switch, so any
-		 * number is correct), EDX = what svm/ implements: NP (bit 0)
-		 * and NRIPS (bit 3). Zero without SVM. */
+		 * (svm/ tags nothing by ASID, so any number is correct), EDX
+		 * = the model's SVM features (what svm/ implements, minus
+		 * what -cpu switched off). Zero without SVM. */
 		if (model_has(m, FEAT_SVM)) {
 			out[0] = 1;
 			out[1] = 0x10000;
-			out[3] = 1u << 0 | 1u << 3;
+			out[3] = m->feat[FW_8A_EDX];
 		}
 		break;
 	default:

@@ -91,6 +91,7 @@ enum feature {
 	FEAT_PKU = FEAT(FW_7_ECX, 3),
 	FEAT_LA57 = FEAT(FW_7_ECX, 16),
 	FEAT_RDPID = FEAT(FW_7_ECX, 22),
+	FEAT_PKS = FEAT(FW_7_ECX, 31),
 	/* leaf 7 EDX */
 	FEAT_FSRM = FEAT(FW_7_EDX, 4),
 	FEAT_ARCH_CAP = FEAT(FW_7_EDX, 29),
@@ -108,6 +109,20 @@ enum feature {
 	FEAT_SSE4A = FEAT(FW_81_ECX, 6),
 	FEAT_MISALIGNSSE = FEAT(FW_81_ECX, 7),
 	FEAT_PREFETCHW = FEAT(FW_81_ECX, 8),
+	FEAT_SKINIT = FEAT(FW_81_ECX, 12), /* never set (svm/svm_insn.c) */
+	/* leaf 8000000Ah EDX: SVM features (reported only with FEAT_SVM) */
+	FEAT_NPT = FEAT(FW_8A_EDX, 0),
+	FEAT_LBRV = FEAT(FW_8A_EDX, 1),
+	FEAT_NRIPS = FEAT(FW_8A_EDX, 3),
+	FEAT_TSCRATE = FEAT(FW_8A_EDX, 4),
+	FEAT_VMCBCLEAN = FEAT(FW_8A_EDX, 5),
+	FEAT_FLUSHBYASID = FEAT(FW_8A_EDX, 6),
+	FEAT_DECODEASSISTS = FEAT(FW_8A_EDX, 7),
+	FEAT_PAUSEFILTER = FEAT(FW_8A_EDX, 10),
+	FEAT_PFTHRESHOLD = FEAT(FW_8A_EDX, 12),
+	FEAT_VVMSAVE = FEAT(FW_8A_EDX, 15),
+	FEAT_VGIF = FEAT(FW_8A_EDX, 16),
+	FEAT_VNMI = FEAT(FW_8A_EDX, 25),
 	/* leaf 0Dh sub 1 EAX */
 	FEAT_XSAVEOPT = FEAT(FW_D1_EAX, 0),
 	FEAT_XSAVEC = FEAT(FW_D1_EAX, 1),
@@ -151,6 +166,16 @@ static inline bool model_has(const struct cpu_model *m, unsigned f)
 		return true;
 	f--;
 	return (m->feat[f >> 5] >> (f & 31)) & 1;
+}
+
+/* XSAVE state components (XCR0 bits, SDM Vol. 1 §13.1) nestbox implements:
+ * x87 and SSE always, PKRU (bit 9) with protection keys. */
+#define XCR0_X87  (1ull << 0)
+#define XCR0_SSE  (1ull << 1)
+#define XCR0_PKRU (1ull << 9)
+static inline uint64_t model_xcr0_supported(const struct cpu_model *m)
+{
+	return XCR0_X87 | XCR0_SSE | (m && model_has(m, FEAT_PKU) ? XCR0_PKRU : 0);
 }
 
 /* Execute CPUID for the current vCPU state (OSXSAVE, APIC ID, ...). */

@@ -35,6 +35,54 @@
 /* Reserved DR7 bits that must read 0 (11, 12, 14, 15). */
 #define DR7_RSVD0 0xd800ull
 
+/* cpu->dbg_hits carries the DR6 B-bits (3:0) of the current instruction and
+ * two single-step overrides. SYSCALL and SYSRET take their single-step trap
+ * according to TF at the END of the instruction (so an OS can mask TF with
+ * IA32_FMASK, and SYSRET restoring TF=1 traps right after it) instead of TF
+ * at its start like every other instruction; and a software interrupt or
+ * exception (INT n, INT3, INTO, INT1) that is delivered takes none: the
+ * handler is entered with TF clear and the pushed TF=1 resumes stepping
+ * after the IRET (what kvm-unit-tests' debug test sees on hardware):
+ *   DBG_SS_SUPPRESS  no single-step trap for this instruction;
+ *   DBG_SS_FORCE     TF was 0 before and is 1 after: trap after it (with
+ *                    PEND_DEBUG, so the loop delivers it before anything
+ *                    else when the instruction ran inside a block). */
+#define DBG_SS_SUPPRESS 0x10u
+#define DBG_SS_FORCE    0x20u
+
+static inline void dbg_single_step_at_end(struct cpu *cpu, bool tf_before)
+{
+	bool tf_after = (cpu->rflags & F_TF) != 0;
+	if (tf_before && !tf_after)
+		cpu->dbg_hits |= DBG_SS_SUPPRESS;
+	else if (!tf_before && tf_after) {
+		cpu->dbg_hits |= DBG_SS_FORCE;
+		cpu->pending |= PEND_DEBUG;
+	}
+}
+
+/* Before a software interrupt's delivery: no single-step trap after it (TF
+ * = 1 means the loop runs this instruction through its debug path, which
+ * consumes the flag). */
+static inline void dbg_soft_int(struct cpu *cpu)
+{
+	if (cpu->rflags & F_TF)
+		cpu->dbg_hits |= DBG_SS_SUPPRESS;
+}
+
+/* INT1 (ICEBP) right after a MOV SS / POP SS that hit a data breakpoint:
+ * the deferred trap and ICEBP's own #DB are delivered as ONE #DB, with the
+ * B-bits in DR6 (INT n and INT3 deliver the trap separately). */
+static inline void dbg_int1(struct cpu *cpu)
+{
+	unsigned b = cpu->dbg_hits & DR6_B_MASK;
+	if (b) {
+		cpu->dr[6] = (cpu->dr[6] & ~DR6_B_MASK) | b;
+		cpu->dbg_hits &= (uint8_t)~DR6_B_MASK;
+	}
+	dbg_soft_int(cpu);
+}
+
 /* Any breakpoint enabled in DR7 (cheap test for the loop's slow path). */
 static inline bool dbg_armed(const struct cpu *cpu)
 {

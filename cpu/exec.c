@@ -18,6 +18,7 @@
 #include "cpu/access.h"
 #include "cpu/bcache.h"
 #include "cpu/cpu.h"
+#include "cpu/cpuid.h"
 #include "cpu/debug.h"
 #include "cpu/decode.h"
 #include "cpu/flags.h"
@@ -59,11 +60,15 @@ static inline int code_bits(const struct cpu *c)
 	return c->code32 ? 32 : 16;
 }
 
+/* Sequential execution advances EIP as a 32-bit register also in 16-bit
+ * code: a 32-bit far jump can leave EIP above FFFFh in a 16-bit segment
+ * with a large limit, and the next instructions follow it there (the CS
+ * limit check catches the rest). Only branches truncate to IP. */
 static inline uint64_t ip_mask(const struct cpu *c)
 {
 	if (c->mode == MODE_LONG64)
 		return ~0ull;
-	return c->code32 ? 0xffffffffull : 0xffffull;
+	return 0xffffffffull;
 }
 
 static inline int fetch_ctx(const struct cpu *c)
@@ -162,6 +167,17 @@ static unsigned fetch_avail(const struct cpu *c, uint64_t ip, unsigned n)
 	return n;
 }
 
+/* DEBUGCTL.LBR (bit 0): remember the last taken branch, the instruction
+ * at from that went somewhere other than next (MSRs 1DBh/1DCh). A REP
+ * string chunk that restarts itself is not a branch. */
+static inline void lbr_note(struct cpu *c, uint64_t from, uint64_t next)
+{
+	if (__builtin_expect(c->msr.debugctl & 1, 0) && c->rip != next && c->rip != from) {
+		c->msr.lbr_from = from;
+		c->msr.lbr_to = c->rip;
+	}
+}
+
 /* Decode and run one instruction without caching it. Used for
  * single-stepping, page-straddling instructions, and code in MMIO. */
 static void run_one(struct cpu *c)
@@ -196,9 +212,11 @@ static void run_one(struct cpu *c)
 	uint8_t sh = c->shadow;
 	c->shadow = 0;
 	(void)sh;
-	c->rip = (ip + in.len) & ip_mask(c);
+	uint64_t next = (ip + in.len) & ip_mask(c);
+	c->rip = next;
 	in.fn(c, &in);
 	c->icount++;
+	lbr_note(c, ip, next);
 }
 
 /* Decode a block at CS:RIP whose first byte is at host pointer p (gpa phys);
@@ -297,8 +315,10 @@ run:;
 		c->shadow = 0; /* a store is cheaper than a test and branch */
 		in->fn(c, in);
 		c->icount++;
-		if (c->rip != next || (c->pending & ~PEND_IRQ) || c->halted)
+		if (c->rip != next || (c->pending & ~PEND_IRQ) || c->halted) {
+			lbr_note(c, ip, next);
 			return;
+		}
 		/* An interrupt that became deliverable (STI, POPF, EOI...) is taken
 		 * after the instruction that enabled it, not at the block's end. */
 		if (__builtin_expect((c->pending & PEND_IRQ) && (c->rflags & F_IF) && !c->shadow,
@@ -324,6 +344,15 @@ static void service_init_sipi(struct cpu *c)
 		VIRT_ICPT(c, ICPT_INIT, &info);
 		return;
 	}
+	/* A SIPI to a guest whose controls claim it (VMX: an exit in the
+	 * wait-for-SIPI activity state, dropped otherwise, SDM Vol. 3C §26.2)
+	 * never restarts the vCPU itself. */
+	if ((c->pending & PEND_SIPI) && (c->icpt & ICPT_BIT(ICPT_SIPI))) {
+		struct icpt_info info = { .index = c->sipi_vector, .event_kind = EV_EXTINT };
+		c->pending &= ~PEND_SIPI;
+		c->virt->intercept(c, ICPT_SIPI, &info);
+		return;
+	}
 	if (c->init_sipi) {
 		c->init_sipi(c);
 		return;
@@ -342,6 +371,21 @@ static void service_init_sipi(struct cpu *c)
 	c->rip = 0;
 	c->halted = 0;
 	cpu_update_mode(c);
+}
+
+/* SMI (PEND_SMI, from the LAPIC): nestbox has no system-management mode.
+ * SVM's GIF holds it pending (APM Vol. 2 §15.17); a guest's SMI intercept
+ * exits (§15.13.3); otherwise it is dropped. */
+static void service_smi(struct cpu *c)
+{
+	if (!svm_gif(c))
+		return;
+	c->pending &= ~PEND_SMI;
+	if (c->guest_mode) {
+		struct icpt_info info = { .event_kind = EV_EXTINT };
+		c->ip_start = c->rip;
+		VIRT_ICPT(c, ICPT_SMI, &info);
+	}
 }
 
 /* Deliver an external interrupt or NMI if one may be taken now. */
@@ -400,7 +444,12 @@ static void step_debug(struct cpu *c)
 		c->dbg_data = armed;
 		cpu_tlb_flush_all(c);
 	}
-	if (armed && !rf) {
+	/* Intel inhibits instruction breakpoints on the instruction after a
+	 * MOV SS / POP SS (the #DB is lost, SDM Vol. 3 §6.8.3: debug
+	 * exceptions are inhibited for one instruction); AMD delivers it. */
+	bool movss_inhibit =
+		(c->shadow & SHADOW_MOVSS) && c->model && c->model->vendor == VENDOR_INTEL;
+	if (armed && !rf && !movss_inhibit) {
 		int hit = dbg_match_exec(c, fetch_lin(c, c->rip));
 		if (hit) {
 			c->dr[6] = (c->dr[6] & ~0xfull) | (unsigned)hit;
@@ -420,7 +469,25 @@ static void step_debug(struct cpu *c)
 		return;
 	}
 	c->dbg_hits = 0;
+	/* SYSCALL/SYSRET: single-step follows TF at their end; INT n, INT3,
+	 * INTO and INT1 clear TF on entry to the handler and take no
+	 * single-step trap (cpu/debug.h). */
+	if (bits & DBG_SS_SUPPRESS)
+		tf = false;
+	if (bits & DBG_SS_FORCE) {
+		tf = true;
+		c->pending &= ~PEND_DEBUG;
+	}
+	bits &= (unsigned)DR6_B_MASK;
 	if (tf || bits) {
+		/* In guest mode the trap meets the hypervisor before DR6 changes
+		 * (VMX: a #DB exit leaves DR6 alone, a pending MTF exit comes
+		 * first; cpu/virt.h ICPT_DB_TRAP). */
+		if (__builtin_expect((c->icpt & ICPT_BIT(ICPT_DB_TRAP)) != 0, 0)) {
+			struct icpt_info info = { .index = bits | (tf ? 1u << 14 : 0) };
+			c->halted = 0;
+			c->virt->intercept(c, ICPT_DB_TRAP, &info);
+		}
 		c->dr[6] = (c->dr[6] & ~0xfull) | bits | (tf ? 1u << 14 : 0);
 		/* Between iterations of a REP string instruction the pushed RF
 		 * is 1 so its instruction breakpoint does not fire again
@@ -428,8 +495,25 @@ static void step_debug(struct cpu *c)
 		if (c->rip == start)
 			c->rflags |= F_RF;
 		c->ip_start = c->rip;
+		/* A debug exception resumes a HLT (SDM Vol. 2A HLT): stepping
+		 * over HLT traps at once, with RIP after it. */
+		c->halted = 0;
 		cpu_deliver_event(c, EXC_DB, EV_EXCEPTION, NO_ERRCODE);
 	}
+}
+
+/* A single-step trap owed by a SYSRET that set TF inside a block
+ * (DBG_SS_FORCE): delivered before the next instruction, ahead of external
+ * interrupts (SDM Vol. 3 §6.9, priority 4 vs 5). */
+static void pending_debug_trap(struct cpu *c)
+{
+	c->pending &= ~PEND_DEBUG;
+	if (!(c->dbg_hits & DBG_SS_FORCE))
+		return;
+	c->dbg_hits = 0;
+	c->dr[6] = (c->dr[6] & ~0xfull) | DR6_BS;
+	c->ip_start = c->rip;
+	cpu_deliver_event(c, EXC_DB, EV_EXCEPTION, NO_ERRCODE);
 }
 
 static enum cpu_stop run_loop(struct cpu *c)
@@ -446,8 +530,12 @@ static enum cpu_stop run_loop(struct cpu *c)
 				c->pending &= ~PEND_MODE;
 				c->jc_epoch++;
 			}
+			if (c->pending & PEND_DEBUG)
+				pending_debug_trap(c);
 			if (c->pending & (PEND_INIT | PEND_SIPI))
 				service_init_sipi(c);
+			if (c->pending & PEND_SMI)
+				service_smi(c);
 			if ((c->pending & PEND_VIRT) && c->guest_mode && c->virt->pending)
 				c->virt->pending(c);
 			if (c->pending & (PEND_IRQ | PEND_NMI))

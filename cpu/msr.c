@@ -114,11 +114,16 @@ void msr_reset(struct cpu *cpu, bool init_only)
 				 ? MISC_EN_FAST_STRING | MISC_EN_BTS_UNAVAIL | MISC_EN_PEBS_UNAVAIL
 				 : 0;
 	m->mcg_cap = has(cpu, FEAT_MCA) ? MC_NBANKS | MCG_CTL_P : 0;
+	_Static_assert(sizeof(m->mc) / sizeof(m->mc[0]) == 4 * MC_NBANKS, "MC bank storage");
+	for (unsigned i = 0; i < MC_NBANKS; i++)
+		m->mc[4 * i] = ~0ull; /* MCi_CTL: every error type reported */
 	m->mcg_status = 0;
 	m->feature_control = 0;
 	m->debugctl = 0;
+	m->lbr_from = m->lbr_to = m->ler_from = m->ler_to = 0;
 	m->vm_cr = 0;
 	m->vm_hsave_pa = 0;
+	m->tsc_ratio = 1ull << 32; /* 1.0 */
 	memset(m->amd_perf, 0, sizeof(m->amd_perf));
 }
 
@@ -230,10 +235,27 @@ bool msr_read(struct cpu *cpu, uint32_t idx, uint64_t *val)
 	case MSR_IA32_DEBUGCTL:
 		v = m->debugctl;
 		break;
+	case MSR_LASTBRANCH_FROM:
+		v = m->lbr_from;
+		break;
+	case MSR_LASTBRANCH_TO:
+		v = m->lbr_to;
+		break;
+	case MSR_LASTINT_FROM:
+		v = m->ler_from;
+		break;
+	case MSR_LASTINT_TO:
+		v = m->ler_to;
+		break;
 	case MSR_IA32_XSS:
 		if (!has(cpu, FEAT_XSAVES))
 			return false;
 		v = m->xss;
+		break;
+	case MSR_IA32_PKRS:
+		if (!has(cpu, FEAT_PKS))
+			return false;
+		v = m->pkrs;
 		break;
 	case MSR_EFER:
 		if (!has(cpu, FEAT_LM) && !has(cpu, FEAT_NX) && !has(cpu, FEAT_SYSCALL))
@@ -299,6 +321,11 @@ bool msr_read(struct cpu *cpu, uint32_t idx, uint64_t *val)
 			return false;
 		v = m->vm_hsave_pa;
 		break;
+	case MSR_AMD_TSC_RATIO:
+		if (!has(cpu, FEAT_SVM) || !has(cpu, FEAT_TSCRATE))
+			return false;
+		v = m->tsc_ratio;
+		break;
 	default:
 		if (idx >= MSR_IA32_MTRR_PHYSBASE0 && idx < MSR_IA32_MTRR_PHYSBASE0 + 16) {
 			if (!has(cpu, FEAT_MTRR) ||
@@ -314,7 +341,7 @@ bool msr_read(struct cpu *cpu, uint32_t idx, uint64_t *val)
 			break;
 		}
 		if (idx >= MSR_IA32_MC0_CTL && idx < MSR_IA32_MC0_CTL + 4 * (m->mcg_cap & 0xff)) {
-			v = (idx & 3) == 0 ? ~0ull : 0; /* CTL all ones, others 0 */
+			v = m->mc[idx - MSR_IA32_MC0_CTL];
 			break;
 		}
 		return false;
@@ -334,7 +361,9 @@ static bool write_efer(struct cpu *cpu, uint64_t v)
 		ok |= EFER_SCE;
 	if (has(cpu, FEAT_LM))
 		ok |= EFER_LME;
-	if (has(cpu, FEAT_NX))
+	/* IA32_MISC_ENABLE.XD_DISABLE withdraws NX: NXE may stay set but not
+	 * be set anew. */
+	if (has(cpu, FEAT_NX) && (!(cpu->msr.misc_enable & MISC_EN_XD_DISABLE) || (old & EFER_NXE)))
 		ok |= EFER_NXE;
 	if (has(cpu, FEAT_SVM) && !(cpu->msr.vm_cr & VM_CR_SVMDIS))
 		ok |= EFER_SVME;
@@ -379,14 +408,15 @@ static bool write_apic_base(struct cpu *cpu, uint64_t v)
 
 static bool write_misc_enable(struct cpu *cpu, uint64_t v)
 {
-	/* Writable: fast strings, automatic thermal control, limit CPUID
-	 * maxval, xTPR disable. Read-only (writes ignored): perfmon/BTS/PEBS
-	 * availability, EIST, MONITOR enable. XD disable may only be 0: NX
-	 * stays advertised. */
-	const uint64_t rw =
-		MISC_EN_FAST_STRING | MISC_EN_TCC | MISC_EN_LIMIT_CPUID | MISC_EN_XTPR_DISABLE;
-	const uint64_t ro = MISC_EN_PERFMON | MISC_EN_BTS_UNAVAIL | MISC_EN_PEBS_UNAVAIL |
-			    MISC_EN_EIST | MISC_EN_MONITOR;
+	/* SDM Vol. 4 Table 2-2 (IA32_MISC_ENABLE). Writable: fast strings,
+	 * automatic thermal control, EIST enable, MONITOR FSM enable, limit
+	 * CPUID maxval, xTPR disable, XD bit disable (hides CPUID NX and
+	 * refuses EFER.NXE 0->1, see write_efer/cpuid.c). EIST and MONITOR are
+	 * kept but change nothing (neither is advertised). Read-only (writes
+	 * ignored): perfmon/BTS/PEBS availability. Others are reserved. */
+	const uint64_t rw = MISC_EN_FAST_STRING | MISC_EN_TCC | MISC_EN_EIST | MISC_EN_MONITOR |
+			    MISC_EN_LIMIT_CPUID | MISC_EN_XTPR_DISABLE | MISC_EN_XD_DISABLE;
+	const uint64_t ro = MISC_EN_PERFMON | MISC_EN_BTS_UNAVAIL | MISC_EN_PEBS_UNAVAIL;
 	if (v & ~(rw | ro))
 		return false;
 	cpu->msr.misc_enable = (cpu->msr.misc_enable & ~rw) | (v & rw);
@@ -406,11 +436,28 @@ static bool write_mtrr_var(struct cpu *cpu, uint32_t n, uint64_t v)
 	return true;
 }
 
+/* Machine-check bank registers (SDM Vol. 3 §15.3.2). No error is ever
+ * logged, so they only keep what software writes. MCi_CTL takes all zeros or
+ * all ones (P6-style rule; bits 0 and 10 may be cleared, as Linux and some
+ * OSes do for particular banks), MCi_STATUS only 0 (clearing it), MCi_ADDR and
+ * MCi_MISC any value. */
 static bool write_mc(struct cpu *cpu, uint32_t idx, uint64_t v)
 {
-	/* MCi_CTL accepts any mask (stateless: errors are never logged);
-	 * MCi_STATUS, ADDR and MISC only zero (SDM Vol. 3 §15.3.2). */
-	return (idx & 3) == 0 || v == 0;
+	unsigned reg = idx - MSR_IA32_MC0_CTL;
+	switch (reg & 3) {
+	case 0:
+		if (v != 0 && (v | 1ull << 10 | 1ull) != ~0ull)
+			return false;
+		break;
+	case 1:
+		if (v != 0)
+			return false;
+		break;
+	default:
+		break;
+	}
+	cpu->msr.mc[reg] = v;
+	return true;
 }
 
 bool msr_write(struct cpu *cpu, uint32_t idx, uint64_t v)
@@ -429,8 +476,9 @@ bool msr_write(struct cpu *cpu, uint32_t idx, uint64_t v)
 		if (!has(cpu, FEAT_TSC))
 			return false;
 		/* Writing the TSC moves TSC_ADJUST by the same amount (SDM
-		 * Vol. 3 §18.17.3). */
-		uint64_t delta = v - cpu_tsc(cpu);
+		 * Vol. 3 §18.17.3). A guest's (not intercepted) write sets the
+		 * TSC itself: the VMX/SVM offset is not subtracted. */
+		uint64_t delta = v - cpu_tsc_host(cpu);
 		m->tsc_offset += delta;
 		m->tsc_adjust += delta;
 		return true;
@@ -510,7 +558,8 @@ bool msr_write(struct cpu *cpu, uint32_t idx, uint64_t v)
 		/* Only all zeros or all ones (SDM Vol. 3 §15.3.1.3). */
 		return (m->mcg_cap & MCG_CTL_P) && (v == 0 || v == ~0ull);
 	case MSR_IA32_DEBUGCTL:
-		/* LBR and BTF are accepted and kept but have no effect. */
+		/* LBR records branches (cpu/exec.c); BTF is kept without
+		 * effect. */
 		if (v & ~3ull)
 			return false;
 		m->debugctl = v;
@@ -519,6 +568,13 @@ bool msr_write(struct cpu *cpu, uint32_t idx, uint64_t v)
 		if (!has(cpu, FEAT_XSAVES) || v != 0) /* no supervisor state */
 			return false;
 		m->xss = v;
+		return true;
+	case MSR_IA32_PKRS:
+		/* Protection keys for supervisor pages (SDM Vol. 3 §4.6.2):
+		 * AD/WD pairs in bits 31:0, bits 63:32 reserved. */
+		if (!has(cpu, FEAT_PKS) || (v >> 32))
+			return false;
+		cpu_set_pkrs(cpu, v);
 		return true;
 	case MSR_EFER:
 		if (!has(cpu, FEAT_LM) && !has(cpu, FEAT_NX) && !has(cpu, FEAT_SYSCALL))
@@ -581,6 +637,13 @@ bool msr_write(struct cpu *cpu, uint32_t idx, uint64_t v)
 		if (!has(cpu, FEAT_SVM) || (v & (0xfffull | phys_rsvd(cpu))))
 			return false;
 		m->vm_hsave_pa = v;
+		return true;
+	case MSR_AMD_TSC_RATIO:
+		/* 8.32 fixed point; bits 63:40 reserved (APM Vol. 2 §15.30.5).
+		 * svm/ applies it in guest mode. */
+		if (!has(cpu, FEAT_SVM) || !has(cpu, FEAT_TSCRATE) || (v >> 40))
+			return false;
+		m->tsc_ratio = v;
 		return true;
 	case MSR_IA32_MTRRCAP:
 	case MSR_IA32_MCG_CAP:

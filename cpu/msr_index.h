@@ -28,6 +28,10 @@
 #define MSR_IA32_MCG_CTL           0x0000017b
 #define MSR_IA32_MISC_ENABLE       0x000001a0
 #define MSR_IA32_DEBUGCTL          0x000001d9
+#define MSR_LASTBRANCH_FROM        0x000001db
+#define MSR_LASTBRANCH_TO          0x000001dc
+#define MSR_LASTINT_FROM           0x000001dd
+#define MSR_LASTINT_TO             0x000001de
 #define MSR_IA32_MTRR_PHYSBASE0    0x00000200 /* PHYSBASEn = 200h + 2n, PHYSMASKn = +1 */
 #define MSR_IA32_MTRR_FIX64K_00000 0x00000250
 #define MSR_IA32_MTRR_FIX16K_80000 0x00000258
@@ -37,6 +41,7 @@
 #define MSR_IA32_MTRR_DEF_TYPE     0x000002ff
 #define MSR_IA32_MC0_CTL           0x00000400 /* MCi_CTL/STATUS/ADDR/MISC = 400h + 4i + 0..3 */
 #define MSR_IA32_XSS               0x00000da0
+#define MSR_IA32_PKRS              0x000006e1
 #define MSR_IA32_X2APIC_FIRST      0x00000800 /* 800h-8FFh: x2APIC (LAPIC owner) */
 #define MSR_IA32_X2APIC_LAST       0x000008ff
 
@@ -57,6 +62,7 @@
 #define MSR_AMD_TOP_MEM2    0xc001001d
 #define MSR_AMD_VM_CR       0xc0010114
 #define MSR_AMD_VM_HSAVE_PA 0xc0010117
+#define MSR_AMD_TSC_RATIO   0xc0000104 /* SVM TSC ratio (8.32 fixed point) */
 #define MSR_AMD_DE_CFG      0xc0011029
 
 /* IA32_APIC_BASE */

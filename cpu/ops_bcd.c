@@ -1,6 +1,6 @@
 /*
  * cpu/ops_bcd.c — decimal/ASCII adjust instructions DAA, DAS, AAA, AAS, AAM,
- * AAD (27, 2F, 37, 3F, D4 ib, D5 ib). All are #UD in 64-bit mode; the decoder
+ * AAD (27, 2F, 37, 3F, D4 ib, D5 ib), and SALC (D6). All are #UD in 64-bit mode; the decoder
  * enforces that.
  *
  * Defined flags follow the SDM Vol. 2A operation sections exactly. Flags the
@@ -165,12 +165,22 @@ static void op_aad(struct cpu *cpu, const struct insn *in)
 	lf_set(cpu, CC_OP(CC_ADD, 1), al, lo, prod);
 }
 
+/* D6: SALC (set AL from carry): AL = CF ? FFh : 00h, flags unchanged. Blank
+ * in the SDM opcode map but executed by Intel and AMD CPUs outside 64-bit
+ * mode (AMD APM Vol. 3 lists D6 as invalid in 64-bit mode only; the decoder
+ * gives #UD there). */
+static void op_salc(struct cpu *cpu, const struct insn *in)
+{
+	reg8_set(cpu, R_AX, false, flags_cf(cpu) ? 0xff : 0);
+}
+
 /* clang-format off */
 #define E(o, f, n) {(o), OPT_ANY, OPT_ANY, OPT_ANY, OPT_MOD_ANY, 0, OPT_ANY, 0, 0, (f), (n)}
 
 static const struct optab_entry bcd_ops[] = {
 	E(0x027, op_daa, "daa"), E(0x02f, op_das, "das"), E(0x037, op_aaa, "aaa"),
 	E(0x03f, op_aas, "aas"), E(0x0d4, op_aam, "aam"), E(0x0d5, op_aad, "aad"),
+	E(0x0d6, op_salc, "salc"),
 };
 
 #undef E

@@ -201,7 +201,10 @@ static void op_xchg_rm(struct cpu *cpu, const struct insn *in)
  * several vCPUs taking turns in one thread, a spinning vCPU gives up the
  * rest of its turn, so the vCPU holding the lock it waits for can run
  * (otherwise a lock released and re-taken within one turn is never seen
- * free by the others). */
+ * free by the others). Its clock moves to the end of the run slice
+ * (icount_limit: the machine's round, which ends at the next timer deadline
+ * at the latest) as if it had spun there, so the round ends and the other
+ * vCPUs run without the host executing the spin loop. */
 static void op_xchg_ax(struct cpu *cpu, const struct insn *in)
 {
 	int r = in->rm;
@@ -209,8 +212,14 @@ static void op_xchg_ax(struct cpu *cpu, const struct insn *in)
 		if (in->pfx & PFX_REP) {
 			struct icpt_info info = { .insn = in };
 			VIRT_ICPT(cpu, ICPT_PAUSE, &info);
-			if (cpu->machine && cpu->machine->ncpus > 1)
+			if (cpu->machine && cpu->machine->ncpus > 1) {
+				if (cpu->icount_limit > cpu->icount) {
+					cpu->clock_offset +=
+						(int64_t)(cpu->icount_limit - cpu->icount);
+					cpu->icount_limit = cpu->icount;
+				}
 				cpu->pending |= PEND_EXIT;
+			}
 		}
 		return;
 	}

@@ -11,6 +11,7 @@
 
 #include "cpu/access.h"
 #include "cpu/cpuid.h"
+#include "cpu/debug.h"
 #include "cpu/flags.h"
 #include "cpu/insn.h"
 #include "cpu/msr.h"
@@ -65,8 +66,10 @@ static void op_mov_sreg_rm(struct cpu *cpu, const struct insn *in)
 		cpu_ud(cpu);
 	uint16_t sel = (uint16_t)rm_read(cpu, in, 2);
 	seg_load(cpu, sreg, sel);
-	if (sreg == S_SS)
+	if (sreg == S_SS) {
 		cpu->shadow = SHADOW_MOVSS;
+		cpu->movss_icount = cpu->icount + 1;
+	}
 }
 
 /* 8C /r: MOV r/m, Sreg. A register destination takes the selector
@@ -118,8 +121,10 @@ static void op_pop_sreg(struct cpu *cpu, const struct insn *in)
 	uint16_t sel = (uint16_t)cpu_stack_peek(cpu, in->osz, 0);
 	seg_load(cpu, sreg, sel);
 	cpu_stack_adjust(cpu, in->osz);
-	if (sreg == S_SS)
+	if (sreg == S_SS) {
 		cpu->shadow = SHADOW_MOVSS;
+		cpu->movss_icount = cpu->icount + 1;
+	}
 }
 
 /* C4/C5 (LES/LDS), 0F B2/B4/B5 (LSS/LFS/LGS): load a far pointer m16:16/32/64. */
@@ -401,12 +406,14 @@ static void op_arpl(struct cpu *cpu, const struct insn *in)
 /* CD ib: INT n. */
 static void op_int(struct cpu *cpu, const struct insn *in)
 {
+	dbg_soft_int(cpu);
 	cpu_deliver_event(cpu, (uint8_t)in->imm, EV_SOFTINT, NO_ERRCODE);
 }
 
 /* CC: INT3 (software exception: gate DPL checked, not IOPL-sensitive). */
 static void op_int3(struct cpu *cpu, const struct insn *in)
 {
+	dbg_soft_int(cpu);
 	cpu_deliver_event(cpu, EXC_BP, EV_SOFTEXC, NO_ERRCODE);
 }
 
@@ -415,13 +422,16 @@ static void op_into(struct cpu *cpu, const struct insn *in)
 {
 	if (cpu->mode == MODE_LONG64)
 		cpu_ud(cpu);
-	if (flags_get(cpu) & F_OF)
+	if (flags_get(cpu) & F_OF) {
+		dbg_soft_int(cpu);
 		cpu_deliver_event(cpu, EXC_OF, EV_SOFTEXC, NO_ERRCODE);
+	}
 }
 
 /* F1: INT1 / ICEBP (privileged software exception: no DPL check). */
 static void op_int1(struct cpu *cpu, const struct insn *in)
 {
+	dbg_int1(cpu);
 	cpu_deliver_event(cpu, EXC_DB, EV_PRIVSW, NO_ERRCODE);
 }
 
@@ -459,6 +469,7 @@ static void op_syscall(struct cpu *cpu, const struct insn *in)
 		cpu_ud(cpu);
 	uint16_t sel = (uint16_t)(cpu->msr.star >> 32) & 0xfffc;
 	uint64_t fl = flags_get(cpu) & ~(uint64_t)F_RF;
+	bool tf = fl & F_TF;
 	if (cpu->msr.efer & EFER_LMA) {
 		uint64_t target = cpu->mode == MODE_LONG64 ? cpu->msr.lstar : cpu->msr.cstar;
 		cpu->gpr[R_CX] = cpu->rip;
@@ -472,6 +483,7 @@ static void op_syscall(struct cpu *cpu, const struct insn *in)
 		load_flat(cpu, sel, ATTR_CODE32, (uint16_t)(sel + 8), ATTR_DATA);
 		cpu->rip = (uint32_t)cpu->msr.star;
 	}
+	dbg_single_step_at_end(cpu, tf);
 }
 
 /* 0F 07: SYSRET (REX.W: to 64-bit code). Intel: 64-bit mode only; AMD also
@@ -486,6 +498,7 @@ static void op_sysret(struct cpu *cpu, const struct insn *in)
 	need_cpl0(cpu);
 	uint16_t base = (uint16_t)(cpu->msr.star >> 48);
 	uint16_t ss_sel = (uint16_t)((base + 8) | 3);
+	bool tf = cpu->rflags & F_TF;
 	if (cpu->msr.efer & EFER_LMA) {
 		uint64_t ip;
 		uint16_t cs_sel;
@@ -512,6 +525,7 @@ static void op_sysret(struct cpu *cpu, const struct insn *in)
 			  ATTR_DATA | ATTR_DPL3);
 		cpu->rip = (uint32_t)cpu->gpr[R_CX];
 	}
+	dbg_single_step_at_end(cpu, tf);
 }
 
 /* 0F 34: SYSENTER. AMD CPUs do not support it in long mode (#UD). */

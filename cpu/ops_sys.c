@@ -85,14 +85,48 @@ static void op_rdpmc(struct cpu *cpu, const struct insn *in)
 		cpu_gp(cpu, 0);
 	struct icpt_info info = { .insn = in, .index = (uint32_t)cpu->gpr[R_CX] };
 	VIRT_ICPT(cpu, ICPT_RDPMC, &info);
+	/* AMD: the legacy counters PerfCtr0-3 (C001_0004h-7h, which exist
+	 * without any CPUID bit) are ECX 0-3 (APM Vol. 3 RDPMC). Linux's perf
+	 * reads them with RDPMC when it stops an event (e.g. at power-off). */
+	uint32_t ecx = (uint32_t)cpu->gpr[R_CX];
+	if (cpu->model->vendor == VENDOR_AMD && ecx < 4) {
+		set_edx_eax(cpu, cpu->msr.amd_perf[4 + ecx]);
+		return;
+	}
 	cpu_gp(cpu, 0);
 }
 
-/* MONITOR / MWAIT without CPUID.1:ECX.MONITOR (registered so that the
- * decoder does not report them as unimplemented). */
-static void op_monitor_ud(struct cpu *cpu, const struct insn *in)
+/* MONITOR / MWAIT (SDM Vol. 2B, APM Vol. 3): #UD without CPUID.1:ECX.
+ * MONITOR or above CPL 0, then the VMX/SVM intercepts. MONITOR arms the
+ * monitor on DS:rAX (checked like a byte read); nestbox tracks no store to
+ * the line, and MWAIT returns at once (an allowed spurious wake-up), so
+ * both only keep the armed state that SVM's conditional MWAIT intercept
+ * needs. ECX: no MONITOR extensions; MWAIT extension bit 0 (interrupts
+ * break even when masked). */
+static void op_monitor(struct cpu *cpu, const struct insn *in)
 {
-	cpu_ud(cpu);
+	if (!model_has(cpu->model, FEAT_MONITOR) || cpu->cpl > 0)
+		cpu_ud(cpu);
+	struct icpt_info info = { .insn = in };
+	VIRT_ICPT(cpu, ICPT_MONITOR, &info);
+	if ((uint32_t)cpu->gpr[R_CX] != 0)
+		cpu_gp(cpu, 0);
+	uint64_t off = cpu->gpr[R_AX];
+	if (in->asz != 8)
+		off &= in->asz == 4 ? 0xffffffffull : 0xffffull;
+	cpu_rd(cpu, in->seg, off, 1);
+	cpu->monitor_armed = true;
+}
+
+static void op_mwait(struct cpu *cpu, const struct insn *in)
+{
+	if (!model_has(cpu->model, FEAT_MONITOR) || cpu->cpl > 0)
+		cpu_ud(cpu);
+	struct icpt_info info = { .insn = in, .value = cpu->monitor_armed };
+	VIRT_ICPT(cpu, ICPT_MWAIT, &info);
+	if ((uint32_t)cpu->gpr[R_CX] & ~1u)
+		cpu_gp(cpu, 0);
+	cpu->monitor_armed = false;
 }
 
 /* ---- CPUID ---- */
@@ -250,6 +284,10 @@ static void op_rdseed(struct cpu *cpu, const struct insn *in)
 
 static void op_rdpid(struct cpu *cpu, const struct insn *in)
 {
+	/* VMX: #UD in non-root operation when "enable RDTSCP" is 0 (SDM Vol.
+	 * 3C §26.3); it never exits. */
+	struct icpt_info info = { .insn = in };
+	VIRT_ICPT(cpu, ICPT_RDPID, &info);
 	if (cpu->mode == MODE_LONG64)
 		cpu->gpr[in->rm] = cpu->msr.tsc_aux;
 	else
@@ -295,8 +333,8 @@ static const struct optab_entry sys_ops[] = {
 	{ 0x109, A, A, A, MODA, 0, A, 0, 0, op_invd, "wbinvd" },
 	{ 0x0fa, A, A, A, MODA, 0, A, 0, 0, op_cli, "cli" },
 	{ 0x0fb, A, A, A, MODA, 0, A, END, 0, op_sti, "sti" },
-	{ 0x101, A, 1, 0, REG, 0, A, 0, 0, op_monitor_ud, "monitor" },
-	{ 0x101, A, 1, 1, REG, 0, A, 0, 0, op_monitor_ud, "mwait" },
+	{ 0x101, A, 1, 0, REG, 0, A, 0, 0, op_monitor, "monitor" },
+	{ 0x101, A, 1, 1, REG, 0, A, 0, 0, op_mwait, "mwait" },
 	{ 0x101, A, 1, 3, REG, 0, A, 0, FEAT_SMAP, op_stac, "stac" },
 	{ 0x101, A, 1, 2, REG, 0, A, 0, FEAT_SMAP, op_clac, "clac" },
 	{ 0x1c7, MP_F3, 7, A, REG, 0, A, 0, FEAT_RDPID, op_rdpid, "rdpid" },

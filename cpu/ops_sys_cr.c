@@ -30,15 +30,16 @@
 #define CR0_DEFINED                                                                                \
 	(CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | \
 	 CR0_PG)
-/* CR0 / CR4 bits whose change alters translations (TLB flush). */
-#define CR0_TLB_BITS (CR0_PG | CR0_WP | CR0_PE)
-#define CR4_TLB_BITS \
-	(CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_LA57)
+/* CR0 / CR4 bits whose change alters translations (TLB flush). CR0.WP is
+ * not one: the soft TLB never caches a write only WP = 0 allows
+ * (cpu/access.c). */
+#define CR0_TLB_BITS (CR0_PG | CR0_PE)
+#define CR4_TLB_BITS                                                                         \
+	(CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_PKS | \
+	 CR4_LA57)
 /* CR4 bits whose change reloads the PDPTEs in PAE mode (SDM Vol. 3
  * §4.4.1). */
 #define CR4_PDPTE_BITS (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)
-
-#define XCR0_SUPPORTED 0x3ull /* x87 | SSE */
 
 static inline bool mode64(const struct cpu *cpu)
 {
@@ -133,6 +134,7 @@ uint64_t sys_cr4_valid_mask(const struct cpu *cpu)
 		{ FEAT_SMEP, CR4_SMEP },
 		{ FEAT_SMAP, CR4_SMAP },
 		{ FEAT_PKU, CR4_PKE },
+		{ FEAT_PKS, CR4_PKS },
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (model_has(m, map[i].feat))
@@ -487,9 +489,33 @@ static void op_xsetbv(struct cpu *cpu, const struct insn *in)
 	if ((uint32_t)cpu->gpr[R_CX] != 0)
 		cpu_gp(cpu, 0);
 	/* x87 state must stay enabled; only supported components. */
-	if (!(v & 1) || (v & ~XCR0_SUPPORTED))
+	if (!(v & XCR0_X87) || (v & ~model_xcr0_supported(cpu->model)))
 		cpu_gp(cpu, 0);
 	cpu->xcr0 = v;
+}
+
+/* ---- RDPKRU / WRPKRU (SDM Vol. 2B; protection keys, Vol. 3 §4.6.2) ---- */
+
+/* NP 0F 01 EE: EAX = PKRU, EDX = 0. #UD unless CR4.PKE (the decoder gives
+ * #UD without CPUID.PKU or with a LOCK/66/F2/F3 prefix), #GP(0) if ECX != 0. */
+static void op_rdpkru(struct cpu *cpu, const struct insn *in)
+{
+	if (!(cpu->cr4 & CR4_PKE))
+		cpu_ud(cpu);
+	if ((uint32_t)cpu->gpr[R_CX])
+		cpu_gp(cpu, 0);
+	reg32_set(cpu, R_AX, cpu->pkru);
+	reg32_set(cpu, R_DX, 0);
+}
+
+/* NP 0F 01 EF: PKRU = EAX; #GP(0) if ECX or EDX != 0. */
+static void op_wrpkru(struct cpu *cpu, const struct insn *in)
+{
+	if (!(cpu->cr4 & CR4_PKE))
+		cpu_ud(cpu);
+	if ((uint32_t)cpu->gpr[R_CX] || (uint32_t)cpu->gpr[R_DX])
+		cpu_gp(cpu, 0);
+	cpu_set_pkru(cpu, (uint32_t)cpu->gpr[R_AX]);
 }
 
 #define A    OPT_ANY
@@ -508,6 +534,8 @@ static const struct optab_entry cr_ops[] = {
 	{ 0x101, A, 7, A, OPT_MOD_MEM, 0, A, END, 0, op_invlpg, "invlpg" },
 	{ 0x101, A, 2, 0, OPT_MOD_REG, 0, A, 0, FEAT_XSAVE, op_xgetbv, "xgetbv" },
 	{ 0x101, A, 2, 1, OPT_MOD_REG, 0, A, END, FEAT_XSAVE, op_xsetbv, "xsetbv" },
+	{ 0x101, MP_NONE, 5, 6, OPT_MOD_REG, 0, A, 0, FEAT_PKU, op_rdpkru, "rdpkru" },
+	{ 0x101, MP_NONE, 5, 7, OPT_MOD_REG, 0, A, 0, FEAT_PKU, op_wrpkru, "wrpkru" },
 	{ 0x282, MP_66, A, A, OPT_MOD_MEM, 0, A, END, FEAT_INVPCID, op_invpcid, "invpcid" },
 };
 

@@ -21,6 +21,7 @@
 #include "cpu/flags.h"
 #include "cpu/ops_sys.h"
 #include "cpu/seg.h"
+#include "cpu/virt.h"
 
 struct task_state {
 	uint32_t eip, eflags, cr3;
@@ -124,6 +125,10 @@ void task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_reason 
 
 	if (cpu->msr.efer & EFER_LMA)
 		cpu_gp(cpu, ec);
+	/* A guest's task switch exits before the new TSS is checked (SVM
+	 * task-switch intercept; VMX exits unconditionally). */
+	struct icpt_info info = { .index = sel, .errcode = errcode, .value = why };
+	VIRT_ICPT(cpu, ICPT_TASK_SWITCH, &info);
 	if (attr_is_seg(a) || (type != SYS_TSS16 && type != SYS_TSS16_BUSY && type != SYS_TSS32 &&
 			       type != SYS_TSS32_BUSY))
 		cpu_gp(cpu, ec);

@@ -30,10 +30,20 @@ static inline uint64_t cpu_tsc_raw(const struct cpu *cpu)
 	return (uint64_t)((unsigned __int128)cpu_clock_ns(cpu) * hz / 1000000000ull);
 }
 
-/* The guest-visible TSC (RDTSC, RDMSR 10h). */
+/* The TSC of the hypervisor (outside guest mode: the TSC). */
+static inline uint64_t cpu_tsc_host(const struct cpu *cpu)
+{
+	return cpu_tsc_raw(cpu) + cpu->msr.tsc_offset;
+}
+
+/* The guest-visible TSC (RDTSC, RDMSR 10h): in guest mode the
+ * hypervisor's TSC scaled by the TSC ratio (SVM), plus its offset. */
 static inline uint64_t cpu_tsc(const struct cpu *cpu)
 {
-	return cpu_tsc_raw(cpu) + cpu->msr.tsc_offset + cpu->virt_tsc_offset;
+	uint64_t t = cpu_tsc_host(cpu);
+	if (__builtin_expect(cpu->virt_tsc_ratio != 0, 0))
+		t = (uint64_t)(((unsigned __int128)t * cpu->virt_tsc_ratio) >> 32);
+	return t + cpu->virt_tsc_offset;
 }
 
 #endif

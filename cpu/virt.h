@@ -81,6 +81,8 @@ enum icpt_reason {
 	ICPT_NMI_WINDOW,
 	ICPT_TRIPLE_FAULT,
 	ICPT_PREEMPT_TIMER,
+	ICPT_DB_TRAP, /* a #DB trap after an instruction (single-step, data
+			 breakpoints): index = its DR6 bits, before DR6 is written */
 	ICPT_COUNT
 };
 #define ICPT_BIT(r) (1ull << (r))
@@ -88,10 +90,13 @@ enum icpt_reason {
 /* What the intercept needs to know (fields used per reason). */
 struct icpt_info {
 	const struct insn *insn; /* the instruction (instruction reasons) */
-	uint64_t value;          /* CR/DR/MSR value written, or read result to adjust */
+	uint64_t value;          /* CR/DR/MSR value written, or read result to adjust;
+				    task switch: enum task_reason (cpu/seg.h);
+				    MWAIT: the monitor is armed */
 	uint32_t index;          /* CR/DR number, MSR index, I/O port, INT vector,
 				    exception vector, VMX/SVM instruction opcode */
-	uint32_t errcode;        /* exception error code (or NO_ERRCODE) */
+	uint32_t errcode;        /* exception error code (or NO_ERRCODE); task
+				    switch: error code of the event through a gate */
 	uint8_t reg;             /* general register operand (MOV CR/DR) */
 	uint8_t size;            /* I/O size */
 	bool in, string, rep;    /* I/O direction and kind */
@@ -111,7 +116,29 @@ struct virt_ops {
 	 * timer, virtual interrupts), called by the loop at block boundaries
 	 * while cpu->pending has PEND_VIRT. */
 	void (*pending)(struct cpu *cpu);
+	/* VMX APIC-access page (SDM Vol. 3C §30.4); NULL when not used. Is
+	 * the (host-)physical address pa of an access of kind ACC_* on it?
+	 * Then the access layer caches no translation for the page and sends
+	 * every access to apic_access, which returns the value read or
+	 * performs the exit (an instruction fetch exits in apic_page). */
+	bool (*apic_page)(struct cpu *cpu, uint64_t pa, int kind);
+	uint64_t (*apic_access)(struct cpu *cpu, uint64_t pa, unsigned size, bool write,
+				uint64_t val);
+	/* While cpu->icpt has ICPT_EXTINT: would a pending external
+	 * interrupt be taken or exit now, as far as the interrupt flags go
+	 * (SVM: GIF, and V_INTR_MASKING makes the host's IF the mask)? The
+	 * machine asks it to wake a halted vCPU. NULL: RFLAGS.IF. */
+	bool (*extint_open)(const struct cpu *cpu);
 };
+
+/* The interrupt-flag test for external interrupts: RFLAGS.IF unless
+ * a guest's controls say otherwise (virt_ops.extint_open). */
+static inline bool cpu_extint_open(const struct cpu *cpu)
+{
+	if (__builtin_expect(!(cpu->icpt & ICPT_BIT(ICPT_EXTINT)), 1) || !cpu->virt->extint_open)
+		return (cpu->rflags & F_IF) != 0;
+	return cpu->virt->extint_open(cpu);
+}
 
 /* The check every exiting instruction class makes (one AND when no
  * guest runs). */

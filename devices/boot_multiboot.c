@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/x87/x87.h"
 #include "devices/boot.h"
+#include "devices/ioport.h"
 #include "devices/machine.h"
 #include "mmu/mmu.h"
 
@@ -91,6 +93,50 @@ static bool zero(struct machine *m, uint64_t gpa, size_t n, char *err, size_t er
 	return true;
 }
 
+/*
+ * What the PC BIOS under a Multiboot loader (GRUB, QEMU's option ROM) leaves
+ * behind, for kernels that return to real mode or enable interrupts before
+ * programming the platform themselves (kvm-unit-tests' realmode test halts
+ * with IF = 1 and relies on the timer tick to wake it):
+ *   - the 8259s initialised (ICW1-4) with the PC vector bases 08h and 70h,
+ *     every IRQ masked except IRQ0 (timer) and the cascade;
+ *   - PIT channel 0 in mode 3 with count 0 (65536): the 18.2 Hz tick;
+ *   - an interrupt vector table whose hardware-IRQ vectors send EOI and
+ *     return, every other vector a bare IRET, the code in the reserved BIOS
+ *     area (0xF0000, which the memory map below marks reserved).
+ * On a board without these devices the port writes go nowhere.
+ */
+#define BIOS_STUB_SEG 0xf000u
+#define BIOS_STUB_OFF 0xff00u /* IRET, then the master and slave EOI stubs */
+
+static void bios_state(struct machine *m)
+{
+	static const uint8_t stubs[] = {
+		0xcf,                                     /* +0: iret */
+		0x50, 0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf, /* +1: EOI to master, iret */
+		0x50, 0xb0, 0x20, 0xe6, 0xa0, 0xe6, 0x20, /* +8: EOI to slave and */
+		0x58, 0xcf,                               /*     master, iret */
+	};
+	phys_write_buf(m->mmu, BIOS_STUB_SEG * 16 + BIOS_STUB_OFF, stubs, sizeof(stubs));
+	uint32_t ivt[256];
+	for (unsigned v = 0; v < 256; v++) {
+		unsigned off = v >= 0x08 && v < 0x10 ? 1 : v >= 0x70 && v < 0x78 ? 8 : 0;
+		ivt[v] = BIOS_STUB_SEG << 16 | (BIOS_STUB_OFF + off);
+	}
+	phys_write_buf(m->mmu, 0, ivt, sizeof(ivt));
+
+	static const uint8_t pic[][2] = {
+		{ 0x20, 0x11 }, { 0xa0, 0x11 }, /* ICW1: edge, cascade, ICW4 follows */
+		{ 0x21, 0x08 }, { 0xa1, 0x70 }, /* ICW2: vector bases */
+		{ 0x21, 0x04 }, { 0xa1, 0x02 }, /* ICW3: slave on IR2 */
+		{ 0x21, 0x01 }, { 0xa1, 0x01 }, /* ICW4: 8086 mode */
+		{ 0x21, 0xfa }, { 0xa1, 0xff }, /* OCW1: IRQ0 and the cascade open */
+		{ 0x43, 0x36 }, { 0x40, 0x00 }, { 0x40, 0x00 }, /* PIT ch0 mode 3 */
+	};
+	for (size_t i = 0; i < sizeof(pic) / sizeof(pic[0]); i++)
+		ioport_write(m->io, pic[i][0], 1, pic[i][1]);
+}
+
 /* Load ELF program headers; returns entry point and highest loaded address. */
 static bool load_elf(struct machine *m, const uint8_t *img, size_t size, uint32_t *entry,
 		     uint64_t *end, char *err, size_t errlen)
@@ -152,6 +198,12 @@ static void setup_cpu(struct machine *m, uint32_t entry)
 	boot_set_flat32(m, GDT_ADDR, entry);
 	m->cpu[0]->gpr[R_AX] = MB_BOOT_MAGIC;
 	m->cpu[0]->gpr[R_BX] = INFO_ADDR;
+	/* The firmware and loader before a Multiboot kernel leave the x87
+	 * initialised (FNINIT: FCW 037Fh with every exception masked, all
+	 * registers empty), not in its RESET state (FCW 0040h, exceptions
+	 * unmasked, tag word 5555h: a full stack); kernels such as
+	 * kvm-unit-tests use the x87 without FNINIT. */
+	x87_init_state(m->cpu[0]);
 }
 
 bool multiboot_load(struct machine *m, const uint8_t *img, size_t size, const char *cmdline,
@@ -235,11 +287,17 @@ bool multiboot_load(struct machine *m, const uint8_t *img, size_t size, const ch
 		at = (at + msize + 0xfff) & ~0xfffull;
 	}
 
+	/* RAM below 4 GiB ends where the board's mapping of it ends (the PC
+	 * board leaves a PCI hole below 4 GiB and maps the rest at 4 GiB):
+	 * probe it in 1 MiB steps; the remainder is above 4 GiB. */
 	uint64_t ram = mmu_ram_size(m->mmu);
+	uint64_t low = ram > (1ull << 32) ? (1ull << 32) : ram;
+	while (low > (2u << 20) && !mmu_gpa_ptr(m->mmu, low - 1, false))
+		low = (low - 1) & ~0xfffffull;
 	uint32_t info[30] = { 0 };
 	info[0] = 1u << 0 | 1u << 2 | 1u << 6 | 1u << 9; /* MEM, CMDLINE, MMAP, LOADER */
 	info[1] = 639;                                   /* mem_lower (KiB) */
-	info[2] = (uint32_t)((ram > (1ull << 32) ? (1ull << 32) : ram) / 1024 - 1024);
+	info[2] = (uint32_t)(low / 1024 - 1024);
 	const char *cl = cmdline ? cmdline : "";
 	info[4] = info_alloc(&w, cl, strlen(cl) + 1);
 	if (nmods) {
@@ -252,13 +310,14 @@ bool multiboot_load(struct machine *m, const uint8_t *img, size_t size, const ch
 		uint32_t size;
 		uint64_t base, len;
 		uint32_t type;
-	} mm[4] = {
+	} mm[5] = {
 		{ 20, 0, 0x9fc00, 1 },
 		{ 20, 0x9fc00, 0x400, 2 },
 		{ 20, 0xf0000, 0x10000, 2 },
-		{ 20, 0x100000, ram - 0x100000, 1 },
+		{ 20, 0x100000, low - 0x100000, 1 },
+		{ 20, 1ull << 32, ram - low, 1 },
 	};
-	info[11] = sizeof(mm);
+	info[11] = ram > low ? sizeof(mm) : sizeof(mm) - sizeof(mm[0]);
 	info[12] = info_alloc(&w, mm, sizeof(mm));
 	info[16] = info_alloc(&w, "nestbox", 8);
 	if (!info[4] || !info[12] || !info[16] || (nmods && !info[6])) {
@@ -266,6 +325,7 @@ bool multiboot_load(struct machine *m, const uint8_t *img, size_t size, const ch
 		return false;
 	}
 	phys_write_buf(m->mmu, INFO_ADDR, info, sizeof(info));
+	bios_state(m);
 	setup_cpu(m, entry);
 	return true;
 }

@@ -76,6 +76,9 @@ struct lapic {
 	uint32_t lvt[LVT_N];
 	uint32_t timer_icr, dcr;
 	uint64_t timer_start; /* ns: when the current count was timer_icr */
+	/* The one-shot count reached 0: TMCCT stays 0, also across a switch
+	 * to periodic mode, until TMICT is written. */
+	bool timer_zero;
 	uint64_t tsc_deadline;
 	struct vtimer timer;
 	bool lint[2];
@@ -243,11 +246,14 @@ static void raise_nmi(struct lapic *l)
 	l->cpu->pending |= PEND_NMI;
 }
 
+/* There is no system-management mode: the CPU drops an SMI unless an SVM
+ * guest intercepts it (cpu/exec.c), so it is raised all the same. */
 static void log_smi(struct lapic *l)
 {
 	if (!l->sys->smi_logged)
 		fprintf(stderr, "nestbox: lapic: SMI not supported, ignored\n");
 	l->sys->smi_logged = true;
+	l->cpu->pending |= PEND_SMI;
 }
 
 /* Deliver through a local vector table entry (SDM §11.5.1). */
@@ -361,7 +367,7 @@ static uint64_t now_ns(const struct lapic *l)
 
 static uint32_t current_count(const struct lapic *l)
 {
-	if (!l->timer_icr || TIMER_MODE(l->lvt[LVT_TIMER]) == TM_DEADLINE)
+	if (!l->timer_icr || l->timer_zero || TIMER_MODE(l->lvt[LVT_TIMER]) == TM_DEADLINE)
 		return 0;
 	uint64_t now = now_ns(l);
 	uint64_t ticks = now > l->timer_start ? (now - l->timer_start) / tick_ns(l) : 0;
@@ -402,7 +408,7 @@ static void timer_cb(void *opaque)
 		l->tsc_deadline = 0;
 		break;
 	case TM_PERIODIC:
-		if (!l->timer_icr)
+		if (!l->timer_icr || l->timer_zero)
 			return;
 		{
 			uint64_t period = (uint64_t)l->timer_icr * tick_ns(l);
@@ -415,8 +421,9 @@ static void timer_cb(void *opaque)
 		}
 		break;
 	default:
-		if (!l->timer_icr)
+		if (!l->timer_icr || l->timer_zero)
 			return;
+		l->timer_zero = true;
 		break;
 	}
 	lvt_fire(l, LVT_TIMER);
@@ -440,12 +447,23 @@ static void write_tsc_deadline(struct lapic *l, uint64_t v)
 static void write_lvt_timer(struct lapic *l, uint32_t v)
 {
 	uint32_t old = l->lvt[LVT_TIMER];
+	uint32_t cur = current_count(l); /* under the old mode */
 	l->lvt[LVT_TIMER] = v;
 	if ((TIMER_MODE(old) == TM_DEADLINE) != (TIMER_MODE(v) == TM_DEADLINE)) {
 		/* Switching to or from TSC-deadline mode disarms the timer. */
 		vtimer_cancel(l->sys->m, &l->timer);
 		l->timer_icr = 0;
 		l->tsc_deadline = 0;
+	} else if (TIMER_MODE(old) != TIMER_MODE(v) && l->timer_icr && !l->timer_zero) {
+		/* One-shot <-> periodic: the count goes on from where it is
+		 * (no reload); an expired one-shot count stays at 0. */
+		if (!cur) {
+			l->timer_zero = true;
+			vtimer_cancel(l->sys->m, &l->timer);
+		} else {
+			l->timer_start = now_ns(l) - (uint64_t)(l->timer_icr - cur) * tick_ns(l);
+			timer_arm_count(l);
+		}
 	}
 }
 
@@ -475,6 +493,7 @@ static void lapic_reset(struct lapic *l, bool power_on)
 	}
 	l->timer_icr = 0;
 	l->timer_start = 0;
+	l->timer_zero = false;
 	l->dcr = 0;
 	l->tsc_deadline = 0;
 }
@@ -776,6 +795,7 @@ static void reg_write(struct lapic *l, unsigned off, uint32_t v)
 			break; /* ignored in TSC-deadline mode */
 		l->timer_icr = v;
 		l->timer_start = now_ns(l);
+		l->timer_zero = false;
 		timer_arm_count(l);
 		break;
 	case 0x3e: {

@@ -40,9 +40,12 @@ struct lapic_sys;
 #define LAPIC_DEFAULT_BASE 0xfee00000ull
 /* cpu->halted value of a vCPU in the wait-for-SIPI state. */
 #define LAPIC_WAIT_SIPI 2
-/* APIC timer input clock (Hz) and its period in ns. */
-#define LAPIC_BUS_HZ 25000000u
-#define LAPIC_BUS_NS 40u
+/* APIC timer input clock (Hz) and its period in ns: 1 GHz, the rate KVM
+ * and QEMU give their APIC timers (guests and kvm-unit-tests written against
+ * them assume a counter that moves between two reads). CPUID leaf 15h
+ * reports it as the core crystal clock (cpu/cpuid.c). */
+#define LAPIC_BUS_HZ 1000000000u
+#define LAPIC_BUS_NS 1u
 
 /* Delivery modes (ICR, LVT, IOAPIC redirection entries, MSI data). */
 enum {

@@ -9,6 +9,7 @@
 #include "cpu/bcache.h"
 #include "cpu/cpu.h"
 #include "cpu/cpuid.h"
+#include "cpu/virt.h"
 #include "devices/clock.h"
 #include "devices/ioport.h"
 #include "mmu/mmu.h"
@@ -139,7 +140,7 @@ static bool can_wake(const struct cpu *c)
 		return (c->pending & PEND_SIPI) != 0;
 	if ((c->pending & PEND_NMI) && !c->nmi_blocked)
 		return true;
-	return (c->pending & PEND_IRQ) && (c->rflags & F_IF) && c->irq_pending &&
+	return (c->pending & PEND_IRQ) && cpu_extint_open(c) && c->irq_pending &&
 	       c->irq_pending((struct cpu *)c);
 }
 

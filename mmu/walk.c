@@ -42,6 +42,8 @@
 #define CR4_LA57 (1ull << 12)
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
+#define CR4_PKE  (1ull << 22)
+#define CR4_PKS  (1ull << 24)
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
 
@@ -91,11 +93,41 @@ static bool rights_allow(const struct paging_regs *pr, bool user_page, bool writ
 	return writable || !(acc & WALK_WRITE) || !(pr->cr0 & CR0_WP);
 }
 
+/*
+ * SDM §4.6.2: protection keys, with IA-32e (4- or 5-level) paging only. A
+ * user-mode page's key selects two bits of PKRU (CR4.PKE), a supervisor-mode
+ * page's two bits of IA32_PKRS (CR4.PKS): ADk = 1 refuses every data access
+ * to pages with key k, WDk = 1 refuses writes, except supervisor-mode writes
+ * while CR0.WP = 0. Instruction fetches are never checked. The result is
+ * independent of the other rights: a refused access reports PK in the error
+ * code even when the U/S or R/W rules refuse it too.
+ */
+static inline bool pk_denied(const struct paging_regs *pr, bool user_page, unsigned pkey,
+			     unsigned acc)
+{
+	if ((acc & WALK_FETCH) || !(pr->efer & EFER_LMA) || !(pr->cr4 & (CR4_PKE | CR4_PKS)))
+		return false;
+	uint32_t rights;
+	if (user_page) {
+		if (!(pr->cr4 & CR4_PKE))
+			return false;
+		rights = pr->pkru >> (2 * pkey);
+	} else {
+		if (!(pr->cr4 & CR4_PKS))
+			return false;
+		rights = pr->pkrs >> (2 * pkey);
+	}
+	if (rights & 1)
+		return true;
+	return (rights & 2) && (acc & WALK_WRITE) && (user_access(acc) || (pr->cr0 & CR0_WP));
+}
+
 bool walk_allows(const struct paging_regs *pr, const struct walk_result *r, unsigned acc)
 {
 	if (!(pr->cr0 & CR0_PG) || (acc & WALK_NO_FAULT_CHECK))
 		return true;
-	return rights_allow(pr, r->user, r->writable, r->nx, acc);
+	return rights_allow(pr, r->user, r->writable, r->nx, acc) &&
+	       !pk_denied(pr, r->user, r->pkey, acc);
 }
 
 /* The W/U/I bits of the error code describe the access (SDM §4.7). I is
@@ -128,6 +160,7 @@ struct walker {
 	uint64_t or_bits;  /* OR of the entries used: XD at any level */
 	uint64_t no_a;     /* bit n set: entry n has A clear */
 	uint64_t hpa[5];   /* where each entry is in host-physical memory */
+	bool amd;          /* paging_regs.amd: AMD's reserved bits */
 };
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
@@ -189,6 +222,8 @@ static ALWAYS_INLINE unsigned walk64(struct walker *w, int level, uint64_t table
 		uint64_t rsvd = rsvd_base;
 		if (level >= 4) {
 			rsvd |= PTE_PS; /* PML4E/PML5E: bit 7 reserved */
+			if (w->amd)
+				rsvd |= 1ull << 8;
 		} else if (level == 1 || (e & PTE_PS)) {
 			/* A leaf. Large pages: the bits between PAT (12) and
 			 * the frame address are reserved. 1G pages are taken
@@ -317,7 +352,9 @@ static enum walk_status walk_fail(const struct paging_regs *pr, unsigned acc, st
 enum walk_status mmu_walk(struct mmu *m, const struct paging_regs *pr, uint64_t lin, unsigned acc,
 			  const struct stage2 *s2, struct walk_result *r)
 {
-	struct walker w = { .m = m, .s2 = s2, .lin = lin, .r = r, .esize = 8, .and_bits = ~0ull };
+	struct walker w = {
+		.m = m, .s2 = s2, .lin = lin, .r = r, .esize = 8, .and_bits = ~0ull, .amd = pr->amd
+	};
 	r->status = WALK_OK;
 	r->pfec = 0;
 	r->gpa = r->hpa = 0;
@@ -325,6 +362,7 @@ enum walk_status mmu_walk(struct mmu *m, const struct paging_regs *pr, uint64_t 
 	r->user = r->writable = true;
 	r->nx = r->global = r->dirty = false;
 	r->final_entry = 0;
+	r->pkey = 0;
 
 	if (!(pr->cr0 & CR0_PG)) {
 		/* No paging: linear = physical, 32 bits (long mode needs paging). */
@@ -356,8 +394,17 @@ enum walk_status mmu_walk(struct mmu *m, const struct paging_regs *pr, uint64_t 
 	if (why != WALK_OK)
 		return walk_fail(pr, acc, r, why);
 
-	if (!(acc & WALK_NO_FAULT_CHECK) && !rights_allow(pr, r->user, r->writable, r->nx, acc))
-		return walk_fail(pr, acc, r, WALK_PERM);
+	if (pr->efer & EFER_LMA)
+		r->pkey = (uint8_t)((r->final_entry >> 59) & 15);
+	if (!(acc & WALK_NO_FAULT_CHECK)) {
+		bool pk = pk_denied(pr, r->user, r->pkey, acc);
+		if (pk || !rights_allow(pr, r->user, r->writable, r->nx, acc)) {
+			walk_fail(pr, acc, r, WALK_PERM);
+			if (pk)
+				r->pfec |= PFEC_PK;
+			return r->status;
+		}
+	}
 	bool set_d = (acc & (WALK_WRITE | WALK_FETCH)) == WALK_WRITE && !(r->final_entry & PTE_D);
 	if (!(acc & WALK_NO_AD) && (w.no_a || set_d) &&
 	    !update_ad(m, s2, lin, r, w.hpa, w.esize, w.no_a, set_d))

@@ -7,7 +7,8 @@
  *
  * Supported: no paging, 32-bit (4K and 4M pages with PSE/PSE-36), PAE
  * (PDPTEs from the cached registers), 4-level and 5-level (LA57); NX, WP,
- * SMEP, SMAP, protection keys not yet; accessed and dirty updates.
+ * SMEP, SMAP, protection keys (PKU with PKRU, PKS with IA32_PKRS, 4- and
+ * 5-level paging only); accessed and dirty updates.
  */
 #ifndef NESTBOX_MMU_WALK_H
 #define NESTBOX_MMU_WALK_H
@@ -21,6 +22,12 @@ struct paging_regs {
 	uint64_t cr0, cr3, cr4, efer;
 	uint64_t pdpte[4]; /* PAE mode: PDPTE registers loaded at CR3 write */
 	bool pdpte_valid;  /* false: read PDPTEs from memory at cr3 */
+	/* Protection-key rights (AD = bit 2k, WD = bit 2k+1 for key k), used
+	 * with CR4.PKE (user pages) / CR4.PKS (supervisor pages). */
+	uint32_t pkru, pkrs;
+	/* AMD's reserved bits: bit 8 of a PML5E/PML4E is reserved (Intel
+	 * ignores it). Set for AMD models and for NPT (AMD's format). */
+	bool amd;
 };
 
 /* Access flags for mmu_walk. */
@@ -80,6 +87,7 @@ struct walk_result {
 	bool global;
 	bool dirty; /* D set in the final entry (or after update) */
 	uint64_t final_entry;
+	uint8_t pkey; /* protection key (leaf bits 62:59; 4/5-level paging) */
 	int nsteps;
 	struct walk_step steps[5];
 };

@@ -19,6 +19,7 @@
  * a nonzero return.
  */
 #include "cpu/cpu.h"
+#include "cpu/cpuid.h"
 #include "mmu/walk.h"
 #include "svm/svm_state.h"
 
@@ -36,10 +37,10 @@ int svm_npt_xlate(void *opaque, uint64_t gpa, uint64_t lin, bool is_walk, unsign
 		return 0;
 	}
 	uint64_t info1 = (r.pfec & 0xffffffffull) | (is_walk ? NPF_WALK : NPF_FINAL);
-	/* An NPF while an exception is being delivered reports it in
-	 * EXITINTINFO (the event is then re-injected by the host). */
-	if (!st->cur_event && cpu->delivering >= 0)
-		st->cur_event = EVT_V | (uint64_t)EVT_EXC << EVT_TYPE_SHIFT |
-				(uint64_t)(cpu->delivering & 0xff);
+	/* An NPF while an event is being delivered reports it in EXITINTINFO
+	 * (svm_exit.c; the host then re-injects it). Decode assists: the
+	 * bytes of the instruction at the guest's RIP. */
+	if (model_has(cpu->model, FEAT_DECODEASSISTS))
+		svm_fetch_insn_bytes(cpu, cpu->ip_start, &st->vmcb.c);
 	svm_vmexit(cpu, SVM_EXIT_NPF, info1, gpa);
 }

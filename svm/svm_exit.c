@@ -1,7 +1,9 @@
 /*
  * svm/svm_exit.c — #VMEXIT (AMD APM Vol. 2 §15.6): store the guest state
  * and the exit information (EXITCODE, EXITINFO1/2, EXITINTINFO, nRIP) in
- * the VMCB, reload the host state VMRUN saved at VM_HSAVE_PA, clear GIF.
+ * the VMCB (only those fields: the intercepts and the rest stay as
+ * software wrote them), reload the host state VMRUN saved at VM_HSAVE_PA,
+ * clear GIF, and give a host that ran VMRUN with TF its #DB.
  *
  * The guest's RIP is cpu->ip_start: the intercepted instruction for
  * instruction intercepts, the faulting instruction for exceptions, the
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
 #include "cpu/flags.h"
 #include "cpu/virt.h"
 #include "mmu/mmu.h"
@@ -65,6 +68,65 @@ static void load_host(struct cpu *cpu, const struct vmcb_save *h)
 	cpu->cpl = 0;
 }
 
+/* The VMCB fields #VMEXIT writes (§15.6): the guest state VMRUN loaded
+ * and the exit information; the rest of the VMCB (intercepts, maps, the
+ * VMLOAD/VMSAVE state...) stays as software left it in memory. */
+static void write_back(struct cpu *cpu, const struct svm_state *st)
+{
+	static const struct {
+		uint16_t off, len;
+	} parts[] = {
+		{ offsetof(struct vmcb, c.int_ctl), 0x70 - 0x60 + 0x20 }, /* to EXITINTINFO */
+		{ offsetof(struct vmcb, c.eventinj), 8 },
+		{ offsetof(struct vmcb, c.nrip), 0xe0 - 0xc8 }, /* nRIP, instruction bytes */
+		{ offsetof(struct vmcb, s.es), 4 * sizeof(struct vmcb_seg) },
+		{ offsetof(struct vmcb, s.gdtr), sizeof(struct vmcb_seg) },
+		{ offsetof(struct vmcb, s.idtr), sizeof(struct vmcb_seg) },
+		{ offsetof(struct vmcb, s.cpl), 1 },
+		{ offsetof(struct vmcb, s.efer), 8 },
+		{ offsetof(struct vmcb, s.cr4), 7 * 8 }, /* CR4, CR3, CR0, DR7, DR6, RFLAGS, RIP */
+		{ offsetof(struct vmcb, s.rsp), 8 },
+		{ offsetof(struct vmcb, s.rax), 8 },
+		{ offsetof(struct vmcb, s.cr2), 8 },
+	};
+	const uint8_t *v = (const uint8_t *)&st->vmcb;
+	for (unsigned i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		phys_write_buf(cpu->mmu, st->vmcb_pa + parts[i].off, v + parts[i].off,
+			       parts[i].len);
+	if (st->npt)
+		phys_write_buf(cpu->mmu, st->vmcb_pa + offsetof(struct vmcb, s.g_pat),
+			       &st->vmcb.s.g_pat, 8);
+	if (st->lbrv)
+		phys_write_buf(cpu->mmu, st->vmcb_pa + offsetof(struct vmcb, s.lbr), st->vmcb.s.lbr,
+			       sizeof(st->vmcb.s.lbr));
+}
+
+/* An event of cpu->event in the EXITINTINFO format (§15.7.2), 0 if none. */
+static uint64_t exitintinfo_of(const struct cpu_event *e)
+{
+	if (!e->valid)
+		return 0;
+	unsigned type;
+	switch (e->kind) {
+	case EV_EXTINT:
+		type = EVT_INTR;
+		break;
+	case EV_NMI:
+		type = EVT_NMI;
+		break;
+	case EV_SOFTINT:
+		type = EVT_SOFT;
+		break;
+	default: /* exceptions, INT3/INTO, INT1 */
+		type = EVT_EXC;
+		break;
+	}
+	uint64_t v = EVT_V | (uint64_t)type << EVT_TYPE_SHIFT | (uint64_t)(e->vector & 0xff);
+	if (type == EVT_EXC && e->errcode != NO_ERRCODE)
+		v |= EVT_EV | (uint64_t)e->errcode << EVT_ERR_SHIFT;
+	return v;
+}
+
 _Noreturn void svm_vmexit(struct cpu *cpu, uint64_t code, uint64_t info1, uint64_t info2)
 {
 	struct svm_state *st = svm_st(cpu);
@@ -72,19 +134,44 @@ _Noreturn void svm_vmexit(struct cpu *cpu, uint64_t code, uint64_t info1, uint64
 
 	save_guest(cpu, &v->s);
 	v->c.int_state = cpu->shadow ? INTSTATE_SHADOW : 0;
+	if (st->vnmi) {
+		/* The guest's NMI blocking goes back to V_NMI_MASK. */
+		v->c.int_ctl &= ~INTCTL_V_NMI_MASK;
+		if (cpu->nmi_blocked)
+			v->c.int_ctl |= INTCTL_V_NMI_MASK;
+		cpu->nmi_blocked = st->host_nmi_blocked;
+		st->vnmi = false;
+	}
 	if (cpu->rflags & F_IF)
 		v->c.int_state |= 2; /* GUEST_INTERRUPT_MASK (§15.21.1) */
+	if (st->lbrv) {
+		svm_lbr_get(cpu, v->s.lbr);
+		svm_lbr_set(cpu, st->host_lbr);
+	}
 	v->c.exitcode = code;
 	v->c.exitinfo1 = info1;
 	v->c.exitinfo2 = info2;
-	v->c.exitintinfo = st->cur_event;
+	/* EXITINTINFO: the event whose delivery the exit interrupted. */
+	v->c.exitintinfo =
+		st->cur_event ? st->cur_event
+			      : exitintinfo_of(st->event_exit ? &cpu->event_prev : &cpu->event);
+	st->event_exit = false;
 	v->c.nrip = cpu->rip;
 	v->c.eventinj &= ~EVT_V;
-	phys_write_buf(cpu->mmu, st->vmcb_pa, v, sizeof(*v));
+	if (st->npt) {
+		v->s.g_pat = cpu->msr.pat;
+		cpu->msr.pat = st->host_pat;
+	}
+	st->vls = false;
+	write_back(cpu, st);
+	st->lbrv = false;
+	st->cache_valid = true; /* st->vmcb is the clean-bits cache now */
+	st->cache_pa = st->vmcb_pa;
 
 	struct vmcb_save h;
 	phys_read_buf(cpu->mmu, cpu->msr.vm_hsave_pa + offsetof(struct vmcb, s), &h, sizeof(h));
-	cpu->msr.tsc_offset -= v->c.tsc_offset;
+	cpu->virt_tsc_offset = 0;
+	cpu->virt_tsc_ratio = 0;
 	cpu->guest_mode = false;
 	cpu->icpt = 0;
 	cpu->virt = NULL;
@@ -99,5 +186,16 @@ _Noreturn void svm_vmexit(struct cpu *cpu, uint64_t code, uint64_t info1, uint64
 	cpu_tlb_flush_all(cpu);
 	cpu_update_mode(cpu);
 	cpu->pending |= PEND_MODE;
+	if (st->host_tf)
+		svm_single_step_trap(cpu);
 	cpu_unwind(cpu);
+}
+
+void svm_single_step_trap(struct cpu *cpu)
+{
+	/* Delivered now, on the state just loaded (a fault in its delivery
+	 * goes through the loop's exception path like any other). */
+	cpu->dr[6] = (cpu->dr[6] & ~DR6_B_MASK) | DR6_BS;
+	cpu->ip_start = cpu->rip;
+	cpu_deliver_event(cpu, EXC_DB, EV_EXCEPTION, NO_ERRCODE);
 }

@@ -1,8 +1,10 @@
 /*
  * svm/svm_insn.c — the SVM instructions (AMD APM Vol. 3 instruction pages,
  * Vol. 2 §15.5-15.17): VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT,
- * INVLPGA (0F 01 D8-DF); the life cycle of cpu->svm; segment conversion
- * between struct seg and the VMCB.
+ * INVLPGA (0F 01 D8-DF), RSM (0F AA: no SMM, #UD after its intercept);
+ * the life cycle of cpu->svm; segment conversion between struct seg and
+ * the VMCB. VMLOAD/VMSAVE of a guest with VIRT_EXT bit 1 go through the
+ * NPT; STGI/CLGI of a guest with vGIF set and clear V_GIF.
  *
  * Check order (APM Vol. 2 §15.9: instruction intercepts are checked after
  * the simple exceptions, before operand-related ones): #UD (SVM not
@@ -56,7 +58,10 @@ void svm_reset(struct cpu *cpu, bool init_only)
 		cpu->guest_mode = false;
 		cpu->icpt = 0;
 		cpu->virt = NULL;
+		cpu->virt_tsc_offset = 0;
+		cpu->virt_tsc_ratio = 0;
 	}
+	st->cache_valid = false;
 }
 
 void svm_free(struct cpu *cpu)
@@ -98,13 +103,19 @@ static void svm_check_enabled(struct cpu *cpu)
 		cpu_ud(cpu);
 }
 
+/* rAX with the instruction's address size. */
+static uint64_t rax_asz(const struct cpu *cpu, const struct insn *in)
+{
+	return in->asz == 8 ? cpu->gpr[R_AX] : (uint32_t)cpu->gpr[R_AX];
+}
+
 /* The common #UD, #GP(CPL), intercept sequence. */
 static void svm_check(struct cpu *cpu, const struct insn *in, uint32_t exit)
 {
 	svm_check_enabled(cpu);
 	if (cpu->cpl != 0)
 		cpu_gp(cpu, 0);
-	struct icpt_info info = { .insn = in, .index = exit };
+	struct icpt_info info = { .insn = in, .index = exit, .lin = rax_asz(cpu, in) };
 	VIRT_ICPT(cpu, ICPT_SVM_INSN, &info);
 }
 
@@ -112,7 +123,7 @@ static void svm_check(struct cpu *cpu, const struct insn *in, uint32_t exit)
  * unless 4 KiB aligned and below MAXPHYADDR. */
 static uint64_t svm_rax_pa(struct cpu *cpu, const struct insn *in)
 {
-	uint64_t pa = in->asz == 8 ? cpu->gpr[R_AX] : (uint32_t)cpu->gpr[R_AX];
+	uint64_t pa = rax_asz(cpu, in);
 	if ((pa & 0xfff) || (pa >> cpu->model->phys_addr_bits))
 		cpu_gp(cpu, 0);
 	return pa;
@@ -145,10 +156,32 @@ static void op_vmmcall(struct cpu *cpu, const struct insn *in)
 #define HID_MSR_OFF offsetof(struct vmcb, s.star)
 #define HID_MSR_END (offsetof(struct vmcb, s.sysenter_eip) + 8)
 
+/* VMLOAD makes the segment bases and KernelGsBase it loads canonical
+ * (sign-extended from the highest implemented linear-address bit), as
+ * the MSR writes and descriptor loads they stand for would. */
+static uint64_t canon(const struct cpu *cpu, uint64_t v)
+{
+	unsigned sh = model_has(cpu->model, FEAT_LA57) ? 64 - 57 : 64 - 48;
+	return (uint64_t)((int64_t)(v << sh) >> sh);
+}
+
+/* The VMCB address of a VMLOAD/VMSAVE: host-physical, or in a guest with
+ * VMSAVE/VMLOAD virtualization guest-physical, translated by the NPT (a
+ * failure is an NPF exit). */
+static uint64_t vls_pa(struct cpu *cpu, uint64_t pa, bool write)
+{
+	struct svm_state *st = svm_st(cpu);
+	if (!cpu->guest_mode || !st || !st->vls)
+		return pa;
+	uint64_t hpa;
+	svm_npt_xlate(cpu, pa, 0, false, write ? WALK_WRITE : 0, &hpa);
+	return hpa;
+}
+
 static void op_vmload(struct cpu *cpu, const struct insn *in)
 {
 	svm_check(cpu, in, SVM_EXIT_VMLOAD);
-	uint64_t pa = svm_rax_pa(cpu, in);
+	uint64_t pa = vls_pa(cpu, svm_rax_pa(cpu, in), false);
 	struct vmcb v;
 	uint8_t *p = (uint8_t *)&v;
 	phys_read_buf(cpu->mmu, pa + HID_SEG_OFF, p + HID_SEG_OFF, HID_SEG_END - HID_SEG_OFF);
@@ -157,7 +190,11 @@ static void op_vmload(struct cpu *cpu, const struct insn *in)
 	svm_seg_from_vmcb(&v.s.gs, &cpu->seg[S_GS], false);
 	svm_seg_from_vmcb(&v.s.tr, &cpu->tr, false);
 	svm_seg_from_vmcb(&v.s.ldtr, &cpu->ldtr, false);
-	cpu->msr.kernel_gs_base = v.s.kernel_gs_base;
+	cpu->seg[S_FS].base = canon(cpu, v.s.fs.base);
+	cpu->seg[S_GS].base = canon(cpu, v.s.gs.base);
+	cpu->tr.base = canon(cpu, v.s.tr.base);
+	cpu->ldtr.base = canon(cpu, v.s.ldtr.base);
+	cpu->msr.kernel_gs_base = canon(cpu, v.s.kernel_gs_base);
 	cpu->msr.star = v.s.star;
 	cpu->msr.lstar = v.s.lstar;
 	cpu->msr.cstar = v.s.cstar;
@@ -171,7 +208,7 @@ static void op_vmload(struct cpu *cpu, const struct insn *in)
 static void op_vmsave(struct cpu *cpu, const struct insn *in)
 {
 	svm_check(cpu, in, SVM_EXIT_VMSAVE);
-	uint64_t pa = svm_rax_pa(cpu, in);
+	uint64_t pa = vls_pa(cpu, svm_rax_pa(cpu, in), true);
 	struct vmcb v;
 	uint8_t *p = (uint8_t *)&v;
 	svm_seg_to_vmcb(&cpu->seg[S_FS], &v.s.fs);
@@ -199,6 +236,12 @@ static void op_stgi(struct cpu *cpu, const struct insn *in)
 	struct svm_state *st = svm_state_get(cpu);
 	if (!st)
 		cpu_ud(cpu);
+	if (svm_vgif(cpu)) {
+		/* vGIF: the guest's GIF is V_GIF; a held V_IRQ may go now. */
+		st->vmcb.c.int_ctl |= INTCTL_VGIF;
+		cpu->pending |= PEND_VIRT | PEND_IRQ;
+		return;
+	}
 	st->gif = true;
 	/* Interrupts held while GIF was 0 may be taken now. */
 	if (cpu->irq_pending && cpu->irq_pending(cpu))
@@ -211,6 +254,10 @@ static void op_clgi(struct cpu *cpu, const struct insn *in)
 	struct svm_state *st = svm_state_get(cpu);
 	if (!st)
 		cpu_ud(cpu);
+	if (svm_vgif(cpu)) {
+		st->vmcb.c.int_ctl &= ~INTCTL_VGIF;
+		return;
+	}
 	st->gif = false;
 }
 
@@ -225,11 +272,20 @@ static void op_skinit(struct cpu *cpu, const struct insn *in)
 static void op_invlpga(struct cpu *cpu, const struct insn *in)
 {
 	svm_check(cpu, in, SVM_EXIT_INVLPGA);
-	uint64_t lin = in->asz == 8 ? cpu->gpr[R_AX] : (uint32_t)cpu->gpr[R_AX];
+	uint64_t lin = rax_asz(cpu, in);
 	/* The soft TLB holds only the current context's translations (VMRUN
 	 * and #VMEXIT flush it), so dropping the page is at least as strong
 	 * as invalidating it for ASID ECX. */
 	cpu_tlb_flush_page(cpu, lin);
+}
+
+/* RSM (0F AA): nestbox has no system-management mode, so RSM is always
+ * #UD; a guest's RSM intercept (APM Vol. 2 §15.9, exit 73h) comes first. */
+static void op_rsm(struct cpu *cpu, const struct insn *in)
+{
+	struct icpt_info info = { .insn = in };
+	VIRT_ICPT(cpu, ICPT_RSM, &info);
+	cpu_ud(cpu);
 }
 
 #define A   OPT_ANY
@@ -246,6 +302,7 @@ static const struct optab_entry svm_ops[] = {
 	{ 0x101, A, 3, 5, REG, 0, A, END, FEAT_SVM, op_clgi, "clgi" },
 	{ 0x101, A, 3, 6, REG, 0, A, END, FEAT_SVM, op_skinit, "skinit" },
 	{ 0x101, A, 3, 7, REG, 0, A, END, FEAT_SVM, op_invlpga, "invlpga" },
+	{ 0x1aa, A, A, A, OPT_MOD_ANY, 0, A, END, 0, op_rsm, "rsm" },
 };
 
 void ops_svm_register(void)

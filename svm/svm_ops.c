@@ -3,16 +3,21 @@
  * intercept vectors ask for (compiled at VMRUN), the one intercept
  * decision per reason (APM Vol. 2 §15.7-15.15 and Appendix C for the exit
  * codes and EXITINFO formats), and the guest-mode pending work (virtual
- * interrupts, V_IRQ / VINTR, §15.21.4).
+ * interrupts, V_IRQ / VINTR, §15.21.4; virtual NMI, §15.21.5), the pause
+ * filter (§15.14.4) and the physical interrupt mask (GIF, vGIF,
+ * V_INTR_MASKING).
  *
- * Decode assists are not advertised, so EXITINFO1 of CR/DR/INTn/INVLPG
- * exits carries no decoded operand; nRIP save is, so every exit stores
- * nRIP (svm/svm_exit.c).
+ * With decode assists (FEAT_DECODEASSISTS, §15.33) EXITINFO1 of MOV CRx/
+ * DRx, INTn and INVLPG/INVLPGA exits carries the decoded operand, and #PF
+ * exits the instruction bytes (svm_assist.c); nRIP is stored at every exit
+ * (svm/svm_exit.c).
  */
 #include <stdio.h>
 
 #include "cpu/cpu.h"
+#include "cpu/cpuid.h"
 #include "cpu/insn.h"
+#include "cpu/seg.h"
 #include "cpu/virt.h"
 #include "mmu/mmu.h"
 #include "svm/svm_state.h"
@@ -25,6 +30,11 @@ uint64_t svm_icpt_bits(const struct vmcb_control *c)
 
 	if (c->icpt_cr & 0xffff)
 		b |= ICPT_BIT(ICPT_CR_READ);
+	/* With V_INTR_MASKING the host's IF masks physical interrupts, not
+	 * the guest's: the loop must ask (ICPT_EXTINT) even without the
+	 * INTR intercept. */
+	if (c->int_ctl & INTCTL_V_INTR_MASKING)
+		b |= ICPT_BIT(ICPT_EXTINT);
 	if ((c->icpt_cr & 0x10000) || (m1 & ICPT1_CR0_SEL))
 		b |= ICPT_BIT(ICPT_CR_WRITE) | ICPT_BIT(ICPT_CLTS) | ICPT_BIT(ICPT_LMSW);
 	if (c->icpt_cr & 0xfffe0000)
@@ -150,6 +160,76 @@ static void simple(struct cpu *cpu, uint32_t vec, uint32_t bit, uint64_t code)
 		svm_vmexit(cpu, code, 0, 0);
 }
 
+static inline bool decode_assists(const struct cpu *cpu)
+{
+	return model_has(cpu->model, FEAT_DECODEASSISTS);
+}
+
+/* EXITINFO1 of a MOV CRx/DRx exit with decode assists: bit 63 = MOV (not
+ * LMSW/CLTS/SMSW, for CRs), bits 3:0 = the general register. */
+static uint64_t mov_info(const struct cpu *cpu, const struct icpt_info *info, bool is_mov)
+{
+	if (!decode_assists(cpu) || !is_mov)
+		return 0;
+	return 1ull << 63 | (info->reg & 15);
+}
+
+/* The intercept of the event being delivered (exception, interrupt, NMI,
+ * INTn): EXITINTINFO is what that event interrupted (svm_exit.c). */
+static _Noreturn void event_vmexit(struct cpu *cpu, uint64_t code, uint64_t i1, uint64_t i2)
+{
+	svm_st(cpu)->event_exit = true;
+	svm_vmexit(cpu, code, i1, i2);
+}
+
+/* Cycles the vCPU ran: its executed instructions at the TSC rate (1 ns
+ * each), not its clock, which a PAUSE on a multi-vCPU machine moves to
+ * the end of the round (cpu/ops_data.c) as if it had spun there. */
+static uint64_t pause_cycles(const struct cpu *cpu)
+{
+	return (uint64_t)((unsigned __int128)cpu->icount * cpu->model->tsc_hz / 1000000000ull);
+}
+
+/* PAUSE with the PAUSE intercept (§15.14.4): with the pause filter the
+ * intercept fires at the PAUSE_FILTER_COUNT-th PAUSE (every PAUSE when the
+ * count is 0); with the threshold, a PAUSE more than PAUSE_FILTER_THRESH
+ * cycles after the previous one reloads the count first. */
+static void pause_intercept(struct cpu *cpu, struct svm_state *st)
+{
+	const struct vmcb_control *c = &st->vmcb.c;
+	if (!(c->icpt_misc1 & ICPT1_PAUSE))
+		return;
+	if (model_has(cpu->model, FEAT_PAUSEFILTER) && c->pause_count) {
+		uint64_t now = pause_cycles(cpu);
+		if (model_has(cpu->model, FEAT_PFTHRESHOLD) && c->pause_thresh &&
+		    now - st->pause_last > c->pause_thresh)
+			st->pause_left = c->pause_count;
+		st->pause_last = now;
+		if (st->pause_left > 1) {
+			st->pause_left--;
+			return;
+		}
+		st->pause_left = c->pause_count;
+	}
+	svm_vmexit(cpu, SVM_EXIT_PAUSE, 0, 0);
+}
+
+/* virt_ops.extint_open: GIF, then the host's IF with V_INTR_MASKING or
+ * the guest's without (§15.17, §15.21.1). */
+static bool svm_extint_open(const struct cpu *cpu)
+{
+	const struct svm_state *st = svm_st(cpu);
+	if (!st->gif)
+		return false;
+	/* vGIF = 0 holds what would go to the guest, not the INTR exit. */
+	if (svm_vgif(cpu) && !(st->vmcb.c.int_ctl & INTCTL_VGIF) &&
+	    !(st->vmcb.c.icpt_misc1 & ICPT1_INTR))
+		return false;
+	if (st->vmcb.c.int_ctl & INTCTL_V_INTR_MASKING)
+		return st->host_if;
+	return (cpu->rflags & F_IF) != 0;
+}
+
 static void svm_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info *info)
 {
 	struct svm_state *st = svm_st(cpu);
@@ -164,7 +244,7 @@ static void svm_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 	case ICPT_INVD:
 		return simple(cpu, m1, ICPT1_INVD, SVM_EXIT_INVD);
 	case ICPT_PAUSE:
-		return simple(cpu, m1, ICPT1_PAUSE, SVM_EXIT_PAUSE);
+		return pause_intercept(cpu, st);
 	case ICPT_RDTSC:
 		return simple(cpu, m1, ICPT1_RDTSC, SVM_EXIT_RDTSC);
 	case ICPT_RDPMC:
@@ -184,15 +264,19 @@ static void svm_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 	case ICPT_MONITOR:
 		return simple(cpu, m2, ICPT2_MONITOR, SVM_EXIT_MONITOR);
 	case ICPT_MWAIT:
+		/* MWAIT exits unconditionally, or with the monitor armed
+		 * (info->value, §15.14.6); the unconditional one first. */
 		simple(cpu, m2, ICPT2_MWAIT, SVM_EXIT_MWAIT);
-		return simple(cpu, m2, ICPT2_MWAIT_ARMED, SVM_EXIT_MWAIT_COND);
+		if (info->value)
+			simple(cpu, m2, ICPT2_MWAIT_ARMED, SVM_EXIT_MWAIT_COND);
+		return;
 	case ICPT_XSETBV:
 		return simple(cpu, m2, ICPT2_XSETBV, SVM_EXIT_XSETBV);
 	case ICPT_INVPCID:
 		return simple(cpu, c->icpt_misc3, ICPT3_INVPCID, SVM_EXIT_INVPCID);
 	case ICPT_INVLPG:
 		if (m1 & ICPT1_INVLPG)
-			svm_vmexit(cpu, SVM_EXIT_INVLPG, 0, 0);
+			svm_vmexit(cpu, SVM_EXIT_INVLPG, decode_assists(cpu) ? info->lin : 0, 0);
 		return;
 	case ICPT_SVM_INSN: {
 		/* index = the exit code of the instruction. */
@@ -210,16 +294,25 @@ static void svm_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 			{ SVM_EXIT_SKINIT, 2, ICPT2_SKINIT },
 			{ SVM_EXIT_INVLPGA, 1, ICPT1_INVLPGA },
 		};
-		for (unsigned i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-			if (m[i].exit == info->index)
-				return simple(cpu, m[i].word == 1 ? m1 : m2, m[i].bit, m[i].exit);
+		for (unsigned i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+			if (m[i].exit != info->index)
+				continue;
+			if (!((m[i].word == 1 ? m1 : m2) & m[i].bit))
+				return;
+			/* INVLPGA: EXITINFO1 = the linear address (rAX). */
+			uint64_t i1 = 0;
+			if (m[i].exit == SVM_EXIT_INVLPGA && decode_assists(cpu))
+				i1 = info->lin;
+			svm_vmexit(cpu, m[i].exit, i1, 0);
+		}
 		return;
 	}
 	case ICPT_CR_READ: {
 		/* SMSW (index 0x100) is a CR0 read on AMD (APM Vol. 3 SMSW). */
 		unsigned cr = info->index == 0x100 ? 0 : info->index & 15;
 		if (c->icpt_cr & (1u << cr))
-			svm_vmexit(cpu, SVM_EXIT_CR0_READ + cr, 0, 0);
+			svm_vmexit(cpu, SVM_EXIT_CR0_READ + cr,
+				   mov_info(cpu, info, info->index != 0x100), 0);
 		if (cr == 8 && info->index != 0x100 && (c->int_ctl & INTCTL_V_INTR_MASKING))
 			info->value = c->int_ctl & 0xf;
 		return;
@@ -227,7 +320,7 @@ static void svm_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 	case ICPT_CR_WRITE: {
 		unsigned cr = info->index & 15;
 		if (c->icpt_cr & (0x10000u << cr))
-			svm_vmexit(cpu, SVM_EXIT_CR0_WRITE + cr, 0, 0);
+			svm_vmexit(cpu, SVM_EXIT_CR0_WRITE + cr, mov_info(cpu, info, true), 0);
 		if (cr == 8 && (c->int_ctl & INTCTL_V_INTR_MASKING)) {
 			/* The write goes to V_TPR only; the real TPR keeps its
 			 * value. A lower V_TPR may unblock V_IRQ. */
@@ -241,27 +334,26 @@ static void svm_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 		 * TS and MP. */
 		if (cr == 0 && (m1 & ICPT1_CR0_SEL) &&
 		    ((info->value ^ cpu->cr0) & ~(CR0_TS | CR0_MP)))
-			svm_vmexit(cpu, SVM_EXIT_CR0_SEL_WRITE, 0, 0);
+			svm_vmexit(cpu, SVM_EXIT_CR0_SEL_WRITE, mov_info(cpu, info, true), 0);
 		return;
 	}
 	case ICPT_CLTS:
 		if (c->icpt_cr & 0x10000u)
 			svm_vmexit(cpu, SVM_EXIT_CR0_WRITE, 0, 0);
 		return;
-	case ICPT_LMSW: {
+	case ICPT_LMSW:
 		if (c->icpt_cr & 0x10000u)
 			svm_vmexit(cpu, SVM_EXIT_CR0_WRITE, 0, 0);
-		/* LMSW can set PE and change EM (MP and TS do not count). */
-		uint64_t n = (cpu->cr0 & ~0xeull) | (info->value & 0xf);
-		if ((m1 & ICPT1_CR0_SEL) && ((n ^ cpu->cr0) & (CR0_PE | CR0_EM)))
+		/* The selective intercept takes LMSW whatever it writes
+		 * (APM Vol. 2 §15.9.1: LMSW counts as a non-selective write). */
+		if (m1 & ICPT1_CR0_SEL)
 			svm_vmexit(cpu, SVM_EXIT_CR0_SEL_WRITE, 0, 0);
 		return;
-	}
 	case ICPT_DR: {
 		unsigned dr = info->index & 15;
 		if (c->icpt_dr & ((info->in ? 1u : 0x10000u) << dr))
-			svm_vmexit(cpu, (info->in ? SVM_EXIT_DR0_READ : SVM_EXIT_DR0_WRITE) + dr, 0,
-				   0);
+			svm_vmexit(cpu, (info->in ? SVM_EXIT_DR0_READ : SVM_EXIT_DR0_WRITE) + dr,
+				   decode_assists(cpu) ? info->reg & 15 : 0, 0);
 		return;
 	}
 	case ICPT_DESC: {
@@ -282,10 +374,21 @@ static void svm_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 			svm_vmexit(cpu, SVM_EXIT_MSR, wr, 0);
 		return;
 	}
-	case ICPT_TASK_SWITCH:
-		if (m1 & ICPT1_TASKSW)
-			svm_vmexit(cpu, SVM_EXIT_TASK_SWITCH, info->index & 0xffff, 0);
-		return;
+	case ICPT_TASK_SWITCH: {
+		/* EXITINFO1 = the new TSS selector; EXITINFO2 = bit 36 IRET,
+		 * bit 38 JMP, bit 44 + bits 31:0 the error code of the event
+		 * delivered through a task gate (§15.14.2). */
+		if (!(m1 & ICPT1_TASKSW))
+			return;
+		uint64_t i2 = 0;
+		if (info->value == TASK_IRET)
+			i2 |= 1ull << 36;
+		else if (info->value == TASK_JMP)
+			i2 |= 1ull << 38;
+		if (info->errcode != NO_ERRCODE)
+			i2 |= 1ull << 44 | info->errcode;
+		svm_vmexit(cpu, SVM_EXIT_TASK_SWITCH, info->index & 0xffff, i2);
+	}
 	case ICPT_TRIPLE_FAULT:
 		return simple(cpu, m1, ICPT1_SHUTDOWN, SVM_EXIT_SHUTDOWN);
 	case ICPT_INIT:
@@ -297,36 +400,57 @@ static void svm_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 		if (info->event_kind == EV_PRIVSW) {
 			/* INT1 (ICEBP): its own intercept (§15.12). */
 			if (m2 & ICPT2_ICEBP)
-				svm_vmexit(cpu, SVM_EXIT_ICEBP, 0, 0);
+				event_vmexit(cpu, SVM_EXIT_ICEBP, 0, 0);
 		}
 		if (!(c->icpt_exc & (1u << vec)))
 			return;
 		uint64_t i1 = info->errcode == NO_ERRCODE ? 0 : info->errcode;
-		/* #PF: EXITINFO2 is the faulting address (§15.12). */
-		uint64_t i2 = vec == EXC_PF ? cpu->cr2 : 0;
-		svm_vmexit(cpu, SVM_EXIT_EXC0 + vec, i1, i2);
+		/* #PF: EXITINFO2 is the faulting address (CR2 is written only
+		 * when the #PF is delivered, §15.12), and with decode assists
+		 * the instruction bytes. */
+		uint64_t i2 = 0;
+		if (vec == EXC_PF) {
+			i2 = cpu->pf_addr;
+			if (decode_assists(cpu))
+				svm_fetch_insn_bytes(cpu, cpu->ip_start, &st->vmcb.c);
+		}
+		event_vmexit(cpu, SVM_EXIT_EXC0 + vec, i1, i2);
 	}
 	case ICPT_EXTINT: {
-		if (!(m1 & ICPT1_INTR) || info->index != 0xffffffffu)
-			return; /* an acknowledged vector is delivered */
-		/* Physical interrupts are masked by the host's IF with
-		 * V_INTR_MASKING, else by the guest's (§15.21.1). */
-		bool masked =
-			(c->int_ctl & INTCTL_V_INTR_MASKING) ? !st->host_if : !(cpu->rflags & F_IF);
-		if (masked)
+		if (info->index != 0xffffffffu)
+			return; /* an acknowledged (or injected) vector is delivered */
+		/* A pending physical interrupt (the loop asks before the
+		 * controller is acknowledged): masked by the host's IF with
+		 * V_INTR_MASKING, else by the guest's (§15.21.1); if taken,
+		 * the INTR intercept exits, else it goes through the guest's
+		 * IDT, whatever the guest's IF with V_INTR_MASKING. */
+		if (!svm_extint_open(cpu))
 			return;
-		svm_vmexit(cpu, SVM_EXIT_INTR, 0, 0);
+		if (m1 & ICPT1_INTR)
+			event_vmexit(cpu, SVM_EXIT_INTR, 0, 0);
+		int vec = cpu->irq_ack ? cpu->irq_ack(cpu) : -1;
+		if (vec >= 0)
+			cpu_deliver_event(cpu, vec, EV_EXTINT, NO_ERRCODE);
+		return;
 	}
 	case ICPT_NMI:
+		if (st->vnmi_delivery) {
+			st->vnmi_delivery = false;
+			return;
+		}
 		if (m1 & ICPT1_NMI) {
 			/* The NMI stays pending for the host (taken after STGI). */
 			cpu->nmi_blocked = 0;
 			cpu->pending |= PEND_NMI;
-			svm_vmexit(cpu, SVM_EXIT_NMI, 0, 0);
+			event_vmexit(cpu, SVM_EXIT_NMI, 0, 0);
 		}
 		return;
 	case ICPT_INTN:
-		return simple(cpu, m1, ICPT1_INTN, SVM_EXIT_SWINT);
+		/* Decode assists: EXITINFO1 = the vector. */
+		if (m1 & ICPT1_INTN)
+			event_vmexit(cpu, SVM_EXIT_SWINT,
+				     decode_assists(cpu) ? info->index & 0xff : 0, 0);
+		return;
 	default:
 		/* VMX-only reasons (windows, preemption timer, ...). */
 		return;
@@ -340,11 +464,30 @@ static void svm_pending(struct cpu *cpu)
 {
 	struct svm_state *st = svm_st(cpu);
 	struct vmcb_control *c = &st->vmcb.c;
+	/* A virtual NMI (§15.21.5) first: taken when the guest's NMIs are
+	 * not blocked (V_NMI_MASK, kept in cpu->nmi_blocked while the guest
+	 * runs) and no interrupt shadow; its delivery sets the blocking,
+	 * which the guest's IRET clears. */
+	if (st->vnmi && (c->int_ctl & INTCTL_V_NMI) && !cpu->nmi_blocked && !cpu->shadow &&
+	    !(svm_vgif(cpu) && !(c->int_ctl & INTCTL_VGIF))) {
+		c->int_ctl &= ~INTCTL_V_NMI;
+		cpu->ip_start = cpu->rip;
+		cpu->halted = 0;
+		cpu->nmi_blocked = 1;
+		st->vnmi_delivery = true; /* virtual: not for the NMI intercept */
+		cpu_deliver_event(cpu, EXC_NMI, EV_NMI, NO_ERRCODE);
+		st->vnmi_delivery = false;
+		return;
+	}
 	if (!(c->int_ctl & INTCTL_V_IRQ)) {
-		cpu->pending &= ~PEND_VIRT;
+		if (!(st->vnmi && (c->int_ctl & INTCTL_V_NMI)))
+			cpu->pending &= ~PEND_VIRT;
 		return;
 	}
 	if (cpu->shadow || !(cpu->rflags & F_IF))
+		return;
+	/* vGIF = 0 masks virtual interrupts (§15.33.2). */
+	if (svm_vgif(cpu) && !(c->int_ctl & INTCTL_VGIF))
 		return;
 	unsigned prio = (c->int_ctl >> INTCTL_V_PRIO_SHIFT) & 0xf;
 	if (!(c->int_ctl & INTCTL_V_IGN_TPR) && prio <= (c->int_ctl & 0xf))
@@ -363,10 +506,12 @@ const struct virt_ops svm_virt_ops = {
 	.intercept = svm_intercept,
 	.stage2 = NULL,
 	.pending = svm_pending,
+	.extint_open = svm_extint_open,
 };
 
 const struct virt_ops svm_virt_ops_npt = {
 	.intercept = svm_intercept,
 	.stage2 = svm_npt_xlate,
 	.pending = svm_pending,
+	.extint_open = svm_extint_open,
 };

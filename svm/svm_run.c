@@ -1,14 +1,16 @@
 /*
- * svm/svm_run.c — VMRUN (AMD APM Vol. 2 §15.5): read the VMCB, make the
- * consistency checks (§15.5.1; a failure is #VMEXIT with VMEXIT_INVALID),
- * save the host state to the host save area at VM_HSAVE_PA, load the
- * guest state, apply TSC_OFFSET, TLB_CONTROL and the interrupt controls,
+ * svm/svm_run.c — VMRUN (AMD APM Vol. 2 §15.5): read the VMCB (honouring
+ * the VMCB clean bits, §15.15), make the consistency checks (§15.5.1; a
+ * failure is #VMEXIT with VMEXIT_INVALID), save the host state to the host
+ * save area at VM_HSAVE_PA, load the guest state, apply TSC_OFFSET and
+ * TSC_RATIO, G_PAT, LBR virtualization, vNMI and the interrupt controls,
  * set GIF, inject EVENTINJ (§15.20) and start the guest.
  *
  * The host save area's format is implementation specific (§15.30.4): we
  * store the host state in the VMCB state-save layout at offset 400h of the
- * VM_HSAVE_PA page. The TLB is flushed at every VMRUN and #VMEXIT, which
- * is a correct implementation of every TLB_CONTROL value and of ASIDs.
+ * VM_HSAVE_PA page, in the fields VMRUN loads only. The TLB is flushed at
+ * every VMRUN and #VMEXIT, which is a correct implementation of every
+ * TLB_CONTROL value and of ASIDs (flush by ASID).
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -34,6 +36,17 @@ static uint64_t cr4_valid(const struct cpu *cpu)
 	if (model_has(cpu->model, FEAT_LA57))
 		v |= CR4_LA57;
 	return v;
+}
+
+/* A PAT value with only the memory types 0, 1, 4-7 in its eight fields. */
+static bool pat_valid(uint64_t pat)
+{
+	for (int i = 0; i < 8; i++) {
+		unsigned t = (pat >> (8 * i)) & 0xff;
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
 }
 
 /* The consistency checks of APM Vol. 2 §15.5.1 ("Canonicalization and
@@ -63,17 +76,47 @@ static const char *vmcb_check(const struct cpu *cpu, const struct vmcb *v)
 		return "EFER.LME and CR0.PG with CR0.PE = 0";
 	if (lme_pg && (s->cs.attrib & 0x200) && (s->cs.attrib & 0x400))
 		return "long mode with CS.L and CS.D";
-	if (lme_pg && (s->cr3 >> pa_bits))
+	/* CR3 bits at and above MAXPHYADDR are MBZ in every paging mode. */
+	if (s->cr3 >> pa_bits)
 		return "CR3 reserved bits";
 	if (!(c->icpt_misc2 & ICPT2_VMRUN))
 		return "VMRUN intercept clear";
+	/* vNMI needs the NMI intercept: real NMIs must not reach the guest. */
+	if ((c->int_ctl & INTCTL_V_NMI_ENABLE) && model_has(cpu->model, FEAT_VNMI) &&
+	    !(c->icpt_misc1 & ICPT1_NMI))
+		return "V_NMI_ENABLE without the NMI intercept";
 	if (c->asid == 0)
 		return "ASID 0";
-	if ((c->iopm_base & ~0xfffull) + SVM_IOPM_SIZE - 1 >= (1ull << pa_bits) ||
-	    (c->msrpm_base & ~0xfffull) + SVM_MSRPM_SIZE - 1 >= (1ull << pa_bits))
+	/* A map that extends to MAXPHYADDR is illegal (§15.10.1, §15.11;
+	 * bits 11:0 of the bases are ignored). The IOPM's extent is the
+	 * 8K + 1 bytes its bits use (port FFFFh plus the 3 bytes a 4-byte
+	 * access spills into), the MSRPM's is 8K. */
+	if ((c->iopm_base & ~0xfffull) + SVM_IOPM_USED >= (1ull << pa_bits) ||
+	    (c->msrpm_base & ~0xfffull) + SVM_MSRPM_SIZE >= (1ull << pa_bits))
 		return "IOPM/MSRPM beyond MAXPHYADDR";
-	if ((c->np_ctl & 1) && (c->n_cr3 >> pa_bits))
-		return "N_CR3 reserved bits";
+	/* Nested paging (§15.25.3-4): host paging on, N_CR3 within
+	 * MAXPHYADDR, a valid G_PAT. */
+	if ((c->np_ctl & 1) && model_has(cpu->model, FEAT_NPT)) {
+		if (!(cpu->cr0 & CR0_PG))
+			return "NP_ENABLE with host paging off";
+		if (c->n_cr3 >> pa_bits)
+			return "N_CR3 reserved bits";
+		if (!pat_valid(s->g_pat))
+			return "G_PAT invalid";
+	}
+	/* Without nested paging VMRUN loads a PAE guest's PDPTEs from its
+	 * CR3 (host-physical then): one present with a reserved bit set is an
+	 * illegal state (§15.5.1). With nested paging they are read through
+	 * the NPT when used, like any guest table. */
+	bool npt = (c->np_ctl & 1) && model_has(cpu->model, FEAT_NPT);
+	if (!npt && (s->cr0 & CR0_PG) && (s->cr4 & CR4_PAE) && !(s->efer & EFER_LME)) {
+		uint64_t pdpte[4];
+		uint64_t rsvd = 0x1e6ull | ~((1ull << pa_bits) - 1);
+		phys_read_buf(cpu->mmu, s->cr3 & 0xffffffe0ull, pdpte, sizeof(pdpte));
+		for (int i = 0; i < 4; i++)
+			if ((pdpte[i] & 1) && (pdpte[i] & rsvd))
+				return "PAE PDPTE reserved bits";
+	}
 	if (c->eventinj & EVT_V) {
 		unsigned type = (unsigned)((c->eventinj & EVT_TYPE_MASK) >> EVT_TYPE_SHIFT);
 		unsigned vec = (unsigned)(c->eventinj & EVT_VECTOR);
@@ -105,11 +148,31 @@ static void save_host(struct cpu *cpu, uint64_t hsave)
 	h.cr0 = cpu->cr0;
 	h.cr3 = cpu->cr3;
 	h.cr4 = cpu->cr4;
-	h.rflags = flags_get(cpu);
+	/* RF: VMRUN completes at #VMEXIT, which clears it like any
+	 * instruction's completion. */
+	h.rflags = flags_get(cpu) & ~(uint64_t)F_RF;
 	h.rip = cpu->rip;
 	h.rsp = cpu->gpr[R_SP];
 	h.rax = cpu->gpr[R_AX];
-	phys_write_buf(cpu->mmu, hsave + offsetof(struct vmcb, s), &h, sizeof(h));
+	/* Only the fields VMRUN owns: the rest of the page is software's.
+	 * KVM keeps its host FS/GS/TR/LDTR and syscall MSRs there (VMSAVE to
+	 * the VM_HSAVE_PA page before VMRUN, VMLOAD after #VMEXIT). */
+	static const struct {
+		uint16_t off, len;
+	} parts[] = {
+		{ offsetof(struct vmcb_save, es), 4 * sizeof(struct vmcb_seg) },
+		{ offsetof(struct vmcb_save, gdtr), sizeof(struct vmcb_seg) },
+		{ offsetof(struct vmcb_save, idtr), sizeof(struct vmcb_seg) },
+		{ offsetof(struct vmcb_save, cpl), 1 },
+		{ offsetof(struct vmcb_save, efer), 8 },
+		{ offsetof(struct vmcb_save, cr4), 3 * 8 },
+		{ offsetof(struct vmcb_save, rflags), 2 * 8 },
+		{ offsetof(struct vmcb_save, rsp), 8 },
+		{ offsetof(struct vmcb_save, rax), 8 },
+	};
+	for (unsigned i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		phys_write_buf(cpu->mmu, hsave + offsetof(struct vmcb, s) + parts[i].off,
+			       (const uint8_t *)&h + parts[i].off, parts[i].len);
 }
 
 static void load_guest(struct cpu *cpu, const struct vmcb_save *s)
@@ -145,6 +208,24 @@ static void load_guest(struct cpu *cpu, const struct vmcb_save *s)
 		cpu->cpl = 3;
 	else
 		cpu->cpl = s->cpl & 3;
+}
+
+void svm_lbr_get(const struct cpu *cpu, uint64_t r[5])
+{
+	r[0] = cpu->msr.debugctl;
+	r[1] = cpu->msr.lbr_from;
+	r[2] = cpu->msr.lbr_to;
+	r[3] = cpu->msr.ler_from;
+	r[4] = cpu->msr.ler_to;
+}
+
+void svm_lbr_set(struct cpu *cpu, const uint64_t r[5])
+{
+	cpu->msr.debugctl = r[0] & 3; /* LBR, BTF: the bits nestbox keeps */
+	cpu->msr.lbr_from = r[1];
+	cpu->msr.lbr_to = r[2];
+	cpu->msr.ler_from = r[3];
+	cpu->msr.ler_to = r[4];
 }
 
 /* Deliver EVENTINJ in the guest (§15.20). The injected event itself is
@@ -204,12 +285,66 @@ static void inject_event(struct cpu *cpu, struct svm_state *st, uint64_t ev)
 	st->cur_event = 0;
 }
 
+/* The VMCB fields each clean bit covers (§15.15.3), as byte ranges. */
+static const struct {
+	uint8_t bit;
+	uint16_t off, len;
+} clean_map[] = {
+	{ CLEAN_I, offsetof(struct vmcb, c.icpt_cr), 6 * 4 },
+	{ CLEAN_I, offsetof(struct vmcb, c.pause_thresh), 4 },
+	{ CLEAN_I, offsetof(struct vmcb, c.tsc_offset), 8 },
+	{ CLEAN_IOPM, offsetof(struct vmcb, c.iopm_base), 16 },
+	{ CLEAN_ASID, offsetof(struct vmcb, c.asid), 4 },
+	{ CLEAN_TPR, offsetof(struct vmcb, c.int_ctl), 8 },
+	{ CLEAN_NP, offsetof(struct vmcb, c.np_ctl), 8 },
+	{ CLEAN_NP, offsetof(struct vmcb, c.n_cr3), 8 },
+	{ CLEAN_NP, offsetof(struct vmcb, s.g_pat), 8 },
+	{ CLEAN_CRX, offsetof(struct vmcb, s.efer), 8 },
+	{ CLEAN_CRX, offsetof(struct vmcb, s.cr4), 3 * 8 },
+	{ CLEAN_DRX, offsetof(struct vmcb, s.dr7), 2 * 8 },
+	{ CLEAN_DT, offsetof(struct vmcb, s.gdtr), sizeof(struct vmcb_seg) },
+	{ CLEAN_DT, offsetof(struct vmcb, s.idtr), sizeof(struct vmcb_seg) },
+	{ CLEAN_SEG, offsetof(struct vmcb, s.es), 4 * sizeof(struct vmcb_seg) },
+	{ CLEAN_SEG, offsetof(struct vmcb, s.cpl), 1 },
+	{ CLEAN_CR2, offsetof(struct vmcb, s.cr2), 8 },
+	{ CLEAN_LBR, offsetof(struct vmcb, s.lbr), 5 * 8 },
+};
+
+/* Read the VMCB at pa into st->vmcb. With VMCB clean bits (§15.15), a
+ * VMRUN of the VMCB the last #VMEXIT wrote takes the field groups marked
+ * clean from that cached copy, not from memory: software that changes a
+ * field must clear its clean bit (what it wrote is ignored otherwise). */
+static void read_vmcb(struct cpu *cpu, struct svm_state *st, uint64_t pa)
+{
+	struct vmcb *v = &st->vmcb;
+	bool cached =
+		st->cache_valid && st->cache_pa == pa && model_has(cpu->model, FEAT_VMCBCLEAN);
+	st->cache_valid = false;
+	if (!cached) {
+		phys_read_buf(cpu->mmu, pa, v, sizeof(*v));
+		return;
+	}
+	uint32_t clean;
+	phys_read_buf(cpu->mmu, pa + offsetof(struct vmcb, c.clean), &clean, sizeof(clean));
+	if (!clean) {
+		phys_read_buf(cpu->mmu, pa, v, sizeof(*v));
+		return;
+	}
+	uint8_t old[sizeof(struct vmcb)];
+	memcpy(old, v, sizeof(old));
+	phys_read_buf(cpu->mmu, pa, v, sizeof(*v));
+	for (unsigned i = 0; i < sizeof(clean_map) / sizeof(clean_map[0]); i++)
+		if (clean & (1u << clean_map[i].bit))
+			memcpy((uint8_t *)v + clean_map[i].off, old + clean_map[i].off,
+			       clean_map[i].len);
+}
+
 _Noreturn void svm_vmrun(struct cpu *cpu, uint64_t vmcb_pa)
 {
 	struct svm_state *st = svm_st(cpu);
 	struct vmcb *v = &st->vmcb;
 
-	phys_read_buf(cpu->mmu, vmcb_pa, v, sizeof(*v));
+	read_vmcb(cpu, st, vmcb_pa);
 	st->vmcb_pa = vmcb_pa;
 	const char *bad = vmcb_check(cpu, v);
 	if (bad) {
@@ -219,6 +354,8 @@ _Noreturn void svm_vmrun(struct cpu *cpu, uint64_t vmcb_pa)
 		phys_write_buf(cpu->mmu, vmcb_pa + offsetof(struct vmcb, c.exitcode), exitf,
 			       sizeof(exitf));
 		st->gif = false;
+		if (cpu->rflags & F_TF)
+			svm_single_step_trap(cpu);
 		if (!st->warned_invalid) {
 			fprintf(stderr, "nestbox: VMRUN: VMEXIT_INVALID (%s)\n", bad);
 			st->warned_invalid = true;
@@ -229,17 +366,41 @@ _Noreturn void svm_vmrun(struct cpu *cpu, uint64_t vmcb_pa)
 	save_host(cpu, cpu->msr.vm_hsave_pa);
 	/* Nested paging uses the host's paging mode at VMRUN (§15.25.3) with
 	 * N_CR3 as its root. */
-	st->npt = v->c.np_ctl & 1;
+	/* Without FEAT_NPT (-cpu ...,-npt) NP_ENABLE is an ignored bit. */
+	st->npt = (v->c.np_ctl & 1) && model_has(cpu->model, FEAT_NPT);
 	st->npt_regs = (struct paging_regs){ .cr0 = cpu->cr0,
 					     .cr3 = v->c.n_cr3,
 					     .cr4 = cpu->cr4,
 					     .efer = cpu->msr.efer,
-					     .pdpte_valid = false };
+					     .pdpte_valid = false,
+					     .amd = true };
+	st->pause_left = v->c.pause_count;
+	st->pause_last = 0; /* the first PAUSE finds the count loaded */
+	st->event_exit = false;
 	st->host_if = cpu->rflags & F_IF;
+	/* With TF set VMRUN is single-stepped as one instruction that ends at
+	 * #VMEXIT: the host gets its #DB trap after VMRUN then. */
+	st->host_tf = cpu->rflags & F_TF;
 	st->cur_event = 0;
 
 	load_guest(cpu, &v->s);
-	cpu->msr.tsc_offset += v->c.tsc_offset;
+	st->lbrv = (v->c.virt_ext & VIRTEXT_LBR) && model_has(cpu->model, FEAT_LBRV);
+	if (st->lbrv) {
+		svm_lbr_get(cpu, st->host_lbr);
+		svm_lbr_set(cpu, v->s.lbr);
+	}
+	cpu->virt_tsc_offset = v->c.tsc_offset;
+	/* TSC_RATIO scales the guest's TSC (§15.30.5); 1.0 needs no work. */
+	cpu->virt_tsc_ratio = 0;
+	if (model_has(cpu->model, FEAT_TSCRATE) && cpu->msr.tsc_ratio != 1ull << 32)
+		cpu->virt_tsc_ratio = cpu->msr.tsc_ratio;
+	/* With nested paging the guest's PAT is G_PAT (§15.25.8). */
+	if (st->npt) {
+		st->host_pat = cpu->msr.pat;
+		cpu->msr.pat = v->s.g_pat;
+	}
+	st->vls =
+		st->npt && (v->c.virt_ext & VIRTEXT_VMSAVE) && model_has(cpu->model, FEAT_VVMSAVE);
 	cpu->shadow = (v->c.int_state & INTSTATE_SHADOW) ? SHADOW_STI : 0;
 	cpu->halted = 0;
 	cpu->delivering = -1;
@@ -247,7 +408,12 @@ _Noreturn void svm_vmrun(struct cpu *cpu, uint64_t vmcb_pa)
 	cpu->virt = st->npt ? &svm_virt_ops_npt : &svm_virt_ops;
 	cpu->icpt = svm_icpt_bits(&v->c);
 	st->gif = true;
-	if (v->c.int_ctl & INTCTL_V_IRQ)
+	st->vnmi = (v->c.int_ctl & INTCTL_V_NMI_ENABLE) && model_has(cpu->model, FEAT_VNMI);
+	if (st->vnmi) {
+		st->host_nmi_blocked = cpu->nmi_blocked;
+		cpu->nmi_blocked = (v->c.int_ctl & INTCTL_V_NMI_MASK) != 0;
+	}
+	if (v->c.int_ctl & INTCTL_V_IRQ || (st->vnmi && (v->c.int_ctl & INTCTL_V_NMI)))
 		cpu->pending |= PEND_VIRT;
 	if (cpu->irq_pending && cpu->irq_pending(cpu))
 		cpu->pending |= PEND_IRQ;

@@ -84,9 +84,9 @@ struct vmcb_save {
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip; /* 628 - 63F */
 	uint64_t cr2;                                     /* 640 */
 	uint8_t rsvd_648[0x668 - 0x648];
-	uint64_t g_pat;                                      /* 668 */
-	uint64_t dbgctl;                                     /* 670 */
-	uint64_t br_from, br_to, lastexcp_from, lastexcp_to; /* 678 - 697 */
+	uint64_t g_pat; /* 668 */
+	/* 670 - 697: DBGCTL, BR_FROM, BR_TO, LASTEXCPFROM, LASTEXCPTO */
+	uint64_t lbr[5];
 	uint8_t rsvd_698[0x1000 - 0x698];
 };
 
@@ -147,7 +147,7 @@ VMCB_CHK(s.sysenter_cs, 0x628);
 VMCB_CHK(s.sysenter_eip, 0x638);
 VMCB_CHK(s.cr2, 0x640);
 VMCB_CHK(s.g_pat, 0x668);
-VMCB_CHK(s.dbgctl, 0x670);
+VMCB_CHK(s.lbr, 0x670);
 _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one 4 KiB page");
 #undef VMCB_CHK
 
@@ -206,13 +206,21 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one 4 KiB page");
 /* Vector 5 (offset 014h) intercepts. */
 #define ICPT3_INVPCID (1u << 2)
 
+/* virt_ext (offset 0B8h). */
+#define VIRTEXT_LBR    (1ull << 0)
+#define VIRTEXT_VMSAVE (1ull << 1)
+
 /* int_ctl (offset 060h). */
 #define INTCTL_V_TPR          0xffu
 #define INTCTL_V_IRQ          (1u << 8)
 #define INTCTL_VGIF           (1u << 9)
+#define INTCTL_V_NMI          (1u << 11) /* vNMI pending */
+#define INTCTL_V_NMI_MASK     (1u << 12) /* vNMI blocking */
 #define INTCTL_V_PRIO_SHIFT   16
 #define INTCTL_V_IGN_TPR      (1u << 20)
 #define INTCTL_V_INTR_MASKING (1u << 24)
+#define INTCTL_VGIF_ENABLE    (1u << 25)
+#define INTCTL_V_NMI_ENABLE   (1u << 26)
 #define INTCTL_AVIC           (1u << 31)
 
 /* int_state (offset 068h). */
@@ -308,8 +316,25 @@ enum svm_exit {
 #define NPF_FINAL (1ull << 32)
 #define NPF_WALK  (1ull << 33)
 
+/* VMCB clean bits (offset 0C0h, §15.15.3). */
+enum {
+	CLEAN_I = 0,     /* intercepts, TSC offset, pause filter */
+	CLEAN_IOPM = 1,  /* IOPM_BASE, MSRPM_BASE */
+	CLEAN_ASID = 2,  /* ASID */
+	CLEAN_TPR = 3,   /* V_TPR, V_IRQ, V_INTR_*, V_GIF (int_ctl, int_vector) */
+	CLEAN_NP = 4,    /* NP_ENABLE, N_CR3, G_PAT */
+	CLEAN_CRX = 5,   /* CR0, CR3, CR4, EFER */
+	CLEAN_DRX = 6,   /* DR6, DR7 */
+	CLEAN_DT = 7,    /* GDTR, IDTR */
+	CLEAN_SEG = 8,   /* ES, CS, SS, DS, CPL */
+	CLEAN_CR2 = 9,   /* CR2 */
+	CLEAN_LBR = 10,  /* DBGCTL, BR_FROM/TO, LASTEXCP_FROM/TO */
+	CLEAN_AVIC = 11, /* (AVIC, not implemented) */
+};
+
 /* Sizes of the permission maps (APM Vol. 2 §15.10.1, §15.11). */
 #define SVM_IOPM_SIZE  (12 * 1024)
+#define SVM_IOPM_USED  (8 * 1024 + 1)
 #define SVM_MSRPM_SIZE (8 * 1024)
 
 /* Packed 12-bit attribute <-> our VMX-layout seg.attr (cpu/cpu.h). */

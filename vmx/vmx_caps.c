@@ -66,7 +66,7 @@ static const struct ctl_bit ctl_bits[] = {
 	{ G_PIN, 4, F1, 0, "default1" },
 	{ G_PIN, 5, I, 0, "virtual NMIs" },
 	{ G_PIN, 6, I, 0, "activate VMX-preemption timer" },
-	{ G_PIN, 7, T, 0, "process posted interrupts" },
+	{ G_PIN, 7, I, 0, "process posted interrupts" },
 
 	/* Primary processor-based controls (Table 25-6) */
 	{ G_PROC, 1, F1, 0, "default1" },
@@ -88,7 +88,7 @@ static const struct ctl_bit ctl_bits[] = {
 	{ G_PROC, 17, T, 0, "activate tertiary controls" },
 	{ G_PROC, 19, I, 0, "CR8-load exiting" },
 	{ G_PROC, 20, I, 0, "CR8-store exiting" },
-	{ G_PROC, 21, T, 0, "use TPR shadow" },
+	{ G_PROC, 21, I, 0, "use TPR shadow" },
 	{ G_PROC, 22, I, 0, "NMI-window exiting" },
 	{ G_PROC, 23, I, 0, "MOV-DR exiting" },
 	{ G_PROC, 24, I, 0, "unconditional I/O exiting" },
@@ -101,21 +101,21 @@ static const struct ctl_bit ctl_bits[] = {
 	{ G_PROC, 31, I, 0, "activate secondary controls" },
 
 	/* Secondary processor-based controls (Table 25-7) */
-	{ G_PROC2, 0, T, 0, "virtualize APIC accesses" },
+	{ G_PROC2, 0, I, 0, "virtualize APIC accesses" },
 	{ G_PROC2, 1, I, 0, "enable EPT" },
 	{ G_PROC2, 2, I, 0, "descriptor-table exiting" },
 	{ G_PROC2, 3, I, FEAT_RDTSCP, "enable RDTSCP" },
-	{ G_PROC2, 4, T, 0, "virtualize x2APIC mode" },
+	{ G_PROC2, 4, I, 0, "virtualize x2APIC mode" },
 	{ G_PROC2, 5, I, 0, "enable VPID" },
 	{ G_PROC2, 6, I, 0, "WBINVD exiting" },
 	{ G_PROC2, 7, I, 0, "unrestricted guest" },
-	{ G_PROC2, 8, T, 0, "APIC-register virtualization" },
-	{ G_PROC2, 9, T, 0, "virtual-interrupt delivery" },
+	{ G_PROC2, 8, I, 0, "APIC-register virtualization" },
+	{ G_PROC2, 9, I, 0, "virtual-interrupt delivery" },
 	{ G_PROC2, 10, T, 0, "PAUSE-loop exiting" },
 	{ G_PROC2, 11, I, FEAT_RDRAND, "RDRAND exiting" },
 	{ G_PROC2, 12, I, FEAT_INVPCID, "enable INVPCID" },
 	{ G_PROC2, 13, T, 0, "enable VM functions" },
-	{ G_PROC2, 14, T, 0, "VMCS shadowing" },
+	{ G_PROC2, 14, I, 0, "VMCS shadowing" },
 	{ G_PROC2, 15, T, 0, "enable ENCLS exiting" },
 	{ G_PROC2, 16, I, FEAT_RDSEED, "RDSEED exiting" },
 	{ G_PROC2, 17, T, 0, "enable PML" },
@@ -218,8 +218,8 @@ static const struct ctl_bit ctl_bits[] = {
 #define BASIC_TRUE_CTLS         (1ull << 55)
 
 /* IA32_VMX_MISC (App. A.6) */
-#define MISC_PREEMPT_RATE  5u          /* timer ticks every 2^5 TSC cycles */
-#define MISC_STORE_LMA     (1ull << 5) /* exit stores EFER.LMA in "IA-32e mode guest" */
+#define MISC_PREEMPT_RATE  VMX_PREEMPT_RATE /* vmx/vmx_state.h */
+#define MISC_STORE_LMA     (1ull << 5)      /* exit stores EFER.LMA in "IA-32e mode guest" */
 #define MISC_ACT_HLT       (1ull << 6)
 #define MISC_ACT_SHUTDOWN  (1ull << 7)
 #define MISC_ACT_WAIT_SIPI (1ull << 8)
@@ -306,12 +306,13 @@ void vmx_caps_compute(const struct cpu *cpu, struct vmx_caps *c)
 	if (g[G_PROC2].impl & (1u << 13))
 		put(c, MSR_IA32_VMX_VMFUNC, g[G_VMFUNC].impl);
 
-	/* MISC: the activity states and the injection relaxation are part of
-	 * the first VM-entry milestone like the ST_IMPL controls; shutdown and
-	 * wait-for-SIPI activity states come later. */
+	/* MISC: the HLT and wait-for-SIPI activity states (the shutdown state
+	 * is not implemented), the injection relaxation and VMWRITE to
+	 * read-only fields (also through a shadow VMCS, vmx/vmx_insn.c). */
 	put(c, MSR_IA32_VMX_MISC,
-	    MISC_PREEMPT_RATE | MISC_STORE_LMA | MISC_ACT_HLT | (uint64_t)MISC_CR3_TARGETS << 16 |
-		    (uint64_t)MISC_MSR_LIST << 25 | MISC_VMWRITE_ANY | MISC_INJECT_LEN0);
+	    MISC_PREEMPT_RATE | MISC_STORE_LMA | MISC_ACT_HLT | MISC_ACT_WAIT_SIPI |
+		    (uint64_t)MISC_CR3_TARGETS << 16 | (uint64_t)MISC_MSR_LIST << 25 |
+		    MISC_VMWRITE_ANY | MISC_INJECT_LEN0);
 
 	/* Fixed CR bits (App. A.7, A.8): FIXED1 reports the bits that may be
 	 * 1, i.e. every CR0 bit and the CR4 bits this model has. */

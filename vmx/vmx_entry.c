@@ -124,12 +124,10 @@ static bool load_guest(struct cpu *cpu, struct vmx_state *s)
 	}
 
 	/* Activity and interruptibility state (§27.3.2.5). */
-	cpu->halted = v->guest_activity_state == 1;
+	cpu->halted = v->guest_activity_state == 1 ? 1 : v->guest_activity_state == 3 ? 2 : 0;
 	uint32_t is = v->guest_interruptibility;
 	cpu->shadow = (is & 1) ? SHADOW_STI : (is & 2) ? SHADOW_MOVSS : 0;
 	cpu->nmi_blocked = (is & 8) ? 1 : 0;
-	if (v->guest_pending_dbg)
-		fprintf(stderr, "nestbox: vmx: pending debug exceptions at VM entry ignored\n");
 	return true;
 }
 
@@ -166,8 +164,10 @@ static void inject_event(struct cpu *cpu, struct vmx_state *s)
 		kind = EV_SOFTEXC;
 		break;
 	case INTR_TYPE_OTHER:
-		/* pending MTF VM exit: taken before the first instruction */
+		/* pending MTF VM exit: taken before the first instruction,
+		 * whatever the "monitor trap flag" control says (§27.6.2) */
 		s->mtf_force = true;
+		cpu->pending |= PEND_VIRT;
 		return;
 	default:
 		kind = EV_EXCEPTION;
@@ -198,6 +198,42 @@ static void inject_event(struct cpu *cpu, struct vmx_state *s)
 	s->injecting = false;
 }
 
+/* §27.7.3: pending debug exceptions of the guest-state area (B3:B0, BS)
+ * after a VM entry that injects nothing. Blocked by MOV SS they stay
+ * pending for the instruction after (the core's deferred debug traps);
+ * otherwise a #DB trap is delivered before the first guest instruction,
+ * with DR6 updated, subject to the exception bitmap. A #DB exit leaves DR6
+ * alone and reports the bits in the qualification (s->db_entry_*). */
+static void pending_dbg(struct cpu *cpu, struct vmx_state *s)
+{
+	uint64_t pd = s->cur.guest_pending_dbg;
+	unsigned bits = pd & 0x400f;
+	if (!bits)
+		return;
+	/* Waiting for SIPI nothing is delivered: they stay pending and the
+	 * next VM exit saves them. */
+	if (cpu->halted == 2) {
+		s->exit_pending_dbg = pd & 0x1500full;
+		return;
+	}
+	if (cpu->shadow & SHADOW_MOVSS) {
+		/* cpu_unwind clears dbg_hits: vmx_pending hands them over. */
+		s->movss_dbg = (uint8_t)(bits & 0xf);
+		cpu->pending |= PEND_VIRT;
+		return;
+	}
+	s->db_entry = true;
+	s->db_entry_dr6 = cpu->dr[6];
+	s->db_entry_qual = bits | (pd & (1u << 16));
+	cpu->dr[6] = (cpu->dr[6] & ~0x400full) | bits;
+	cpu->halted = 0;
+	cpu->ip_start = cpu->rip;
+	cpu->delivering = EXC_DB;
+	cpu_deliver_event(cpu, EXC_DB, EV_EXCEPTION, NO_ERRCODE);
+	cpu->delivering = -1;
+	s->db_entry = false;
+}
+
 /* Leave the host: enter non-root operation with the loaded state. */
 static void go_nonroot(struct cpu *cpu, struct vmx_state *s)
 {
@@ -207,19 +243,22 @@ static void go_nonroot(struct cpu *cpu, struct vmx_state *s)
 	cpu->virt = ept ? &vmx_virt_ops_ept : &vmx_virt_ops;
 	cpu->icpt = vmx_compile_icpt(v);
 	cpu->virt_tsc_offset = (v->proc_controls & PROC_TSC_OFFSET) ? v->tsc_offset : 0;
-	s->preempt_on = v->pin_controls & PIN_PREEMPT;
-	if (s->preempt_on) {
-		s->preempt_start = vmx_preempt_now(cpu);
-		s->preempt_val = v->preemption_timer_value;
-	}
 	cpu_tlb_flush_all(cpu);
 	cpu_update_mode(cpu);
 	cpu->pending |= PEND_MODE | PEND_IRQ;
 	s->mtf_icount = cpu->icount;
 	s->mtf_rip = cpu->rip;
 	s->mtf_force = false;
-	if (s->preempt_on || (v->proc_controls & (PROC_INTR_WINDOW | PROC_NMI_WINDOW | PROC_MTF)))
+	s->hlt_wake = false;
+	if (v->proc_controls & (PROC_INTR_WINDOW | PROC_NMI_WINDOW | PROC_MTF))
 		cpu->pending |= PEND_VIRT;
+	vmx_apic_entry(cpu, s);
+	s->preempt_on = v->pin_controls & PIN_PREEMPT;
+	if (s->preempt_on) {
+		s->preempt_start = vmx_preempt_now(cpu);
+		s->preempt_val = v->preemption_timer_value;
+		vmx_preempt_arm(cpu, s);
+	}
 }
 
 enum vmx_insn_error vmx_vmentry(struct cpu *cpu, struct vmx_state *s, bool launch)
@@ -259,7 +298,12 @@ enum vmx_insn_error vmx_vmentry(struct cpu *cpu, struct vmx_state *s, bool launc
 	if (launch)
 		v->launch_state = VMCS_LAUNCHED;
 	go_nonroot(cpu, s);
+	s->db_entry = false;
+	s->movss_dbg = 0;
+	s->exit_pending_dbg = 0;
 	if (v->entry_intr_info & INTR_INFO_VALID)
 		inject_event(cpu, s);
+	else
+		pending_dbg(cpu, s);
 	cpu_unwind(cpu);
 }

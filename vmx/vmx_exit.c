@@ -28,12 +28,54 @@
 #include "mmu/walk.h"
 #include "vmx/vmx_state.h"
 
-/* Preemption-timer rate: IA32_VMX_MISC[4:0] (vmx/vmx_caps.c reports 5). */
-#define PREEMPT_SHIFT 5
-
 uint64_t vmx_preempt_now(const struct cpu *cpu)
 {
-	return cpu_tsc_raw(cpu) >> PREEMPT_SHIFT;
+	return cpu_tsc_raw(cpu) >> VMX_PREEMPT_RATE;
+}
+
+/* The timer reached zero by the vCPU's clock: the loop's pending work
+ * (vmx_pending) takes the exit. A guest in the HLT state is woken for it;
+ * the exit still reports the HLT activity state (§28.3.4), hence hlt_wake. */
+static void preempt_fire(void *opaque)
+{
+	struct cpu *cpu = opaque;
+	struct vmx_state *s = vmx_st(cpu);
+	if (!s || !cpu->guest_mode || !s->preempt_on)
+		return;
+	cpu->pending |= PEND_VIRT;
+	if (cpu->halted == 1) {
+		cpu->halted = 0;
+		s->hlt_wake = true;
+	}
+}
+
+void vmx_preempt_arm(struct cpu *cpu, struct vmx_state *s)
+{
+	if (s->preempt_val == 0 || !cpu->machine) {
+		/* Zero exits before the first guest instruction (§26.7.4);
+		 * without a machine (unit tests) the loop polls. */
+		cpu->pending |= PEND_VIRT;
+		return;
+	}
+	if (!s->ptimer_ready) {
+		vtimer_init(&s->ptimer, preempt_fire, cpu);
+		vtimer_set_owner(&s->ptimer, cpu);
+		s->ptimer_ready = true;
+	}
+	/* First clock value whose TSC has counted preempt_val timer ticks:
+	 * TSC = ns * hz / 1e9 (cpu/tsc.h), so ns = ceil(TSC * 1e9 / hz). */
+	unsigned __int128 tsc = (unsigned __int128)(s->preempt_start + s->preempt_val)
+				<< VMX_PREEMPT_RATE;
+	uint64_t hz = cpu->model->tsc_hz ? cpu->model->tsc_hz : 1000000000ull;
+	unsigned __int128 ns = (tsc * 1000000000ull + hz - 1) / hz;
+	vtimer_arm(cpu->machine, &s->ptimer, ns > UINT64_MAX ? UINT64_MAX : (uint64_t)ns);
+}
+
+void vmx_preempt_cancel(struct cpu *cpu, struct vmx_state *s)
+{
+	if (s->ptimer_ready && cpu->machine)
+		vtimer_cancel(cpu->machine, &s->ptimer);
+	s->hlt_wake = false;
 }
 
 static inline uint32_t sec_ctls(const struct vmcs *v)
@@ -53,7 +95,8 @@ uint64_t vmx_compile_icpt(const struct vmcs *v)
 		     ICPT_BIT(ICPT_GETSEC) | ICPT_BIT(ICPT_CR_READ) | ICPT_BIT(ICPT_CR_WRITE) |
 		     ICPT_BIT(ICPT_CLTS) | ICPT_BIT(ICPT_LMSW) | ICPT_BIT(ICPT_RDMSR) |
 		     ICPT_BIT(ICPT_WRMSR) | ICPT_BIT(ICPT_EXCEPTION) | ICPT_BIT(ICPT_INTN) |
-		     ICPT_BIT(ICPT_RDTSCP) | ICPT_BIT(ICPT_INVPCID) | ICPT_BIT(ICPT_INIT);
+		     ICPT_BIT(ICPT_RDTSCP) | ICPT_BIT(ICPT_INVPCID) | ICPT_BIT(ICPT_INIT) |
+		     ICPT_BIT(ICPT_RDPID) | ICPT_BIT(ICPT_SIPI);
 	if (p & PROC_HLT)
 		b |= ICPT_BIT(ICPT_HLT);
 	if (p & PROC_INVLPG)
@@ -80,6 +123,8 @@ uint64_t vmx_compile_icpt(const struct vmcs *v)
 		b |= ICPT_BIT(ICPT_RDRAND);
 	if (p2 & PROC2_RDSEED)
 		b |= ICPT_BIT(ICPT_RDSEED);
+	if ((v->exception_bitmap & (1u << EXC_DB)) || (p & PROC_MTF))
+		b |= ICPT_BIT(ICPT_DB_TRAP);
 	if (pin & PIN_EXTINT)
 		b |= ICPT_BIT(ICPT_EXTINT);
 	if (pin & PIN_NMI)
@@ -170,7 +215,8 @@ static void save_guest(struct cpu *cpu, struct vmx_state *s, uint64_t rip)
 		for (int i = 0; i < 4; i++)
 			v->guest_pdpte[i] = cpu->pdpte[i];
 
-	v->guest_activity_state = cpu->halted == 1 ? 1 : 0;
+	/* Active 0, HLT 1, wait-for-SIPI 3 (cpu->halted 2). */
+	v->guest_activity_state = cpu->halted == 1 ? 1 : cpu->halted == 2 ? 3 : 0;
 	uint32_t is = 0;
 	if (cpu->shadow & SHADOW_STI)
 		is |= 1;
@@ -179,7 +225,8 @@ static void save_guest(struct cpu *cpu, struct vmx_state *s, uint64_t rip)
 	if (cpu->nmi_blocked)
 		is |= 8;
 	v->guest_interruptibility = is;
-	v->guest_pending_dbg = 0;
+	v->guest_pending_dbg = s->exit_pending_dbg;
+	s->exit_pending_dbg = 0;
 	if (s->preempt_on && (v->exit_controls & EXITC_SAVE_PREEMPT)) {
 		uint64_t el = vmx_preempt_now(cpu) - s->preempt_start;
 		v->preemption_timer_value =
@@ -287,6 +334,7 @@ void vmx_load_host(struct cpu *cpu, struct vmx_state *s)
 	cpu->icpt = 0;
 	cpu->virt_tsc_offset = 0;
 	s->preempt_on = false;
+	vmx_preempt_cancel(cpu, s);
 	s->injecting = false;
 	cpu->pending &= ~PEND_VIRT;
 	cpu_tlb_flush_all(cpu);
@@ -315,7 +363,11 @@ _Noreturn void vmx_vmexit(struct cpu *cpu, uint32_t reason, uint64_t qual, uint6
 		}
 	}
 	v->entry_intr_info &= ~INTR_INFO_VALID;
+	if (s->hlt_wake)
+		cpu->halted = 1; /* woken only to take this exit */
 	save_guest(cpu, s, rip);
+	/* IA32_TSC is stored without the TSC offset (§28.4). */
+	cpu->virt_tsc_offset = 0;
 	store_msr_list(cpu, v->exit_msr_store_addr, v->exit_msr_store_count);
 	vmx_load_host(cpu, s);
 	cpu->nmi_blocked = 0;
@@ -394,6 +446,8 @@ static void cr_access(struct cpu *cpu, enum icpt_reason r, struct icpt_info *inf
 		else if ((cr == 3 && (v->proc_controls & PROC_CR3_STORE)) ||
 			 (cr == 8 && (v->proc_controls & PROC_CR8_STORE)))
 			insn_exit(cpu, info, EXIT_REASON_CR, cr | 1u << 4 | gpr, 0);
+		else if (cr == 8 && (v->proc_controls & PROC_TPR_SHADOW))
+			vmx_apic_cr8(cpu, info, false);
 		return;
 	case ICPT_CR_WRITE:
 		if (cr == 0) {
@@ -409,6 +463,8 @@ static void cr_access(struct cpu *cpu, enum icpt_reason r, struct icpt_info *inf
 			insn_exit(cpu, info, EXIT_REASON_CR, 3 | gpr, 0);
 		} else if (cr == 8 && (v->proc_controls & PROC_CR8_LOAD)) {
 			insn_exit(cpu, info, EXIT_REASON_CR, 8 | gpr, 0);
+		} else if (cr == 8 && (v->proc_controls & PROC_TPR_SHADOW)) {
+			vmx_apic_cr8(cpu, info, true);
 		}
 		return;
 	case ICPT_CLTS:
@@ -466,8 +522,14 @@ static void event_icpt(struct cpu *cpu, struct vmx_state *s, enum icpt_reason r,
 			int got = info->index == 0xffffffffu
 					  ? (cpu->irq_ack ? cpu->irq_ack(cpu) : -1)
 					  : (int)info->index;
+			/* Posted-interrupt notification: processed, no exit
+			 * (§30.6; the controls require acknowledge on exit). */
+			if (got >= 0 && vmx_apic_posted(cpu, (unsigned)got))
+				return;
 			if (got >= 0)
 				v->exit_intr_info = INTR_INFO_VALID | (uint32_t)got;
+			else if (info->index == 0xffffffffu)
+				return; /* withdrawn before the acknowledge */
 		}
 		v->exit_insn_len = 0;
 		vmx_vmexit(cpu, EXIT_REASON_EXTINT, 0, cpu->rip);
@@ -482,10 +544,15 @@ static void event_icpt(struct cpu *cpu, struct vmx_state *s, enum icpt_reason r,
 			bool match = (info->errcode & v->pf_errcode_mask) == v->pf_errcode_match;
 			if (bit != match)
 				return;
-			qual = cpu->cr2;
+			qual = cpu->pf_addr; /* CR2 is not written (§28.1) */
 		}
-		if (vec == EXC_DB)
+		if (vec == EXC_DB && s->db_entry) {
+			qual = s->db_entry_qual; /* DR6 is not changed (§28.1) */
+			cpu->dr[6] = s->db_entry_dr6;
+			s->db_entry = false;
+		} else if (vec == EXC_DB) {
 			qual = cpu->dr[6] & 0x600f;
+		}
 		type = info->event_kind == EV_SOFTEXC  ? INTR_TYPE_SOFT_EXC
 		       : info->event_kind == EV_PRIVSW ? INTR_TYPE_PRIV_SW_EXC
 						       : INTR_TYPE_HW_EXC;
@@ -535,6 +602,16 @@ static void vmx_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 		v->exit_intr_info = 0;
 		cpu->pending &= ~PEND_INIT;
 		vmx_vmexit(cpu, EXIT_REASON_INIT, 0, cpu->rip);
+	case ICPT_SIPI:
+		/* A SIPI exits in the wait-for-SIPI activity state, with its
+		 * vector as the qualification; otherwise it is dropped (SDM
+		 * Vol. 3C §26.2, §28.2.1). */
+		if (cpu->halted != 2)
+			return;
+		v->exit_intr_info = 0;
+		v->exit_insn_len = 0;
+		cpu->delivering = -1;
+		vmx_vmexit(cpu, EXIT_REASON_SIPI, info->index & 0xff, cpu->rip);
 	case ICPT_HLT:
 		insn_exit(cpu, info, EXIT_REASON_HLT, 0, 0);
 	case ICPT_INVLPG:
@@ -548,6 +625,10 @@ static void vmx_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 			cpu_ud(cpu);
 		if (p & PROC_RDTSC)
 			insn_exit(cpu, info, EXIT_REASON_RDTSCP, 0, 0);
+		return;
+	case ICPT_RDPID:
+		if (!(p2 & PROC2_RDTSCP))
+			cpu_ud(cpu);
 		return;
 	case ICPT_INVPCID:
 		if (!(p2 & PROC2_INVPCID))
@@ -624,12 +705,33 @@ static void vmx_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 		if (msr_exits(cpu, v, info->index, r == ICPT_WRMSR))
 			insn_exit(cpu, info,
 				  r == ICPT_RDMSR ? EXIT_REASON_RDMSR : EXIT_REASON_WRMSR, 0, 0);
+		if (p2 & PROC2_X2APIC)
+			vmx_apic_msr(cpu, r == ICPT_WRMSR, info);
 		return;
 	case ICPT_EXCEPTION:
 	case ICPT_NMI:
 	case ICPT_EXTINT:
 	case ICPT_INTN:
 		event_icpt(cpu, s, r, info);
+		return;
+	case ICPT_DB_TRAP:
+		/* A #DB trap after an instruction. A pending MTF exit has
+		 * priority; the trap is saved as pending debug exceptions
+		 * (§26.5.2, §28.3.4). Else the exception bitmap decides; the
+		 * exit reports the DR6 bits and leaves DR6 unchanged (§28.1). */
+		v->exit_insn_len = 0;
+		cpu->delivering = -1;
+		if (p & PROC_MTF) {
+			s->exit_pending_dbg = info->index & 0x400f;
+			if (info->index & 0xf)
+				s->exit_pending_dbg |= 1u << 12; /* enabled breakpoint */
+			v->exit_intr_info = 0;
+			vmx_vmexit(cpu, EXIT_REASON_MTF, 0, cpu->rip);
+		}
+		if (v->exception_bitmap & (1u << EXC_DB)) {
+			v->exit_intr_info = INTR_INFO_VALID | EXC_DB | INTR_TYPE_HW_EXC << 8;
+			vmx_vmexit(cpu, EXIT_REASON_EXCEPTION_NMI, info->index & 0x600f, cpu->rip);
+		}
 		return;
 	default:
 		return;
@@ -642,10 +744,30 @@ static void vmx_pending(struct cpu *cpu)
 {
 	struct vmx_state *s = vmx_st(cpu);
 	struct vmcs *v = &s->cur;
+	/* In the wait-for-SIPI activity state only INIT and SIPI are
+	 * recognized (§26.2): nothing here until one of them exits. */
+	if (cpu->halted == 2)
+		return;
+	/* PEND_VIRT stays set only while a control needs a look at every
+	 * instruction boundary; the preemption timer sets it when it fires,
+	 * APIC virtualization when it has work (vmx/vmx_apic.c). */
+	if (!(v->proc_controls & (PROC_MTF | PROC_NMI_WINDOW | PROC_INTR_WINDOW)))
+		cpu->pending &= ~PEND_VIRT;
+	/* Trap-like APIC-write emulation / TPR virtualization of the previous
+	 * instruction come first. */
+	if (s->movss_dbg) {
+		cpu->dbg_hits |= s->movss_dbg;
+		s->movss_dbg = 0;
+	}
+	if (s->apic_write) {
+		unsigned w = s->apic_write;
+		s->apic_write = 0;
+		vmx_apic_write_done(cpu, s, w);
+	}
 	/* Monitor trap flag (§26.5.2): after each instruction (or event
 	 * delivery); highest priority of the pending exits here. The loop
 	 * calls us at every instruction boundary while PEND_VIRT is set. */
-	if (v->proc_controls & PROC_MTF) {
+	if (s->mtf_force || (v->proc_controls & PROC_MTF)) {
 		if (s->mtf_force || cpu->icount != s->mtf_icount || cpu->rip != s->mtf_rip) {
 			s->mtf_force = false;
 			v->exit_intr_info = 0;
@@ -677,12 +799,17 @@ static void vmx_pending(struct cpu *cpu)
 		cpu->delivering = -1;
 		vmx_vmexit(cpu, EXIT_REASON_INTR_WINDOW, 0, cpu->rip);
 	}
+	/* Virtual-interrupt delivery (§30.2.2), lowest priority. */
+	if (vmx_apic_pending(cpu, s))
+		cpu->pending |= PEND_VIRT;
 }
 
 const struct virt_ops vmx_virt_ops = {
 	.intercept = vmx_intercept,
 	.stage2 = NULL,
 	.pending = vmx_pending,
+	.apic_page = vmx_apic_page,
+	.apic_access = vmx_apic_access,
 };
 
 /* With "enable EPT": the same plus the second stage (vmx/ept.c). */
@@ -690,4 +817,6 @@ const struct virt_ops vmx_virt_ops_ept = {
 	.intercept = vmx_intercept,
 	.stage2 = vmx_ept_xlate,
 	.pending = vmx_pending,
+	.apic_page = vmx_apic_page,
+	.apic_access = vmx_apic_access,
 };

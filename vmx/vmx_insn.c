@@ -79,6 +79,7 @@ void vmx_reset(struct cpu *cpu, bool init_only)
 		s->preempt_on = false;
 		s->injecting = false;
 	}
+	vmx_preempt_cancel(cpu, s);
 	s->in_vmx = false;
 	s->vmxon_ptr = 0;
 	s->cur_ptr = VMCS_PTR_INVALID;
@@ -86,6 +87,8 @@ void vmx_reset(struct cpu *cpu, bool init_only)
 
 void vmx_free(struct cpu *cpu)
 {
+	if (cpu->vmx)
+		vmx_preempt_cancel(cpu, vmx_st(cpu));
 	free(cpu->vmx);
 	cpu->vmx = NULL;
 }
@@ -336,13 +339,74 @@ static void op_vmptrst(struct cpu *cpu, const struct insn *in)
 
 /* ---- VMREAD / VMWRITE ---- */
 
+/* The shadow-VMCS indicator (bit 31 of the revision word, §25.2). */
+#define VMCS_REV_SHADOW 0x80000000u
+
+/* VMREAD / VMWRITE in non-root operation (SDM Vol. 3C §26.1.3, §25.10):
+ * they exit when "VMCS shadowing" is 0, when the encoding has a bit set in
+ * 63:15 (31:15 outside 64-bit mode), or when the field's bit in the VMREAD
+ * (VMWRITE) bitmap is 1; otherwise they access the shadow VMCS the VMCS
+ * link pointer names. bitmap: the bitmap address in the current VMCS. */
+static void shadow_or_exit(struct cpu *cpu, const struct insn *in, struct vmx_state *s,
+			   uint64_t bitmap, unsigned exit_reason)
+{
+	const struct vmcs *v = &s->cur;
+	uint64_t enc = reg_get(cpu, in->reg, (int)op_size(cpu));
+	bool on = (v->proc_controls & PROC_SECONDARY) && (v->proc_controls2 & PROC2_SHADOW_VMCS);
+	if (!on || (enc >> 15) || ((phys_read(cpu->mmu, bitmap + (enc >> 3), 1) >> (enc & 7)) & 1))
+		nonroot_exit(cpu, in, ICPT_VMX_INSN, exit_reason);
+}
+
+/* The prologue of VMREAD / VMWRITE: common_checks, except that non-root
+ * operation may go on to the shadow VMCS. Returns the VMCS the
+ * instruction accesses: the current one (root), the VMCS link pointer
+ * (non-root), or VMCS_PTR_INVALID (VMfailInvalid). */
+static uint64_t rw_checks(struct cpu *cpu, const struct insn *in, struct vmx_state **sp, bool write)
+{
+	struct vmx_state *s = vmx_st(cpu);
+	if (!s || !s->in_vmx || bad_mode(cpu))
+		cpu_ud(cpu);
+	if (cpu->guest_mode)
+		shadow_or_exit(cpu, in, s, write ? s->cur.vmwrite_bitmap : s->cur.vmread_bitmap,
+			       write ? EXIT_VMWRITE : EXIT_VMREAD);
+	if (cpu->cpl != 0)
+		cpu_gp(cpu, 0);
+	*sp = s;
+	if (!cpu->guest_mode)
+		return s->cur_ptr;
+	/* Non-root: the link pointer is ~0 or, as the VM entry checked, a
+	 * shadow VMCS other than the current one (§27.3.1.5). */
+	return s->cur.vmcs_link_ptr == ~0ull ? VMCS_PTR_INVALID : s->cur.vmcs_link_ptr;
+}
+
+/* A field of the shadow VMCS, read from / written to its region in guest
+ * memory directly (the region has struct vmcs's format; a shadow VMCS is
+ * never the cached current one while the guest runs). */
+static uint64_t shadow_read(struct cpu *cpu, uint64_t pa, const struct vmcs_field *f, bool high)
+{
+	struct vmcs tmp;
+	phys_read_buf(cpu->mmu, pa + f->offset, (uint8_t *)&tmp + f->offset, f->size);
+	return vmcs_read(&tmp, f, high);
+}
+
+static void shadow_write(struct cpu *cpu, uint64_t pa, const struct vmcs_field *f, bool high,
+			 uint64_t val)
+{
+	struct vmcs tmp;
+	uint8_t *p = (uint8_t *)&tmp + f->offset;
+	phys_read_buf(cpu->mmu, pa + f->offset, p, f->size);
+	vmcs_write(&tmp, f, high, val);
+	phys_write_buf(cpu->mmu, pa + f->offset, p, f->size);
+}
+
 /* VMREAD r/m, r (0F 78): ModRM.reg holds the encoding, r/m receives the
  * field, with 64-bit operands in 64-bit mode and 32-bit ones elsewhere. A
  * narrower field is zero-extended, a wider one truncated (§31.3 VMREAD). */
 static void op_vmread(struct cpu *cpu, const struct insn *in)
 {
-	struct vmx_state *s = common_checks(cpu, in, EXIT_VMREAD);
-	if (s->cur_ptr == VMCS_PTR_INVALID) {
+	struct vmx_state *s;
+	uint64_t pa = rw_checks(cpu, in, &s, false);
+	if (pa == VMCS_PTR_INVALID) {
 		vm_fail_invalid(cpu);
 		return;
 	}
@@ -353,7 +417,7 @@ static void op_vmread(struct cpu *cpu, const struct insn *in)
 		vm_fail_valid(cpu, s, VMXERR_UNSUPPORTED_FIELD);
 		return;
 	}
-	uint64_t v = vmcs_read(&s->cur, f, high);
+	uint64_t v = cpu->guest_mode ? shadow_read(cpu, pa, f, high) : vmcs_read(&s->cur, f, high);
 	if (in->mod == 3)
 		reg_set(cpu, in->rm, (int)osz, v);
 	else
@@ -365,8 +429,9 @@ static void op_vmread(struct cpu *cpu, const struct insn *in)
  * narrower field takes the low bits, a wider one is zero-extended. */
 static void op_vmwrite(struct cpu *cpu, const struct insn *in)
 {
-	struct vmx_state *s = common_checks(cpu, in, EXIT_VMWRITE);
-	if (s->cur_ptr == VMCS_PTR_INVALID) {
+	struct vmx_state *s;
+	uint64_t pa = rw_checks(cpu, in, &s, true);
+	if (pa == VMCS_PTR_INVALID) {
 		vm_fail_invalid(cpu);
 		return;
 	}
@@ -378,14 +443,16 @@ static void op_vmwrite(struct cpu *cpu, const struct insn *in)
 		vm_fail_valid(cpu, s, VMXERR_UNSUPPORTED_FIELD);
 		return;
 	}
-	/* Read-only data is writable only with IA32_VMX_MISC[29], and never
-	 * in non-root operation (through a shadow VMCS). */
-	if (vmcs_field_readonly(f) &&
-	    (!(vmx_caps_get(&s->caps, MSR_IA32_VMX_MISC) & (1ull << 29)) || cpu->guest_mode)) {
+	/* Read-only data is writable only with IA32_VMX_MISC[29], in root
+	 * operation and through a shadow VMCS alike (VMWRITE pseudo-code). */
+	if (vmcs_field_readonly(f) && !(vmx_caps_get(&s->caps, MSR_IA32_VMX_MISC) & (1ull << 29))) {
 		vm_fail_valid(cpu, s, VMXERR_VMWRITE_READONLY);
 		return;
 	}
-	vmcs_write(&s->cur, f, high, v);
+	if (cpu->guest_mode)
+		shadow_write(cpu, pa, f, high, v);
+	else
+		vmcs_write(&s->cur, f, high, v);
 	vm_succeed(cpu);
 }
 
@@ -394,13 +461,16 @@ static void op_vmwrite(struct cpu *cpu, const struct insn *in)
 static void vm_entry(struct cpu *cpu, const struct insn *in, bool launch)
 {
 	struct vmx_state *s = common_checks(cpu, in, launch ? EXIT_VMLAUNCH : EXIT_VMRESUME);
-	if (s->cur_ptr == VMCS_PTR_INVALID) {
+	/* A shadow VMCS cannot be used for VM entry (§25.10: VMfailInvalid). */
+	if (s->cur_ptr == VMCS_PTR_INVALID || (s->cur.revision & VMCS_REV_SHADOW)) {
 		vm_fail_invalid(cpu);
 		return;
 	}
-	/* TODO(VM entry): "events blocked by MOV SS" (error 26) needs the
-	 * interrupt shadow of this instruction, which the loop clears before
-	 * the handler runs. */
+	/* Right after MOV SS / POP SS: "events blocked by MOV SS" (error 26). */
+	if (cpu->movss_icount && cpu->icount == cpu->movss_icount) {
+		vm_fail_valid(cpu, s, VMXERR_ENTRY_MOVSS_BLOCKING);
+		return;
+	}
 	if (launch && s->cur.launch_state != VMCS_LAUNCH_CLEAR) {
 		vm_fail_valid(cpu, s, VMXERR_VMLAUNCH_NOT_CLEAR);
 		return;
@@ -454,8 +524,10 @@ static void op_vmfunc(struct cpu *cpu, const struct insn *in)
 /* ---- INVEPT / INVVPID ---- */
 
 /* INVEPT r, m128 (66 0F 38 80). Types: 1 single-context, 2 all-context.
- * Our TLB holds no EPT-derived translations under separate tags yet, so a
- * full flush is the (always correct) over-approximation. */
+ * The soft TLB is flushed at every VM entry and VM exit (vmx_entry.c,
+ * vmx_exit.c), so in VMX root operation, where INVEPT runs, it holds no
+ * guest-physical or combined mappings derived from any EPTP: after the
+ * operand checks there is nothing to invalidate (SDM Vol. 3C §29.4.3.1). */
 static void op_invept(struct cpu *cpu, const struct insn *in)
 {
 	struct vmx_caps tmp;
@@ -475,13 +547,19 @@ static void op_invept(struct cpu *cpu, const struct insn *in)
 		vm_fail(cpu, s, VMXERR_INVEPT_INVVPID_OPERAND);
 		return;
 	}
-	cpu_tlb_flush_all(cpu);
 	vm_succeed(cpu);
 }
 
 /* INVVPID r, m128 (66 0F 38 81). Types: 0 individual address, 1 single
  * context, 2 all contexts, 3 single context retaining globals. Descriptor:
- * VPID in bits 15:0, bits 63:16 reserved, linear address in 127:64. */
+ * VPID in bits 15:0, bits 63:16 reserved, linear address in 127:64.
+ * Every type invalidates only mappings tagged with a VPID other than 0
+ * (§29.4.3.3). nestbox's VPID support keeps no such mapping across a VM
+ * transition: the soft TLB is flushed at every VM entry and VM exit, so
+ * in VMX root operation it holds VPID-0 (L1) mappings only and, after the
+ * operand checks, there is nothing to invalidate for any of the four
+ * types. (Tagging the TLB by VPID, so that transitions need not flush,
+ * is the faster design the brief describes; not built yet.) */
 static void op_invvpid(struct cpu *cpu, const struct insn *in)
 {
 	struct vmx_caps tmp;
@@ -507,8 +585,6 @@ static void op_invvpid(struct cpu *cpu, const struct insn *in)
 		vm_fail(cpu, s, VMXERR_INVEPT_INVVPID_OPERAND);
 		return;
 	}
-	/* The soft TLB is not tagged by VPID: flush everything. */
-	cpu_tlb_flush_all(cpu);
 	vm_succeed(cpu);
 }
 

@@ -19,6 +19,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/virt.h"
+#include "devices/clock.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 
@@ -85,6 +86,12 @@ struct vmx_state {
 	bool preempt_on;        /* VMX-preemption timer armed */
 	uint64_t preempt_start; /* TSC >> rate at VM entry */
 	uint64_t preempt_val;   /* timer value loaded at VM entry */
+	/* The timer's deadline as a virtual-time timer (devices/clock.h), so
+	 * that it fires while the guest is in the HLT state and the clock
+	 * jumps; ptimer_ready once initialised. hlt_wake: the timer woke the
+	 * guest from HLT, the exit it causes still saves activity state HLT. */
+	struct vtimer ptimer;
+	bool ptimer_ready, hlt_wake;
 	/* EPT violation details kept by vmx/ept.c for the exit */
 	uint64_t ept_qual;
 	/* Monitor trap flag: the position at the last check; an instruction
@@ -92,13 +99,29 @@ struct vmx_state {
 	 * "pending MTF VM exit" was injected (type 7). */
 	uint64_t mtf_icount, mtf_rip;
 	bool mtf_force;
+	/* APIC virtualization (vmx/vmx_apic.c): pending APIC-write emulation
+	 * (offset, or APIC_WRITE_TPR_ONLY | 80H for TPR virtualization alone),
+	 * 0 when none. */
+	unsigned apic_write;
+	/* A #DB from the pending debug exceptions of a VM entry is being
+	 * delivered: an exit for it restores DR6 and reports these bits. */
+	bool db_entry;
+	uint64_t db_entry_dr6, db_entry_qual;
+	/* B3:B0 pending at VM entry under MOV-SS blocking, handed to the
+	 * core's deferred debug traps at the first instruction boundary. */
+	uint8_t movss_dbg;
+	/* Pending debug exceptions the next VM exit saves (a #DB trap held
+	 * back by an MTF exit). */
+	uint64_t exit_pending_dbg;
 };
+#define APIC_WRITE_TPR_ONLY 0x1000u
 
 /* ---- control bits (SDM Vol. 3C §25.6-25.8) ---- */
 #define PIN_EXTINT  (1u << 0)
 #define PIN_NMI     (1u << 3)
 #define PIN_VNMI    (1u << 5)
 #define PIN_PREEMPT (1u << 6)
+#define PIN_POSTED  (1u << 7)
 
 #define PROC_INTR_WINDOW (1u << 2)
 #define PROC_TSC_OFFSET  (1u << 3)
@@ -134,6 +157,7 @@ struct vmx_state {
 #define PROC2_VID         (1u << 9)
 #define PROC2_RDRAND      (1u << 11)
 #define PROC2_INVPCID     (1u << 12)
+#define PROC2_SHADOW_VMCS (1u << 14)
 #define PROC2_RDSEED      (1u << 16)
 
 #define EXITC_SAVE_DEBUG   (1u << 2)
@@ -165,6 +189,11 @@ enum {
 	INTR_TYPE_SOFT_EXC = 6,
 	INTR_TYPE_OTHER = 7
 };
+
+/* VMX-preemption timer rate X (IA32_VMX_MISC[4:0]): the timer counts down
+ * each time bit X of the TSC changes (SDM Vol. 3C §26.5.1). 0: every TSC
+ * cycle, so even a guest that runs a few instructions sees it move. */
+#define VMX_PREEMPT_RATE 0u
 
 /* MSR lists: IA32_VMX_MISC[27:25] = 0 recommends at most 512 entries;
  * longer lists fail (entry: reason 34 at entry 513; exit: VMX abort),
@@ -204,6 +233,7 @@ enum vmx_exit_reason {
 	EXIT_REASON_MCE_ENTRY = 41,
 	EXIT_REASON_TPR = 43,
 	EXIT_REASON_APIC_ACCESS = 44,
+	EXIT_REASON_VIRT_EOI = 45,
 	EXIT_REASON_GDTR_IDTR = 46,
 	EXIT_REASON_LDTR_TR = 47,
 	EXIT_REASON_EPT_VIOLATION = 48,
@@ -214,6 +244,7 @@ enum vmx_exit_reason {
 	EXIT_REASON_INVVPID = 53,
 	EXIT_REASON_WBINVD = 54,
 	EXIT_REASON_XSETBV = 55,
+	EXIT_REASON_APIC_WRITE = 56,
 	EXIT_REASON_INVPCID = 58,
 	EXIT_REASON_RDRAND = 57,
 	EXIT_REASON_RDSEED = 61
@@ -250,6 +281,33 @@ void vmx_load_host(struct cpu *cpu, struct vmx_state *s);
 uint64_t vmx_compile_icpt(const struct vmcs *v);
 /* The TSC value the timer counts in (shifted by the MISC rate). */
 uint64_t vmx_preempt_now(const struct cpu *cpu);
+/* Arm (at VM entry) / cancel (VM exit, reset) the preemption timer's
+ * virtual-time deadline. */
+void vmx_preempt_arm(struct cpu *cpu, struct vmx_state *s);
+void vmx_preempt_cancel(struct cpu *cpu, struct vmx_state *s);
+
+/* ---- vmx/vmx_apic.c (SDM Vol. 3C ch. 30) ---- */
+
+/* After the guest state is loaded: TPR threshold / virtual interrupts. */
+void vmx_apic_entry(struct cpu *cpu, struct vmx_state *s);
+/* The queued trap-like work of the previous instruction (s->apic_write
+ * taken out): APIC-write emulation or TPR virtualization; may exit. */
+void vmx_apic_write_done(struct cpu *cpu, struct vmx_state *s, unsigned w);
+/* Virtual-interrupt delivery at an instruction boundary. True while a
+ * recognized virtual interrupt waits (PEND_VIRT must stay set). */
+bool vmx_apic_pending(struct cpu *cpu, struct vmx_state *s);
+/* MOV from / to CR8 with "use TPR shadow" (no CR8 exiting). A write
+ * completes the instruction itself (cpu_unwind). */
+void vmx_apic_cr8(struct cpu *cpu, struct icpt_info *info, bool write);
+/* RDMSR / WRMSR of 800H-8FFH that the MSR bitmap lets through: completes
+ * a virtualized access (cpu_unwind) or returns (normal access). */
+void vmx_apic_msr(struct cpu *cpu, bool write, struct icpt_info *info);
+/* virt_ops.apic_page / apic_access (cpu/virt.h). */
+bool vmx_apic_page(struct cpu *cpu, uint64_t pa, int kind);
+uint64_t vmx_apic_access(struct cpu *cpu, uint64_t pa, unsigned size, bool write, uint64_t val);
+/* An acknowledged external interrupt: the posted-interrupt notification
+ * (processed, true) or not (false). */
+bool vmx_apic_posted(struct cpu *cpu, unsigned vec);
 
 /* ---- vmx/ept.c ---- */
 

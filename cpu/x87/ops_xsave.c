@@ -1,14 +1,17 @@
 /*
  * cpu/x87/ops_xsave.c — the XSAVE feature set for state components x87
- * (bit 0) and SSE (bit 1): XSAVE, XSAVEOPT, XRSTOR (0F AE /4 /6 /5) and
- * XSAVEC (0F C7 /4), with their REX.W "64" forms (SDM Vol. 1 ch. 13).
- * XSAVES/XRSTORS are not advertised and not registered.
+ * (bit 0), SSE (bit 1) and, with protection keys, PKRU (bit 9): XSAVE,
+ * XSAVEOPT, XRSTOR (0F AE /4 /6 /5) and XSAVEC (0F C7 /4), with their REX.W
+ * "64" forms (SDM Vol. 1 ch. 13). XSAVES/XRSTORS are not advertised and not
+ * registered.
  *
- * Layout: legacy region = the FXSAVE image (bytes 0-511, components 0 and
- * 1 only, so standard and compacted formats coincide), then the 64-byte
- * header at 512: XSTATE_BV (8 bytes), XCOMP_BV (8 bytes), 48 reserved.
+ * Layout: legacy region = the FXSAVE image (bytes 0-511), then the 64-byte
+ * header at 512: XSTATE_BV (8 bytes), XCOMP_BV (8 bytes), 48 reserved. PKRU
+ * (8 bytes: the register, then 4 reserved bytes) is at its CPUID.(0Dh,9)
+ * offset 2688 in the standard format; in the compacted format it follows
+ * the header (576), since no component 2-8 exists (§13.4.3).
  *
- * XINUSE is reported as 1 for both components at all times (allowed: the
+ * XINUSE is reported as 1 for every component at all times (allowed: the
  * processor may always consider a component in use, §13.6), so XSAVEOPT
  * behaves as XSAVE and the init optimisation is never taken on save.
  */
@@ -18,8 +21,10 @@
 #include "cpu/cpuid.h"
 #include "cpu/x87/x87.h"
 
-#define XSTATE_SUPPORTED 3ull /* x87 | SSE */
+#define XSTATE_SUPPORTED (XCR0_X87 | XCR0_SSE | XCR0_PKRU)
 #define XCOMP_COMPACT    (1ull << 63)
+#define PKRU_STD_OFF     2688u
+#define PKRU_COMPACT_OFF 576u
 
 static inline uint64_t rd64(const uint8_t *b)
 {
@@ -63,7 +68,10 @@ static void xsave_common(struct cpu *cpu, const struct insn *in, bool compact)
 	unsigned nxmm = cpu->mode == MODE_LONG64 ? 16 : 8;
 	uint8_t img[512];
 
+	uint64_t pkru_off = compact ? PKRU_COMPACT_OFF : PKRU_STD_OFF;
 	cpu_probe_write(cpu, in->seg, ea, 512 + 64);
+	if (rfbm & XCR0_PKRU)
+		cpu_probe_write(cpu, in->seg, ea + pkru_off, 8);
 	x87_fxsave_image(cpu, img, xs_fmt64(cpu, in), rfbm & 1, rfbm & 2, (int)nxmm);
 	/* x87: bytes 0-23 and 32-159; SSE: MXCSR(_MASK) 24-31 and the XMMs. */
 	if ((rfbm & 3) == 3) {
@@ -75,6 +83,8 @@ static void xsave_common(struct cpu *cpu, const struct insn *in, bool compact)
 		cpu_wrn(cpu, in->seg, ea + 24, img + 24, 8);
 		cpu_wrn(cpu, in->seg, ea + 160, img + 160, 16 * nxmm);
 	}
+	if (rfbm & XCR0_PKRU)
+		cpu_wr64(cpu, in->seg, ea + pkru_off, cpu->pkru);
 	if (compact) {
 		/* §13.10: XSTATE_BV = XINUSE & RFBM, XCOMP_BV = RFBM | bit 63. */
 		hdr[0] = rfbm;
@@ -132,6 +142,10 @@ static void op_xrstor(struct cpu *cpu, const struct insn *in)
 				cpu_gp(cpu, 0);
 	}
 	cpu_rdn(cpu, in->seg, ea, img, 512);
+	/* PKRU: from memory when XSTATE_BV[9], else its initial value 0. */
+	uint32_t pkru = 0;
+	if ((rfbm & XCR0_PKRU) && (xstate_bv & XCR0_PKRU))
+		pkru = cpu_rd32(cpu, in->seg, ea + (compact ? PKRU_COMPACT_OFF : PKRU_STD_OFF));
 	/* MXCSR: the standard form loads it whenever RFBM[1] (even with
 	 * XSTATE_BV[1] = 0); the compacted form only with XSTATE_BV[1] = 1
 	 * and initialises it otherwise. */
@@ -155,6 +169,8 @@ static void op_xrstor(struct cpu *cpu, const struct insn *in)
 			memset(cpu->fpu.xmm, 0, 16 * (size_t)nxmm);
 		cpu->fpu.mxcsr = mxcsr;
 	}
+	if (rfbm & XCR0_PKRU)
+		cpu_set_pkru(cpu, pkru);
 }
 
 #define MEMX(opc, r, fn, nm, f)                                                 \

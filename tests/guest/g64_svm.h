@@ -20,12 +20,27 @@
 #define MSR_VM_HSAVE_PA 0xc0010117u
 #define EFER_SVME       (1ull << 12)
 
+/* CPUID 8000_000Ah EDX: the SVM features. */
+#define SVMF_NPT       (1u << 0)
+#define SVMF_LBRV      (1u << 1)
+#define SVMF_NRIPS     (1u << 3)
+#define SVMF_TSCRATE   (1u << 4)
+#define SVMF_CLEAN     (1u << 5)
+#define SVMF_FLUSHASID (1u << 6)
+#define SVMF_DECODE    (1u << 7)
+#define SVMF_PAUSE     (1u << 10)
+#define SVMF_PFTHRESH  (1u << 12)
+#define SVMF_VLS       (1u << 15)
+#define SVMF_VGIF      (1u << 16)
+
 /* VMCB offsets (APM Vol. 2 Tables B-1, B-2). */
 #define V_ICPT_CR      0x000
 #define V_ICPT_DR      0x004
 #define V_ICPT_EXC     0x008
 #define V_ICPT_MISC1   0x00c
 #define V_ICPT_MISC2   0x010
+#define V_PAUSE_THRESH 0x03c
+#define V_PAUSE_COUNT  0x03e
 #define V_IOPM         0x040
 #define V_MSRPM        0x048
 #define V_TSC_OFFSET   0x050
@@ -40,7 +55,11 @@
 #define V_NP_CTL       0x090
 #define V_EVENTINJ     0x0a8
 #define V_N_CR3        0x0b0
+#define V_VIRT_EXT     0x0b8
+#define V_CLEAN        0x0c0
 #define V_NRIP         0x0c8
+#define V_INSN_LEN     0x0d0
+#define V_INSN_BYTES   0x0d1
 #define V_ES           0x400
 #define V_CS           0x410
 #define V_SS           0x420
@@ -71,15 +90,25 @@
 #define V_SYSENTER_ESP 0x630
 #define V_SYSENTER_EIP 0x638
 #define V_CR2          0x640
+#define V_G_PAT        0x668
+#define V_DBGCTL       0x670
+#define V_BR_FROM      0x678
+#define V_BR_TO        0x680
 
 /* Intercept bits: vector 3 (00Ch) and vector 4 (010h). */
 #define I1_INTR     (1u << 0)
+#define I1_SMI      (1u << 2)
 #define I1_VINTR    (1u << 4)
 #define I1_CPUID    (1u << 18)
+#define I1_RSM      (1u << 19)
 #define I1_INTN     (1u << 21)
+#define I1_PAUSE    (1u << 23)
 #define I1_HLT      (1u << 24)
+#define I1_INVLPG   (1u << 25)
+#define I1_INVLPGA  (1u << 26)
 #define I1_IOIO     (1u << 27)
 #define I1_MSR      (1u << 28)
+#define I1_TASKSW   (1u << 29)
 #define I1_SHUTDOWN (1u << 31)
 #define I2_VMRUN    (1u << 0)
 #define I2_VMMCALL  (1u << 1)
@@ -87,11 +116,17 @@
 /* Exit codes (APM Vol. 2 Appendix C). */
 #define EXIT_EXC(v)   (0x40 + (v))
 #define EXIT_VINTR    0x64
+#define EXIT_CR0_SEL  0x65
 #define EXIT_CPUID    0x72
+#define EXIT_RSM      0x73
 #define EXIT_SWINT    0x75
+#define EXIT_PAUSE    0x77
 #define EXIT_HLT      0x78
+#define EXIT_INVLPG   0x79
+#define EXIT_INVLPGA  0x7a
 #define EXIT_IOIO     0x7b
 #define EXIT_MSR      0x7c
+#define EXIT_TASKSW   0x7d
 #define EXIT_SHUTDOWN 0x7f
 #define EXIT_VMMCALL  0x81
 #define EXIT_NPF      0x400
@@ -166,6 +201,14 @@ static inline uint64_t svm_run(uint8_t *v)
 			 : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
 			   "r14", "r15", "memory", "cc");
 	return VMCB64(v, V_EXITCODE);
+}
+
+/* CPUID 8000_000Ah EDX. */
+static inline uint32_t svm_features(void)
+{
+	uint32_t r[4];
+	cpuid2(0x8000000a, 0, r);
+	return r[3];
 }
 
 /* Continue after an intercepted instruction (nRIP). */

@@ -5,7 +5,9 @@
  * events are not intercepted); a fault while delivering an injected event
  * exits with EXITINTINFO = the injected event (#GP for a null gate); the #UD intercept (46h,
  * RIP at the UD2) and #UD delivered through the guest's IDT without it;
- * the INTn intercept (75h).
+ * the INTn intercept (75h). Virtual NMI (§15.21.5): V_NMI_ENABLE needs the
+ * NMI intercept (else VMEXIT_INVALID); a pending V_NMI goes through the
+ * guest's IDT vector 2 and sets V_NMI_MASK, the guest's IRET clears it.
  */
 #include "g64_svm.h"
 
@@ -13,7 +15,9 @@ static uint64_t idt_l2[256][2] __attribute__((aligned(16)));
 volatile uint64_t l2_err, l2_ret;
 
 /* Handlers: record the frame, VMMCALL with RAX = vector. */
-__asm__(".text\n.globl l2_gp, l2_ud, l2_v30, l2_inj, l2_ud2, l2_int, l2_end\n"
+__asm__(".text\n.globl l2_gp, l2_ud, l2_v30, l2_inj, l2_ud2, l2_int, l2_end, l2_nmi, l2_nmi2\n"
+	"l2_nmi: mov (%rsp), %rax\n mov %rax, l2_ret(%rip)\n mov $2, %eax\n vmmcall\n"
+	"l2_nmi2: iretq\n"
 	"l2_gp: mov (%rsp), %rax\n mov %rax, l2_err(%rip)\n mov 8(%rsp), %rax\n"
 	" mov %rax, l2_ret(%rip)\n mov $13, %eax\n vmmcall\n"
 	"l2_ud: mov (%rsp), %rax\n mov %rax, l2_ret(%rip)\n mov $6, %eax\n vmmcall\n"
@@ -22,7 +26,8 @@ __asm__(".text\n.globl l2_gp, l2_ud, l2_v30, l2_inj, l2_ud2, l2_int, l2_end\n"
 	"l2_ud2: ud2\n"
 	"l2_int: int $0x30\n"
 	"l2_end: mov $0x99, %eax\n vmmcall\n");
-void l2_gp(void), l2_ud(void), l2_v30(void), l2_inj(void);
+void l2_gp(void), l2_ud(void), l2_v30(void), l2_inj(void), l2_nmi(void);
+extern char l2_nmi2[];
 extern char l2_ud2[], l2_int[], l2_end[];
 
 static void gate(int vec, void (*fn)(void))
@@ -101,5 +106,32 @@ int guest_main(void)
 	      (unsigned long)VMCB64(vmcb, V_EXITINFO1));
 	check((VMCB64(vmcb, V_EXITINTINFO) & 0xffffffffull) == (INJ_V | 0x31),
 	      "EXITINTINFO = the injected event: %lx", (unsigned long)VMCB64(vmcb, V_EXITINTINFO));
+
+	/* vNMI. */
+	check(svm_features() & (1u << 25), "CPUID 8000_000Ah EDX.VNMI");
+	gate(2, l2_nmi);
+	vmcb_init(vmcb, l2_inj);
+	VMCB32(vmcb, V_INT_CTL) = 1u << 26 | 1u << 11; /* V_NMI_ENABLE, V_NMI */
+	e = svm_run(vmcb);
+	check(e == EXIT_INVALID, "V_NMI_ENABLE without the NMI intercept: exit %lx",
+	      (unsigned long)e);
+	vmcb_init(vmcb, l2_inj);
+	vmcb_seg(vmcb, V_IDTR, 0, 0, sizeof(idt_l2) - 1, (ureg)idt_l2);
+	VMCB32(vmcb, V_ICPT_MISC1) = 1u << 1; /* NMI */
+	VMCB32(vmcb, V_INT_CTL) = 1u << 26 | 1u << 11;
+	l2_ret = 0;
+	e = svm_run(vmcb);
+	check(e == EXIT_VMMCALL && VMCB64(vmcb, V_RAX) == 2 && l2_ret == (ureg)l2_inj,
+	      "V_NMI delivered through vector 2 (exit %lx)", (unsigned long)e);
+	uint32_t ic = VMCB32(vmcb, V_INT_CTL);
+	check(!(ic & (1u << 11)) && (ic & (1u << 12)), "V_NMI taken: V_NMI_MASK set (%x)", ic);
+	/* The handler's IRET returns to l2_inj (whose UD2 ends in the #UD
+	 * handler's VMMCALL). */
+	VMCB64(vmcb, V_RIP) = (ureg)l2_nmi2;
+	VMCB32(vmcb, V_ICPT_MISC1) = 1u << 1 | I1_INTN;
+	e = svm_run(vmcb);
+	ic = VMCB32(vmcb, V_INT_CTL);
+	check(!(ic & (1u << 12)), "guest IRET cleared V_NMI_MASK (%x, exit %lx)", ic,
+	      (unsigned long)e);
 	return report("g64_svm_inject");
 }

@@ -14,7 +14,8 @@
 #include "vmx_lib.h"
 
 __asm__(".text\n"
-	".globl ev_guest, ev_ud, ev_gp_handler, ev_ret_handler, ev_nmi_handler, ev_nops\n"
+	".globl ev_guest, ev_ud, ev_gp_handler, ev_ret_handler, ev_nmi_handler, ev_nops, ev_hlt\n"
+	".globl ev_pf\n"
 	"ev_guest:\n"
 	"  int3\n"
 	"ev_ud:\n"
@@ -34,9 +35,15 @@ __asm__(".text\n"
 	"  vmcall\n"
 	"ev_nmi_handler:\n" /* NMI: report, then IRET (ends virtual-NMI blocking) */
 	"  vmcall\n"
-	"  iretq\n");
+	"  iretq\n"
+	"ev_hlt:\n"
+	"  hlt\n"
+	"  vmcall\n"
+	"ev_pf:\n" /* read through an unmapped address (RDI) */
+	"  mov (%rdi), %eax\n"
+	"  vmcall\n");
 extern char ev_guest[], ev_ud[], ev_gp_handler[], ev_ret_handler[], ev_nmi_handler[];
-extern char ev_nops[];
+extern char ev_nops[], ev_hlt[], ev_pf[];
 
 static uint8_t gstack[4096] __attribute__((aligned(16)));
 static uint64_t gidt[512] __attribute__((aligned(4096)));
@@ -114,6 +121,23 @@ int guest_main(void)
 	check(r == 0 && reason == 18 && vm_guest_regs.rbx == 0x20,
 	      "injection bypasses the exception bitmap (%u)", reason);
 
+	/* #PF in the bitmap (PFEC mask = match = 0): exit qualification =
+	 * the faulting address, CR2 not written (SDM Vol. 3C §28.1, §28.2.1) */
+	setup((uint64_t)ev_pf);
+	vmwrite(VMCS_EXC_BITMAP, 1u << 14);
+	vm_guest_regs.rdi = 0x100000000ull << 12; /* PML4 entry 32: not present */
+	__asm__ volatile("mov %0, %%cr2" ::"r"(0x1234ull));
+	r = vm_enter(0, 0);
+	reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	check(r == 0 && reason == 0 && (vmread(VMCS_EXIT_INTR_INFO) & 0xff) == 14,
+	      "#PF exits (reason %u)", reason);
+	check(vmread(VMCS_EXIT_QUAL) == vm_guest_regs.rdi, "#PF qualification %lx",
+	      (unsigned long)vmread(VMCS_EXIT_QUAL));
+	check(read_cr2() == 0x1234, "CR2 unchanged by the #PF exit (%lx)",
+	      (unsigned long)read_cr2());
+	check(vmread(VMCS_EXIT_INTR_ERR) == 0, "#PF error code 0 (%lx)",
+	      (unsigned long)vmread(VMCS_EXIT_INTR_ERR));
+
 	/* VMX-preemption timer: the guest spins, the timer exits (reason 52) */
 	setup((uint64_t)ev_ud + 2);
 	vmwrite(VMCS_PIN, vmread(VMCS_PIN) | (1u << 6));
@@ -123,6 +147,18 @@ int guest_main(void)
 	reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 	check(r == 0 && reason == 52, "preemption timer exit (%u)", reason);
 	check(vmread(0x482e) == 0, "saved timer value 0");
+	/* ... and while the guest is in the HLT state (no HLT exiting): the
+	 * exit saves activity state HLT, RIP after the HLT (§26.5.1). */
+	setup((uint64_t)ev_hlt);
+	vmwrite(VMCS_PROC, vmread(VMCS_PROC) & ~(1u << 7));
+	vmwrite(VMCS_PIN, vmread(VMCS_PIN) | (1u << 6));
+	vmwrite(0x482e, 100000);
+	r = vm_enter(0, 0);
+	reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	check(r == 0 && reason == 52, "preemption timer wakes HLT (%u)", reason);
+	check(vmread(VMCS_GUEST_ACTIVITY) == 1, "activity state HLT saved (%lu)",
+	      (unsigned long)vmread(VMCS_GUEST_ACTIVITY));
+	check(vmread(VMCS_GUEST_RIP) == (uint64_t)ev_hlt + 1, "RIP after HLT");
 
 	/* interrupt-window exiting with RFLAGS.IF = 1: exits before the first
 	 * guest instruction (reason 7) */

@@ -175,13 +175,14 @@ START_TEST(timer_oneshot_periodic)
 {
 	struct cpu *c = m->cpu[0];
 	wr(0, 0xf0, 0x1ff);
-	wr(0, 0x3e0, 0xb);  /* divide by 1: 40 ns per tick */
-	wr(0, 0x320, 0x50); /* one-shot, vector 0x50 */
-	wr(0, 0x380, 100);  /* fires after 4000 ns */
+	const uint64_t T = LAPIC_BUS_NS; /* ns per timer tick at divide by 1 */
+	wr(0, 0x3e0, 0xb);               /* divide by 1 */
+	wr(0, 0x320, 0x50);              /* one-shot, vector 0x50 */
+	wr(0, 0x380, 100);               /* fires after 100 ticks */
 	ck_assert_uint_eq(rd(0, 0x390), 100);
-	advance(2000);
+	advance(50 * T);
 	ck_assert_uint_eq(rd(0, 0x390), 50);
-	advance(1999);
+	advance(50 * T - 1);
 	ck_assert(!irr(0, 0x50));
 	advance(1);
 	ck_assert(irr(0, 0x50));
@@ -191,24 +192,24 @@ START_TEST(timer_oneshot_periodic)
 	advance(100000);
 	ck_assert(!irr(0, 0x50)); /* one-shot: once */
 
-	/* Periodic, divide by 2 (80 ns/tick), 10 ticks = 800 ns. */
+	/* Periodic, divide by 2 (2T per tick), 10 ticks = 20T. */
 	wr(0, 0x3e0, 0x0);
 	wr(0, 0x320, 0x20051);
 	wr(0, 0x380, 10);
-	advance(799);
+	advance(20 * T - 1);
 	ck_assert(!irr(0, 0x51));
 	advance(1);
 	ck_assert(irr(0, 0x51));
 	ck_assert_int_eq(c->irq_ack(c), 0x51);
 	wr(0, 0xb0, 0);
 	ck_assert_uint_eq(rd(0, 0x390), 10);
-	advance(800);
+	advance(20 * T);
 	ck_assert(irr(0, 0x51));
 	/* Masked: counts but does not interrupt. */
 	ck_assert_int_eq(c->irq_ack(c), 0x51);
 	wr(0, 0xb0, 0);
 	wr(0, 0x320, 0x30051);
-	advance(800);
+	advance(20 * T);
 	ck_assert(!irr(0, 0x51));
 	wr(0, 0x380, 0); /* stop */
 	ck_assert_uint_eq(rd(0, 0x390), 0);
@@ -488,7 +489,7 @@ START_TEST(guest_timer_irqs)
 	ck_assert(c->apic_msr_write(c, 0x83e, 0xb));     /* divide by 1 */
 	ck_assert(c->apic_msr_write(c, 0x832, 0x20040)); /* periodic, vector 0x40 */
 	uint64_t t0 = cpu_clock_ns(c);
-	ck_assert(c->apic_msr_write(c, 0x838, 250)); /* 250 * 40 ns = 10 us */
+	ck_assert(c->apic_msr_write(c, 0x838, 10000 / LAPIC_BUS_NS)); /* 10 us */
 	for (int i = 0; i < 1000 && ram[0x500] < 5; i++)
 		machine_run(g, 1);
 	uint64_t n = ram[0x500];

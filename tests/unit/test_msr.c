@@ -174,9 +174,20 @@ START_TEST(feature_control_misc_enable)
 	ck_assert(me & MISC_EN_FAST_STRING);
 	ck_assert(!(me & MISC_EN_XD_DISABLE));
 	ck_assert(!msr_write(cpu, MSR_IA32_MISC_ENABLE, me | (1ull << 40)));
-	ck_assert(!msr_write(cpu, MSR_IA32_MISC_ENABLE, me | MISC_EN_XD_DISABLE));
-	ck_assert(msr_write(cpu, MSR_IA32_MISC_ENABLE, me | MISC_EN_LIMIT_CPUID));
+	/* XD disable, EIST and MONITOR enable are read/write (SDM Vol. 4
+	 * Table 2-2); XD disable hides NX and refuses EFER.NXE 0->1. */
 	uint32_t r[4];
+	ck_assert(msr_write(cpu, MSR_IA32_MISC_ENABLE,
+			    me | MISC_EN_XD_DISABLE | MISC_EN_EIST | MISC_EN_MONITOR));
+	ck_assert_uint_eq(rd(MSR_IA32_MISC_ENABLE),
+			  me | MISC_EN_XD_DISABLE | MISC_EN_EIST | MISC_EN_MONITOR);
+	cpuid_query(cpu, 0x80000001, 0, r);
+	ck_assert(!(r[3] & (1u << 20)));
+	ck_assert(!msr_write(cpu, MSR_EFER, EFER_NXE));
+	ck_assert(msr_write(cpu, MSR_IA32_MISC_ENABLE, me));
+	cpuid_query(cpu, 0x80000001, 0, r);
+	ck_assert(r[3] & (1u << 20));
+	ck_assert(msr_write(cpu, MSR_IA32_MISC_ENABLE, me | MISC_EN_LIMIT_CPUID));
 	cpuid_query(cpu, 0, 0, r);
 	ck_assert_uint_eq(r[0], 2);
 	/* Read-only bits ignore writes. */

@@ -95,9 +95,10 @@ static void b_pin_rsvd(struct vmcs *v)
 {
 	v->pin_controls |= 1u << 12;
 }
-static void b_proc_todo(struct vmcs *v)
+static void b_tpr_shadow_addr(struct vmcs *v)
 {
 	v->proc_controls |= PROC_TPR_SHADOW;
+	v->virtual_apic_addr = 0x1008; /* not 4-KByte aligned (§27.2.1.1) */
 }
 static void b_cr3_count(struct vmcs *v)
 {
@@ -213,7 +214,12 @@ static void b_g_rip(struct vmcs *v)
 }
 static void b_g_act(struct vmcs *v)
 {
-	v->guest_activity_state = 3;
+	v->guest_activity_state = 2; /* shutdown: not supported */
+}
+static void b_g_sipi_movss(struct vmcs *v)
+{
+	v->guest_activity_state = 3; /* wait-for-SIPI needs no STI/MOV-SS blocking */
+	v->guest_interruptibility = 2;
 }
 static void b_g_sti_if(struct vmcs *v)
 {
@@ -230,7 +236,7 @@ static void b_g_gdtr(struct vmcs *v)
 
 static const struct bad bads[] = {
 	{ "reserved pin control", b_pin_rsvd, G_CTL, 0 },
-	{ "use TPR shadow (not advertised)", b_proc_todo, G_CTL, 0 },
+	{ "use TPR shadow, misaligned virtual-APIC address", b_tpr_shadow_addr, G_CTL, 0 },
 	{ "CR3-target count 5", b_cr3_count, G_CTL, 0 },
 	{ "unaligned I/O bitmap", b_iobm, G_CTL, 0 },
 	{ "EPTP walk length 3", b_eptp_walk, G_CTL, 0 },
@@ -258,7 +264,8 @@ static const struct bad bads[] = {
 	{ "guest DS limit/G", b_g_ds_g, G_GUEST, 1 },
 	{ "guest TR type 9", b_g_tr_type, G_GUEST, 1 },
 	{ "guest RIP non-canonical", b_g_rip, G_GUEST, 1 },
-	{ "guest activity state 3", b_g_act, G_GUEST, 1 },
+	{ "guest activity state 2", b_g_act, G_GUEST, 1 },
+	{ "guest wait-for-SIPI with MOV-SS blocking", b_g_sipi_movss, G_GUEST, 1 },
 	{ "guest STI blocking with IF = 0", b_g_sti_if, G_GUEST, 1 },
 	{ "guest VMCS link pointer", b_g_link, G_GUEST, 5 },
 	{ "guest GDTR limit", b_g_gdtr, G_GUEST, 1 },

@@ -468,12 +468,23 @@ START_TEST(t_vmcs_pointer_errors)
 	phys_write(m->mmu, VMCS_B, 4, 0x1234);
 	expect_valid(vmptrld(VMCS_B), VMXERR_VMPTRLD_BAD_REVISION);
 	/* Shadow-VMCS indicator without VMCS shadowing support. */
+	struct vmx_state *s = (struct vmx_state *)c->vmx;
+	uint64_t *p2 = &s->caps.msr[MSR_IA32_VMX_PROCBASED_CTLS2 - MSR_IA32_VMX_FIRST];
+	*p2 &= ~((uint64_t)PROC2_SHADOW_VMCS << 32);
 	phys_write(m->mmu, VMCS_B, 4, VMX_REVISION_ID | 0x80000000u);
 	expect_valid(vmptrld(VMCS_B), VMXERR_VMPTRLD_BAD_REVISION);
 	/* A failed VMPTRLD leaves the current VMCS alone. */
 	ptr_operand(0);
 	expect_ok(EXEC(VMPTRST_RAX));
 	ck_assert_uint_eq(phys_read(m->mmu, PTRS, 8), VMCS_A);
+	/* With the capability a shadow VMCS can be made current, but not
+	 * launched (VMfailInvalid, SDM Vol. 3C §25.10). */
+	*p2 |= (uint64_t)PROC2_SHADOW_VMCS << 32;
+	expect_ok(vmptrld(VMCS_B));
+	ptr_operand(0);
+	expect_ok(EXEC(VMPTRST_RAX));
+	ck_assert_uint_eq(phys_read(m->mmu, PTRS, 8), VMCS_B);
+	expect_invalid(EXEC(VMLAUNCH));
 }
 END_TEST
 
@@ -515,7 +526,7 @@ START_TEST(t_vmread_vmwrite)
 	expect_valid(vmread(0x4003, &v), VMXERR_UNSUPPORTED_FIELD); /* high of 32-bit */
 	expect_valid(vmread(0x1ull << 32 | 0x681e, &v), VMXERR_UNSUPPORTED_FIELD);
 	expect_valid(vmwrite(0x7777, 1), VMXERR_UNSUPPORTED_FIELD);
-	expect_valid(vmwrite(0x2026, 1), VMXERR_UNSUPPORTED_FIELD); /* VMREAD bitmap */
+	expect_valid(vmwrite(0x2012 | 0x1000, 1), VMXERR_UNSUPPORTED_FIELD); /* bit 12 */
 
 	/* Read-only data is writable: IA32_VMX_MISC[29] is reported... */
 	expect_ok(vmwrite(0x4402, 0x30)); /* exit reason */

@@ -169,8 +169,9 @@ START_TEST(t_resolve)
 	ck_assert_ptr_null(vmcs_resolve(c, 0x1ull << 32 | 0x681e, &high)); /* bits 63:32 */
 	ck_assert_ptr_null(vmcs_resolve(c, 0x1000 | 0x681e, &high));       /* bit 12 */
 	ck_assert_ptr_null(vmcs_resolve(c, 0x8000 | 0x681e, &high));       /* bit 15 */
-	/* Existence per capability: EPT, VPID, preemption timer, PAT/EFER
-	 * are planned; PML, VMCS shadowing, posted interrupts, PLE are not. */
+	/* Existence per capability: EPT, VPID, preemption timer, PAT/EFER,
+	 * APIC virtualization, posted interrupts and VMCS shadowing are
+	 * implemented; PML, PLE are not. */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x201a, &high)); /* EPT pointer */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x0000, &high)); /* VPID */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x482e, &high)); /* preemption timer */
@@ -178,8 +179,11 @@ START_TEST(t_resolve)
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x2c00, &high)); /* host PAT */
 	ck_assert_ptr_null(vmcs_resolve(c, 0x0812, &high));    /* PML index */
 	ck_assert_ptr_null(vmcs_resolve(c, 0x200e, &high));    /* PML address */
-	ck_assert_ptr_null(vmcs_resolve(c, 0x2026, &high));    /* VMREAD bitmap */
-	ck_assert_ptr_null(vmcs_resolve(c, 0x0002, &high));    /* posted-intr vector */
+	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x2026, &high)); /* VMREAD bitmap */
+	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x2028, &high)); /* VMWRITE bitmap */
+	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x0002, &high)); /* posted-intr vector */
+	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x2012, &high)); /* virtual-APIC address */
+	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x0810, &high)); /* guest interrupt status */
 	ck_assert_ptr_null(vmcs_resolve(c, 0x4020, &high));    /* PLE gap */
 	ck_assert_ptr_null(vmcs_resolve(c, 0x2018, &high));    /* VM-function controls */
 }
@@ -256,9 +260,9 @@ START_TEST(t_controls)
 		ck_assert_uint_eq((uint32_t)t & ~(uint32_t)v, 0);
 	}
 	uint32_t pin1 = (uint32_t)(cap(MSR_IA32_VMX_PINBASED_CTLS) >> 32);
-	ck_assert(pin1 & 1);       /* external-interrupt exiting */
-	ck_assert(pin1 & 8);       /* NMI exiting */
-	ck_assert(!(pin1 & 0x80)); /* posted interrupts: not yet */
+	ck_assert(pin1 & 1);    /* external-interrupt exiting */
+	ck_assert(pin1 & 8);    /* NMI exiting */
+	ck_assert(pin1 & 0x80); /* posted interrupts */
 	uint32_t proc1 = (uint32_t)(cap(MSR_IA32_VMX_PROCBASED_CTLS) >> 32);
 	ck_assert(proc1 & (1u << 31));    /* secondary controls */
 	ck_assert(!(proc1 & (1u << 17))); /* tertiary: not yet */
@@ -268,7 +272,7 @@ START_TEST(t_controls)
 	ck_assert(p2 >> 32 & (1u << 1));     /* EPT */
 	ck_assert(p2 >> 32 & (1u << 5));     /* VPID */
 	ck_assert(p2 >> 32 & (1u << 7));     /* unrestricted guest */
-	ck_assert(!(p2 >> 32 & (1u << 14))); /* VMCS shadowing: not yet */
+	ck_assert(p2 >> 32 & (1u << 14));    /* VMCS shadowing */
 	ck_assert(!(p2 >> 32 & (1u << 13))); /* VM functions: not yet */
 	uint64_t dummy;
 	ck_assert(!vmx_msr_read(c, MSR_IA32_VMX_VMFUNC, &dummy));
@@ -287,6 +291,8 @@ START_TEST(t_misc_fixed_enum)
 	ck_assert_uint_eq((misc >> 16) & 0x1ff, 4); /* CR3-target values */
 	ck_assert(misc & (1ull << 29));             /* VMWRITE to any field */
 	ck_assert(misc & (1ull << 6));              /* HLT activity state */
+	ck_assert(!(misc & (1ull << 7)));           /* no shutdown activity state */
+	ck_assert(misc & (1ull << 8));              /* wait-for-SIPI activity state */
 	ck_assert_uint_eq(misc >> 32, 0);           /* MSEG revision */
 	ck_assert_uint_eq(cap(MSR_IA32_VMX_CR0_FIXED0), 0x80000021);
 	ck_assert_uint_eq(cap(MSR_IA32_VMX_CR0_FIXED1), 0xffffffff);

@@ -56,3 +56,38 @@ if sh "$(dirname "$0")/../scripts/fetch-guest.sh" "$CACHE" >/dev/null 2>&1; then
 else
 	echo "(Linux boot benchmark skipped: guest material could not be fetched)"
 fi
+
+# Nested: L1 Linux loads KVM and boots an L2 Linux under qemu-system-x86_64
+# -enable-kvm (tests/e2e/kvm_l2_linux.sh), on nestbox with VMX and with SVM,
+# and on QEMU TCG with nested SVM (its only nested mode) as the yardstick.
+if [ -n "$QEMU" ] && [ -f "$CACHE/vmlinuz" ]; then
+	E2E="$(dirname "$0")/../tests/e2e/kvm_l2_linux.sh"
+	SRC="$(cd "$(dirname "$0")/.." && pwd)"
+	TMPB=$(mktemp -d)
+	KVM_L2_INITRD_OUT="$TMPB/intel.gz" sh "$E2E" "$NB" "$SRC" intel
+	KVM_L2_INITRD_OUT="$TMPB/amd.gz" sh "$E2E" "$NB" "$SRC" amd
+	run_l2() { # label, command...
+		label=$1
+		shift
+		t0=$(date +%s.%N)
+		if "$@" 2>&1 | tr -d '\r' | grep -q '^L2 42'; then
+			t1=$(date +%s.%N)
+			echo "$t1 - $t0" | bc -l | xargs printf "%.2f"
+		else
+			echo "failed"
+		fi
+	}
+	vmx=$(run_l2 vmx "$NB" -cpu max,+vmx-unfinished -m 1024 -kernel "$CACHE/vmlinuz" \
+		-initrd "$TMPB/intel.gz" -append "console=ttyS0 quiet" -serial stdio --timeout 900)
+	svm=$(run_l2 svm "$NB" -cpu amd,+svm-unfinished -m 1024 -kernel "$CACHE/vmlinuz" \
+		-initrd "$TMPB/amd.gz" -append "console=ttyS0 quiet" -serial stdio --timeout 900)
+	qsvm=$(run_l2 qemu timeout 900 "$QEMU" -accel tcg -cpu max,+svm -m 1024 -display none \
+		-nodefaults -serial stdio -no-reboot -kernel "$CACHE/vmlinuz" -initrd "$TMPB/amd.gz" \
+		-append "console=ttyS0 quiet")
+	rm -rf "$TMPB"
+	echo
+	printf "%-34s %10s\n" "L1 + KVM + L2 Linux boot" "seconds"
+	printf "%-34s %10s\n" "nestbox, VMX (kvm_intel)" "$vmx"
+	printf "%-34s %10s\n" "nestbox, SVM (kvm_amd)" "$svm"
+	printf "%-34s %10s\n" "QEMU TCG, nested SVM (kvm_amd)" "$qsvm"
+fi

@@ -19,6 +19,7 @@
 #include "cpu/cpu.h"
 #include "cpu/cpuid.h"
 #include "cpu/flags.h"
+#include "cpu/ops_sys.h"
 #include "cpu/virt.h"
 #include "mmu/mmu.h"
 #include "svm/svm_state.h"
@@ -29,13 +30,11 @@
 /* EFER bits a guest may hold: SCE, LME, LMA, NXE, SVME, LMSLE, FFXSR, TCE. */
 #define EFER_VALID 0xfd01ull
 
+/* CR4 bits the guest may set: exactly those MOV to CR4 accepts on this CPU
+ * model (PKE, PKS, LA57, ... follow the model's features). */
 static uint64_t cr4_valid(const struct cpu *cpu)
 {
-	uint64_t v =
-		0x7ff | CR4_UMIP | CR4_FSGSBASE | CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP;
-	if (model_has(cpu->model, FEAT_LA57))
-		v |= CR4_LA57;
-	return v;
+	return sys_cr4_valid_mask(cpu);
 }
 
 /* A PAT value with only the memory types 0, 1, 4-7 in its eight fields. */

@@ -4,7 +4,8 @@
 # -enable-kvm, which boots the same kernel and busybox initramfs as an L2
 # Linux guest; L2 prints "L2 42" and powers off, then L1 powers off. The
 # host's QEMU binary, its shared libraries and firmware are copied into the
-# L1 initramfs. VMX/SVM are still behind the development switches.
+# L1 initramfs. VMX/SVM are still behind the development switches. With
+# KVM_L2_INITRD_OUT=FILE it only writes that initramfs to FILE.
 set -e
 NB=$1
 SRC=$2
@@ -45,6 +46,11 @@ insmod /mods/irqbypass.ko && insmod /mods/kvm.ko && insmod /mods/KMOD.ko nested=
 CMD
 sed -i "s/KMOD/$KMOD/" "$R/etc/nestbox-cmd"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$T/l1.gz"
+# bench/run.sh borrows the L1 initramfs to time the same run elsewhere.
+if [ -n "${KVM_L2_INITRD_OUT:-}" ]; then
+	cp "$T/l1.gz" "$KVM_L2_INITRD_OUT"
+	exit 0
+fi
 set +e
 "$NB" -m 1024 -cpu "$CPU" -kernel "$CACHE/vmlinuz" -initrd "$T/l1.gz" -append "console=ttyS0 quiet" \
 	-serial stdio --timeout 1500 --summary --expect '^L2 42' \

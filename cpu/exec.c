@@ -209,9 +209,7 @@ static void run_one(struct cpu *c)
 	} else if (len == DEC_UD) {
 		cpu_ud(c);
 	}
-	uint8_t sh = c->shadow;
 	c->shadow = 0;
-	(void)sh;
 	uint64_t next = (ip + in.len) & ip_mask(c);
 	c->rip = next;
 	in.fn(c, &in);

@@ -30,13 +30,6 @@
 /* EFER bits a guest may hold: SCE, LME, LMA, NXE, SVME, LMSLE, FFXSR, TCE. */
 #define EFER_VALID 0xfd01ull
 
-/* CR4 bits the guest may set: exactly those MOV to CR4 accepts on this CPU
- * model (PKE, PKS, LA57, ... follow the model's features). */
-static uint64_t cr4_valid(const struct cpu *cpu)
-{
-	return sys_cr4_valid_mask(cpu);
-}
-
 /* A PAT value with only the memory types 0, 1, 4-7 in its eight fields. */
 static bool pat_valid(uint64_t pat)
 {
@@ -65,7 +58,8 @@ static const char *vmcb_check(const struct cpu *cpu, const struct vmcb *v)
 		return "CR0.CD = 0 and CR0.NW = 1";
 	if (s->cr0 >> 32)
 		return "CR0[63:32] not zero";
-	if (s->cr4 & ~cr4_valid(cpu))
+	/* Exactly the bits MOV to CR4 accepts on this model (PKE, LA57...). */
+	if (s->cr4 & ~sys_cr4_valid_mask(cpu))
 		return "CR4 reserved bits";
 	if ((s->dr6 >> 32) || (s->dr7 >> 32))
 		return "DR6/DR7[63:32] not zero";

@@ -32,4 +32,14 @@ want=0
 [ "$SMP" -gt 1 ] && want="0-$((SMP - 1))"
 grep -qx "$want" "$LOG" || { echo "linux_boot: CPUs online is not $want" >&2; exit 1; }
 grep -q "reboot: Power down" "$LOG" || { echo "linux_boot: no clean power-off" >&2; exit 1; }
+# --guest-timeout: a limit in guest time ends the run with status 124.
+if [ "$SMP" -eq 1 ]; then
+	set +e
+	"$NB" -m 256 -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initramfs.cpio.gz" \
+		-append "console=ttyS0 quiet" -serial none --guest-timeout 0.2 --timeout 300 >"$RAW" 2>&1
+	rc=$?
+	set -e
+	[ $rc -eq 124 ] && grep -q "guest time limit reached" "$RAW" ||
+		{ echo "linux_boot: --guest-timeout 0.2 gave status $rc" >&2; cat "$RAW" >&2; exit 1; }
+fi
 echo "linux_boot: passed with $SMP vCPU(s)"

@@ -27,6 +27,7 @@
 #include "devices/ioport.h"
 #include "devices/machine.h"
 #include "mmu/mmu.h"
+#include "mmu/tlb.h"
 
 static struct cpu_model model;
 static struct cpu *cpu;
@@ -753,6 +754,107 @@ START_TEST(breakpoints)
 }
 END_TEST
 
+/* Registers added for kvm-unit-tests parity: machine-check banks that keep
+ * what software writes, IA32_PKRS, CR4.PKE/PKS validity per model, XCR0
+ * bit 9 (PKRU) and the protection-key CPUID bits. */
+/* A vCPU of another model, replacing the current one. */
+static void remk(const char *spec)
+{
+	if (cpu)
+		cpu_free(cpu);
+	cpu = NULL;
+	mk(spec);
+}
+
+START_TEST(mc_banks)
+{
+	remk("intel");
+	for (unsigned b = 0; b < MC_NBANKS; b++) {
+		uint32_t ctl = MSR_IA32_MC0_CTL + 4 * b;
+		ck_assert_uint_eq(rd(ctl), ~0ull); /* reset: all error types on */
+		ck_assert(msr_write(cpu, ctl, 0));
+		ck_assert_uint_eq(rd(ctl), 0);
+		ck_assert(msr_write(cpu, ctl, ~0ull & ~(1ull << 10)));
+		ck_assert_uint_eq(rd(ctl), ~0ull & ~(1ull << 10));
+		ck_assert(!msr_write(cpu, ctl, 0xaaaaaaaaaaaaaaaaull));
+		ck_assert(msr_write(cpu, ctl + 1, 0));
+		ck_assert(!msr_write(cpu, ctl + 1, 1));
+		ck_assert_uint_eq(rd(ctl + 1), 0);
+		ck_assert(msr_write(cpu, ctl + 2, ~0ull));
+		ck_assert_uint_eq(rd(ctl + 2), ~0ull);
+		ck_assert(msr_write(cpu, ctl + 3, 0xaaaaaaaaaaaaaaaaull));
+		ck_assert_uint_eq(rd(ctl + 3), 0xaaaaaaaaaaaaaaaaull);
+	}
+	uint64_t v;
+	ck_assert(!msr_read(cpu, MSR_IA32_MC0_CTL + 4 * MC_NBANKS, &v));
+	/* INIT keeps the banks, RESET restores them. */
+	msr_reset(cpu, true);
+	ck_assert_uint_eq(rd(MSR_IA32_MC0_CTL + 3), 0xaaaaaaaaaaaaaaaaull);
+}
+END_TEST
+
+START_TEST(pkrs_msr)
+{
+	uint64_t v;
+	remk("intel");
+	ck_assert(!msr_read(cpu, MSR_IA32_PKRS, &v)); /* no PKS on the Intel model */
+	ck_assert(!msr_write(cpu, MSR_IA32_PKRS, 0));
+	remk("max");
+	ck_assert_uint_eq(rd(MSR_IA32_PKRS), 0);
+	ck_assert(!msr_write(cpu, MSR_IA32_PKRS, 1ull << 32));
+	uint64_t gen = cpu->tlb->gen;
+	ck_assert(msr_write(cpu, MSR_IA32_PKRS, 0x30));
+	ck_assert_uint_eq(rd(MSR_IA32_PKRS), 0x30);
+	ck_assert_uint_ne(cpu->tlb->gen, gen); /* cached rights dropped */
+	gen = cpu->tlb->gen;
+	ck_assert(msr_write(cpu, MSR_IA32_PKRS, 0x30));
+	ck_assert_uint_eq(cpu->tlb->gen, gen); /* same value: no flush */
+	cpu_set_pkru(cpu, 4);
+	ck_assert_uint_ne(cpu->tlb->gen, gen);
+	ck_assert_uint_eq(cpu->pkru, 4);
+}
+END_TEST
+
+START_TEST(cr4_and_cpuid)
+{
+	uint32_t r[4];
+	remk("intel");
+	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_PKE)), EXC_GP);
+	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_PKS)), EXC_GP);
+	cpuid_query(cpu, 7, 0, r);
+	ck_assert(!(r[2] & (1u << 3)) && !(r[2] & (1u << 31)));
+	cpuid_query(cpu, 0xd, 0, r);
+	ck_assert_uint_eq(r[0], 3);
+	ck_assert_uint_eq(r[2], 576);
+
+	remk("amd");
+	cpuid_query(cpu, 7, 0, r);
+	ck_assert(r[2] & (1u << 3));     /* Zen 3: PKU */
+	ck_assert(!(r[2] & (1u << 31))); /* no PKS */
+
+	remk("max");
+	cpuid_query(cpu, 7, 0, r);
+	ck_assert(r[2] & (1u << 3) && r[2] & (1u << 31));
+	ck_assert(!(r[2] & (1u << 4))); /* OSPKE follows CR4.PKE */
+	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_PKE | CR4_PKS)), -1);
+	cpuid_query(cpu, 7, 0, r);
+	ck_assert(r[2] & (1u << 4));
+	cpuid_query(cpu, 0xd, 0, r);
+	ck_assert_uint_eq(r[0], 0x203);
+	ck_assert_uint_eq(r[1], 576); /* XCR0 = x87 only */
+	ck_assert_uint_eq(r[2], 2696);
+	cpuid_query(cpu, 0xd, 9, r);
+	ck_assert_uint_eq(r[0], 8);
+	ck_assert_uint_eq(r[1], 2688);
+	cpuid_query(cpu, 0xd, 8, r);
+	ck_assert_uint_eq(r[0] | r[1], 0);
+	ck_assert_uint_eq(model_xcr0_supported(&model), 0x203);
+	remk("max,-pku");
+	ck_assert_uint_eq(model_xcr0_supported(&model), 0x3);
+	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_PKE)), EXC_GP);
+}
+END_TEST
+
 /* optab.c references the families weakly; a strong reference makes the
  * linker take cpu/ops_sys.o out of the static core library. */
 void (*const sys_family_link)(void) = ops_sys_register;
@@ -787,6 +889,12 @@ int main(void)
 	tcase_add_test(tc, lmsw_invpcid);
 	tcase_add_test(tc, port_io);
 	tcase_add_test(tc, breakpoints);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pk_mc");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, mc_banks);
+	tcase_add_test(tc, pkrs_msr);
+	tcase_add_test(tc, cr4_and_cpuid);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

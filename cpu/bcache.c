@@ -146,7 +146,7 @@ struct bblock *bcache_insert(struct block_cache *bc, uint64_t phys, uint32_t key
 			mmu_mark_code(bc->m->mmu, page);
 			for (int i = 0; i < bc->m->ncpus; i++)
 				if (bc->m->cpu[i])
-					tlb_flush_writes_to(bc->m->cpu[i]->tlb, page);
+					cpu_tlb_flush_writes_to(bc->m->cpu[i], page);
 		}
 	}
 	struct bblock *b = malloc(sizeof(*b) + (size_t)n * sizeof(struct insn));

@@ -20,12 +20,10 @@ struct cpu *cpu_new(struct machine *m, struct mmu *mmu, const struct cpu_model *
 	struct cpu *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->tlb = calloc(1, sizeof(*c->tlb));
-	if (!c->tlb) {
+	if (!cpu_tlb_init(c)) {
 		free(c);
 		return NULL;
 	}
-	c->tlb->gen = 1;
 	c->machine = m;
 	c->mmu = mmu;
 	c->model = model;
@@ -40,7 +38,7 @@ void cpu_free(struct cpu *c)
 		return;
 	vmx_free(c);
 	svm_free(c);
-	free(c->tlb);
+	free(c->tlbs);
 	free(c->jcache);
 	free(c);
 }
@@ -115,8 +113,12 @@ void cpu_reset(struct cpu *c, bool init_only)
 	c->shutdown = false;
 	c->pending |= PEND_MODE;
 	cpu_update_mode(c);
-	if (c->tlb)
-		cpu_tlb_flush_all(c);
+	if (c->tlbs) {
+		/* Reset and INIT flush every context; the host's is active. */
+		static const struct tlb_tag host = { 0 };
+		cpu_tlb_flush_every(c);
+		cpu_tlb_select(c, &host);
+	}
 }
 
 void cpu_update_mode(struct cpu *c)
@@ -165,19 +167,6 @@ _Noreturn void cpu_gp(struct cpu *c, uint32_t errcode)
 _Noreturn void cpu_ud(struct cpu *c)
 {
 	cpu_exception(c, EXC_UD, NO_ERRCODE);
-}
-
-void cpu_tlb_flush_all(struct cpu *c)
-{
-	c->jc_epoch++;
-	tlb_flush_all(c->tlb);
-	c->tlb->has_large = 0;
-}
-
-void cpu_tlb_flush_page(struct cpu *c, uint64_t lin)
-{
-	c->jc_epoch++;
-	tlb_flush_page(c->tlb, lin);
 }
 
 void cpu_flush_code(struct cpu *c)

@@ -161,6 +161,14 @@ struct seg {
 #define EFER_SVME  (1ull << 12)
 #define EFER_FFXSR (1ull << 14)
 
+/* CR0 / CR4 bits whose change alters translations (TLB flush). CR0.WP is
+ * not one: the soft TLB never caches a write only WP = 0 allows
+ * (cpu/access.c). */
+#define CR0_TLB_BITS (CR0_PG | CR0_PE)
+#define CR4_TLB_BITS                                                                         \
+	(CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_PKS | \
+	 CR4_LA57)
+
 /* Exception vectors. */
 enum {
 	EXC_DE = 0,
@@ -261,6 +269,7 @@ struct cpu_msrs {
 	uint64_t lbr_from, lbr_to, ler_from, ler_to;
 	uint64_t mcg_status, mcg_cap;
 	uint64_t vm_hsave_pa, vm_cr; /* AMD SVM */
+	uint64_t svm_key;            /* SVM-Lock key (write-only MSR) */
 	uint64_t tsc_ratio;          /* AMD TSC_RATIO: guest TSC scale (cpu/tsc.h) */
 	uint64_t tsc_adjust;
 	uint64_t smbase;
@@ -289,6 +298,7 @@ struct cpu_model;
 #define SHADOW_MOVSS 2u
 
 struct soft_tlb; /* mmu/tlb.h */
+struct tlb_tag;  /* mmu/tlb.h */
 struct virt_ops; /* cpu/virt.h */
 
 struct cpu {
@@ -335,17 +345,29 @@ struct cpu {
 	int64_t clock_offset;
 	/* Stop cpu_run when icount reaches this (set by cpu_run). */
 	uint64_t icount_limit;
+	/* PAUSE spin detection (cpu/ops_data.c): icount of the last PAUSE and
+	 * how many PAUSEs in a row came close together since the last yield. */
+	uint64_t pause_last;
+	uint32_t pause_streak;
 
 	/* Interrupt state. */
 	uint8_t shadow;      /* SHADOW_* for the instruction after STI/MOV SS */
 	uint8_t halted;      /* activity state: 0 running, 1 HLT, 2 wait-for-SIPI
-				(after INIT on an AP; only a SIPI wakes it) */
+				(after INIT on an AP; only a SIPI wakes it),
+				3 shutdown (a VMX guest's activity state: only
+				NMI and INIT are recognized) */
 	uint8_t sipi_vector; /* vector of the pending SIPI (PEND_SIPI) */
 	bool monitor_armed;  /* MONITOR armed, no MWAIT since (cpu/ops_sys.c) */
 	/* Debug registers armed: instructions run one at a time and every data
 	 * access takes the slow path, which collects DR6 B-bits in dbg_hits. */
 	bool dbg_data;
 	uint8_t dbg_hits;
+	/* A #DB whose DR6 bits are written before its delivery (instruction
+	 * breakpoint, general detect, task-switch trap: dbg_fault_dr6 in
+	 * cpu/debug.h): DR6 before and the bits set (0: none), so a VMX #DB
+	 * exit can leave DR6 unchanged (SDM Vol. 3C §28.1). */
+	uint64_t dbg_dr6_before;
+	uint32_t dbg_dr6_new;
 	uint8_t nmi_blocked; /* NMI handler running (until IRET) */
 	uint8_t in_smm;
 	/* icount of the instruction right after the last MOV SS / POP SS: it
@@ -386,14 +408,19 @@ struct cpu {
 	/* Added to the TSC the guest reads while guest_mode (VMX TSC offset,
 	 * SVM TSC_OFFSET); 0 outside guest mode (cpu/tsc.h). */
 	uint64_t virt_tsc_offset;
-	/* Guest TSC scale (SVM TSC_RATIO, 8.32 fixed point) while guest_mode,
-	 * 0 for none (cpu/tsc.h). */
+	/* Guest TSC scale while guest_mode (cpu/tsc.h): virt_tsc_ratio with
+	 * virt_tsc_frac fraction bits, 0 meaning 32 (SVM TSC_RATIO, 8.32;
+	 * VMX TSC multiplier, 16.48, sets 48). Ratio 0 with frac 0: none. */
 	uint64_t virt_tsc_ratio;
+	uint8_t virt_tsc_frac;
 
 	/* Owners. */
 	struct machine *machine;
 	struct mmu *mmu;
+	/* The active soft TLB: one of tlbs[0..TLB_NSETS] (cpu/tlb_sets.c). */
 	struct soft_tlb *tlb;
+	struct soft_tlb *tlbs;
+	uint64_t tlb_clock;
 	struct block_cache *bcache;
 	/* Jump cache: linear RIP → decoded block, valid while jc_epoch is
 	 * unchanged (bumped by TLB flushes, mode changes, block retirement). */
@@ -527,10 +554,33 @@ void cpu_deliver_event(struct cpu *cpu, int vector, enum event_kind kind, uint32
  * decoding are handled by keys; this drops everything). */
 void cpu_flush_code(struct cpu *cpu);
 
-/* Linear→host TLB flush: everything (CR3 write without PCID, CR0/CR4 paging
- * changes) or one page (INVLPG). */
+/* Linear→host TLB flush of the current translation context (the active
+ * set): everything (CR3 write without PCID, CR0/CR4 paging changes) or one
+ * page (INVLPG). */
 void cpu_tlb_flush_all(struct cpu *cpu);
 void cpu_tlb_flush_page(struct cpu *cpu, uint64_t lin);
+
+/* Tagged soft TLB sets (cpu/tlb_sets.c). TLB_NSETS sets keep translation
+ * contexts; one more (the transit set) takes what a VM transition caches
+ * between cpu_tlb_leave and cpu_tlb_select. */
+#define TLB_NSETS 4
+#define TLB_ANY   (~0ull)
+bool cpu_tlb_init(struct cpu *cpu);
+/* Every set, every context: physical map or A20 changes, reset. */
+void cpu_tlb_flush_every(struct cpu *cpu);
+/* Start of a VM transition: the active set keeps what it holds (stamped
+ * with the state it was made under) and the transit set takes over. */
+void cpu_tlb_leave(struct cpu *cpu);
+/* End of a VM transition, with the new context's state loaded: make the
+ * set tagged tag active (reusing the least recently used set for a new
+ * tag); its entries are dropped if the state differs from their stamp. */
+void cpu_tlb_select(struct cpu *cpu, const struct tlb_tag *tag);
+/* INVVPID / INVEPT / INVLPGA / TLB_CONTROL: flush guest sets (guest = 1,
+ * or the host set with guest = 0) whose id and root match (TLB_ANY: any
+ * value; root compares bits 51:12), the page lin or all (lin = TLB_ANY). */
+void cpu_tlb_flush_tagged(struct cpu *cpu, int guest, uint64_t id, uint64_t root, uint64_t lin);
+/* A page now holds code: drop write entries to it from every set. */
+void cpu_tlb_flush_writes_to(struct cpu *cpu, uint64_t gpa_page);
 
 /* Write PKRU / IA32_PKRS (WRPKRU, XRSTOR, WRMSR, VM transitions): soft-TLB
  * entries hold rights checked under the old keys, so a change flushes. */

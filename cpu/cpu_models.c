@@ -56,11 +56,7 @@ static const struct feat_name feat_names[] = {
 	/* MONITOR/MWAIT (cpu/ops_sys.c): MWAIT returns at once, which the
 	 * SDM allows; off by default (an OS would spin in its idle loop). */
 	{ "monitor", FEAT_MONITOR, true },
-	{ "vmx", FEAT_VMX, false },
-	/* Hidden development switch: sets FEAT_VMX while VMX is incomplete, so
-	 * the VMX guest tests (tests/guest/g64_vmx_*) can run. Not a QEMU name;
-	 * remove when "vmx" becomes impl. */
-	{ "vmx-unfinished", FEAT_VMX, true },
+	{ "vmx", FEAT_VMX, true },
 	{ "ssse3", FEAT_SSSE3, true },
 	{ "cx16", FEAT_CX16, true },
 	{ "pcid", FEAT_PCID, true },
@@ -102,15 +98,13 @@ static const struct feat_name feat_names[] = {
 	{ "rdtscp", FEAT_RDTSCP, true },
 	{ "lm", FEAT_LM, true },
 	{ "lahf_lm", FEAT_LAHF_LM, true },
-	{ "svm", FEAT_SVM, false },
-	/* Development switch: enables FEAT_SVM while the SVM implementation
-	 * (svm/) is unfinished, for its own test guests (-cpu amd,+svm-unfinished).
-	 * Not for users: plain "+svm" stays refused until SVM is complete. */
-	{ "svm-unfinished", FEAT_SVM, true },
+	{ "svm", FEAT_SVM, true },
 	{ "skinit", FEAT_SKINIT, false },
 	/* SVM features (CPUID 8000000Ah EDX), Linux and QEMU spellings. */
 	{ "npt", FEAT_NPT, true },
 	{ "lbrv", FEAT_LBRV, true },
+	{ "svm-lock", FEAT_SVML, true },
+	{ "svm_lock", FEAT_SVML, true },
 	{ "nrip_save", FEAT_NRIPS, true },
 	{ "nrip-save", FEAT_NRIPS, true },
 	{ "tsc_scale", FEAT_TSCRATE, true },
@@ -163,9 +157,9 @@ static const uint16_t common_feats[] = {
 /* The SVM features svm/ implements (CPUID 8000000Ah EDX), in every model:
  * cpuid_query reports them only when SVM itself is on. */
 static const uint16_t svm_feats[] = {
-	FEAT_NPT,         FEAT_LBRV,        FEAT_NRIPS,         FEAT_TSCRATE,
-	FEAT_VMCBCLEAN,   FEAT_FLUSHBYASID, FEAT_DECODEASSISTS, FEAT_PAUSEFILTER,
-	FEAT_PFTHRESHOLD, FEAT_VVMSAVE,     FEAT_VGIF,          FEAT_VNMI,
+	FEAT_NPT,       FEAT_LBRV,        FEAT_SVML,          FEAT_NRIPS,       FEAT_TSCRATE,
+	FEAT_VMCBCLEAN, FEAT_FLUSHBYASID, FEAT_DECODEASSISTS, FEAT_PAUSEFILTER, FEAT_PFTHRESHOLD,
+	FEAT_VVMSAVE,   FEAT_VGIF,        FEAT_VNMI,
 };
 
 static void add_common(struct cpu_model *m)
@@ -187,6 +181,7 @@ static void model_intel(struct cpu_model *m)
 	m->model = 0x5e;
 	m->stepping = 3;
 	add_common(m);
+	model_set(m, FEAT_VMX, true);        /* VT-x (vmx/) */
 	model_set(m, FEAT_TSC_ADJUST, true); /* IA32_TSC_ADJUST is in cpu/msr.c */
 	m->max_leaf = 0x1f;
 	m->max_ext_leaf = 0x80000008;
@@ -207,6 +202,7 @@ static void model_amd(struct cpu_model *m)
 	m->stepping = 0;
 	add_common(m);
 	model_set(m, FEAT_CR8_LEGACY, true);
+	model_set(m, FEAT_SVM, true); /* AMD-V (svm/), with the svm_feats */
 	model_set(m, FEAT_PKU, true); /* Zen 3 has PKU (APM Vol. 2 §5.6.7) */
 	m->max_leaf = 0x0d;
 	/* 8000000Ah is the SVM leaf (zero while SVM is off); 8000001Fh
@@ -323,21 +319,8 @@ static const struct feat_name *feat_lookup(const char *name, size_t len)
 	return NULL;
 }
 
-/* Does the -cpu spec hold the development switch ",+NAME-unfinished"? */
-static bool dev_switch_on(const char *spec, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = strchr(spec, ','); p; p = strchr(p + 1, ',')) {
-		if (p[1] == '+' && !strncmp(p + 2, name, n) &&
-		    !strncmp(p + 2 + n, "-unfinished", 11) && (p[13 + n] == ',' || p[13 + n] == 0))
-			return true;
-	}
-	return false;
-}
-
-/* Apply one ",item" edit of the -cpu spec m_spec. */
-static bool apply_item(struct cpu_model *m, const char *m_spec, const char *s, size_t len,
-		       char *err, size_t errlen)
+/* Apply one ",item" edit of the -cpu spec. */
+static bool apply_item(struct cpu_model *m, const char *s, size_t len, char *err, size_t errlen)
 {
 	bool on;
 	const char *name = s;
@@ -375,10 +358,7 @@ static bool apply_item(struct cpu_model *m, const char *m_spec, const char *s, s
 		snprintf(err, errlen, "-cpu: unknown CPU feature '%.*s'", (int)nlen, name);
 		return false;
 	}
-	/* "+X" of an unfinished feature is accepted along with its
-	 * development switch "+X-unfinished" (e.g. kvm-unit-tests' "-cpu
-	 * max,+svm" with ",+svm-unfinished" added). */
-	if (on && !f->impl && !dev_switch_on(m_spec, f->name)) {
+	if (on && !f->impl) {
 		snprintf(err, errlen, "-cpu: feature '%s' is not implemented yet", f->name);
 		return false;
 	}
@@ -431,7 +411,7 @@ bool cpu_model_parse(const char *spec, struct cpu_model *out, char *err, size_t 
 			return false;
 		if (r)
 			continue;
-		if (!apply_item(&m, spec, item, len, err, errlen))
+		if (!apply_item(&m, item, len, err, errlen))
 			return false;
 	}
 	/* SVM brings its CPUID leaf 8000000Ah (the Intel-vendor models stop

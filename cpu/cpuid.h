@@ -113,6 +113,7 @@ enum feature {
 	/* leaf 8000000Ah EDX: SVM features (reported only with FEAT_SVM) */
 	FEAT_NPT = FEAT(FW_8A_EDX, 0),
 	FEAT_LBRV = FEAT(FW_8A_EDX, 1),
+	FEAT_SVML = FEAT(FW_8A_EDX, 2),
 	FEAT_NRIPS = FEAT(FW_8A_EDX, 3),
 	FEAT_TSCRATE = FEAT(FW_8A_EDX, 4),
 	FEAT_VMCBCLEAN = FEAT(FW_8A_EDX, 5),

@@ -83,6 +83,16 @@ static inline void dbg_int1(struct cpu *cpu)
 	dbg_soft_int(cpu);
 }
 
+/* Set DR6 for a #DB about to be raised: clear, then set these bits; the
+ * previous DR6 and the new bits are kept for a hypervisor whose #DB VM exit
+ * reports the bits and leaves DR6 alone (vmx/vmx_exit.c). */
+static inline void dbg_fault_dr6(struct cpu *cpu, uint64_t clear, uint64_t set)
+{
+	cpu->dbg_dr6_before = cpu->dr[6];
+	cpu->dbg_dr6_new = (uint32_t)set;
+	cpu->dr[6] = (cpu->dr[6] & ~clear) | set;
+}
+
 /* Any breakpoint enabled in DR7 (cheap test for the loop's slow path). */
 static inline bool dbg_armed(const struct cpu *cpu)
 {

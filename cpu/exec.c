@@ -402,6 +402,10 @@ static void service_events(struct cpu *c)
 		c->nmi_blocked = 1;
 		return;
 	}
+	/* Shutdown: external interrupts are not recognized (SDM Vol. 3 §6.15
+	 * interrupt 8; in VMX non-root they cause no exit either). */
+	if (c->halted == 3)
+		return;
 	/* With external-interrupt exiting (VMX) or the INTR intercept (SVM), a
 	 * pending interrupt exits before the controller is acknowledged, and
 	 * RFLAGS.IF of the guest does not block it (SDM Vol. 3 §25.2); the virt
@@ -450,7 +454,7 @@ static void step_debug(struct cpu *c)
 	if (armed && !rf && !movss_inhibit) {
 		int hit = dbg_match_exec(c, fetch_lin(c, c->rip));
 		if (hit) {
-			c->dr[6] = (c->dr[6] & ~0xfull) | (unsigned)hit;
+			dbg_fault_dr6(c, DR6_B_MASK, (unsigned)hit);
 			c->ip_start = c->rip;
 			cpu_deliver_event(c, EXC_DB, EV_EXCEPTION, NO_ERRCODE);
 			return;
@@ -509,7 +513,7 @@ static void pending_debug_trap(struct cpu *c)
 	if (!(c->dbg_hits & DBG_SS_FORCE))
 		return;
 	c->dbg_hits = 0;
-	c->dr[6] = (c->dr[6] & ~0xfull) | DR6_BS;
+	dbg_fault_dr6(c, DR6_B_MASK, DR6_BS);
 	c->ip_start = c->rip;
 	cpu_deliver_event(c, EXC_DB, EV_EXCEPTION, NO_ERRCODE);
 }

@@ -122,6 +122,7 @@ void msr_reset(struct cpu *cpu, bool init_only)
 	m->debugctl = 0;
 	m->lbr_from = m->lbr_to = m->ler_from = m->ler_to = 0;
 	m->vm_cr = 0;
+	m->svm_key = 0;
 	m->vm_hsave_pa = 0;
 	m->tsc_ratio = 1ull << 32; /* 1.0 */
 	memset(m->amd_perf, 0, sizeof(m->amd_perf));
@@ -320,6 +321,12 @@ bool msr_read(struct cpu *cpu, uint32_t idx, uint64_t *val)
 		if (!has(cpu, FEAT_SVM))
 			return false;
 		v = m->vm_hsave_pa;
+		break;
+	case MSR_AMD_SVM_KEY:
+		/* Reads return 0: the key is not readable (APM Vol. 2 §15.31). */
+		if (!has(cpu, FEAT_SVM) || !has(cpu, FEAT_SVML))
+			return false;
+		v = 0;
 		break;
 	case MSR_AMD_TSC_RATIO:
 		if (!has(cpu, FEAT_SVM) || !has(cpu, FEAT_TSCRATE))
@@ -624,13 +631,26 @@ bool msr_write(struct cpu *cpu, uint32_t idx, uint64_t v)
 		/* Platform configuration: accepted, nothing to reconfigure. */
 		return !is_intel(cpu);
 	case MSR_AMD_VM_CR:
-		/* DPD, R_INIT, DIS_A20M, LOCK, SVMDIS; LOCK freezes SVMDIS
-		 * (APM Vol. 2 §15.30.1). */
+		/* DPD, R_INIT, DIS_A20M, LOCK, SVMDIS. While LOCK is set,
+		 * writes to LOCK and SVMDIS are silently ignored; only the
+		 * SVM_KEY MSR clears LOCK (APM Vol. 2 §15.30.1). */
 		if (!has(cpu, FEAT_SVM) || (v & ~0x1full))
 			return false;
-		if ((m->vm_cr & VM_CR_LOCK) && ((v ^ m->vm_cr) & (VM_CR_SVMDIS | VM_CR_LOCK)))
-			return false;
+		if (m->vm_cr & VM_CR_LOCK)
+			v = (v & ~(VM_CR_SVMDIS | VM_CR_LOCK)) |
+			    (m->vm_cr & (VM_CR_SVMDIS | VM_CR_LOCK));
 		m->vm_cr = v;
+		return true;
+	case MSR_AMD_SVM_KEY:
+		/* SVM-Lock (APM Vol. 2 §15.31): with LOCK clear a write sets
+		 * the key; with LOCK set, writing the same non-zero key clears
+		 * LOCK (a zero key cannot unlock: locked until reset). */
+		if (!has(cpu, FEAT_SVM) || !has(cpu, FEAT_SVML))
+			return false;
+		if (!(m->vm_cr & VM_CR_LOCK))
+			m->svm_key = v;
+		else if (m->svm_key && v == m->svm_key)
+			m->vm_cr &= ~VM_CR_LOCK;
 		return true;
 	case MSR_AMD_VM_HSAVE_PA:
 		/* 4K aligned, below MAXPHYADDR (APM Vol. 2 §15.30.4). */

@@ -62,6 +62,7 @@
 #define MSR_AMD_TOP_MEM2    0xc001001d
 #define MSR_AMD_VM_CR       0xc0010114
 #define MSR_AMD_VM_HSAVE_PA 0xc0010117
+#define MSR_AMD_SVM_KEY     0xc0010118
 #define MSR_AMD_TSC_RATIO   0xc0000104 /* SVM TSC ratio (8.32 fixed point) */
 #define MSR_AMD_DE_CFG      0xc0011029
 

@@ -204,7 +204,30 @@ static void op_xchg_rm(struct cpu *cpu, const struct insn *in)
  * free by the others). Its clock moves to the end of the run slice
  * (icount_limit: the machine's round, which ends at the next timer deadline
  * at the latest) as if it had spun there, so the round ends and the other
- * vCPUs run without the host executing the spin loop. */
+ * vCPUs run without the host executing the spin loop.
+ *
+ * Like pause-loop exiting, only a spin loop yields: PAUSE_SPIN_STREAK
+ * PAUSEs each within PAUSE_SPIN_GAP instructions of the previous one. A
+ * few PAUSEs used as a short delay (after a lock is won, in a backoff)
+ * keep the turn, as on hardware where they cost tens of cycles. */
+#define PAUSE_SPIN_GAP    128
+#define PAUSE_SPIN_STREAK 4
+
+static void pause_spin(struct cpu *cpu)
+{
+	if (cpu->icount - cpu->pause_last > PAUSE_SPIN_GAP)
+		cpu->pause_streak = 0;
+	cpu->pause_last = cpu->icount;
+	if (++cpu->pause_streak < PAUSE_SPIN_STREAK)
+		return;
+	cpu->pause_streak = 0;
+	if (cpu->icount_limit > cpu->icount) {
+		cpu->clock_offset += (int64_t)(cpu->icount_limit - cpu->icount);
+		cpu->icount_limit = cpu->icount;
+	}
+	cpu->pending |= PEND_EXIT;
+}
+
 static void op_xchg_ax(struct cpu *cpu, const struct insn *in)
 {
 	int r = in->rm;
@@ -212,14 +235,8 @@ static void op_xchg_ax(struct cpu *cpu, const struct insn *in)
 		if (in->pfx & PFX_REP) {
 			struct icpt_info info = { .insn = in };
 			VIRT_ICPT(cpu, ICPT_PAUSE, &info);
-			if (cpu->machine && cpu->machine->ncpus > 1) {
-				if (cpu->icount_limit > cpu->icount) {
-					cpu->clock_offset +=
-						(int64_t)(cpu->icount_limit - cpu->icount);
-					cpu->icount_limit = cpu->icount;
-				}
-				cpu->pending |= PEND_EXIT;
-			}
+			if (cpu->machine && cpu->machine->ncpus > 1)
+				pause_spin(cpu);
 		}
 		return;
 	}

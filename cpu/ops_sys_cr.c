@@ -30,13 +30,6 @@
 #define CR0_DEFINED                                                                                \
 	(CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | \
 	 CR0_PG)
-/* CR0 / CR4 bits whose change alters translations (TLB flush). CR0.WP is
- * not one: the soft TLB never caches a write only WP = 0 allows
- * (cpu/access.c). */
-#define CR0_TLB_BITS (CR0_PG | CR0_PE)
-#define CR4_TLB_BITS                                                                         \
-	(CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_PKS | \
-	 CR4_LA57)
 /* CR4 bits whose change reloads the PDPTEs in PAE mode (SDM Vol. 3
  * §4.4.1). */
 #define CR4_PDPTE_BITS (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)
@@ -315,7 +308,7 @@ static int dr_index(struct cpu *cpu, const struct insn *in, bool read)
 	if (cpu->dr[7] & DR7_GD) {
 		/* General detect: a fault before the access; the processor
 		 * clears GD so the handler can use the registers (§17.2.4). */
-		cpu->dr[6] = (cpu->dr[6] & ~DR6_B_MASK) | DR6_BD;
+		dbg_fault_dr6(cpu, DR6_B_MASK, DR6_BD);
 		cpu->dr[7] &= ~DR7_GD;
 		cpu_exception(cpu, EXC_DB, NO_ERRCODE);
 	}

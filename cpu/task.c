@@ -18,6 +18,7 @@
  *           12h-20h AX..DI, 22h-28h ES CS SS DS, 2Ah LDT.
  */
 #include "cpu/access.h"
+#include "cpu/debug.h"
 #include "cpu/flags.h"
 #include "cpu/ops_sys.h"
 #include "cpu/seg.h"
@@ -225,7 +226,7 @@ void task_switch(struct cpu *cpu, uint16_t sel, uint64_t desc, enum task_reason 
 		stk_commit(cpu, &k, false);
 	}
 	if (t.tbit) {
-		cpu->dr[6] |= 1u << 15; /* BT */
+		dbg_fault_dr6(cpu, 0, DR6_BT);
 		cpu_exception(cpu, EXC_DB, NO_ERRCODE);
 	}
 }

@@ -37,12 +37,15 @@ static inline uint64_t cpu_tsc_host(const struct cpu *cpu)
 }
 
 /* The guest-visible TSC (RDTSC, RDMSR 10h): in guest mode the
- * hypervisor's TSC scaled by the TSC ratio (SVM), plus its offset. */
+ * hypervisor's TSC scaled by the TSC ratio (SVM) or multiplier (VMX), plus
+ * its offset. */
 static inline uint64_t cpu_tsc(const struct cpu *cpu)
 {
 	uint64_t t = cpu_tsc_host(cpu);
-	if (__builtin_expect(cpu->virt_tsc_ratio != 0, 0))
-		t = (uint64_t)(((unsigned __int128)t * cpu->virt_tsc_ratio) >> 32);
+	if (__builtin_expect((cpu->virt_tsc_ratio | cpu->virt_tsc_frac) != 0, 0)) {
+		unsigned frac = cpu->virt_tsc_frac ? cpu->virt_tsc_frac : 32;
+		t = (uint64_t)(((unsigned __int128)t * cpu->virt_tsc_ratio) >> frac);
+	}
 	return t + cpu->virt_tsc_offset;
 }
 

@@ -38,7 +38,7 @@ void machine_set_a20(struct machine *m, bool enabled)
 		c->a20_mask = mask;
 		/* Cached translations and decoded blocks were made through the
 		 * old mask (SDM Vol. 3 §21.33.2: A20M# masks physical bit 20). */
-		cpu_tlb_flush_all(c);
+		cpu_tlb_flush_every(c);
 		cpu_flush_code(c);
 	}
 }
@@ -62,7 +62,7 @@ static void map_change_hook(void *opaque, uint64_t gpa, uint64_t size)
 	struct machine *m = opaque;
 	for (int i = 0; i < m->ncpus; i++)
 		if (m->cpu[i])
-			cpu_tlb_flush_all(m->cpu[i]);
+			cpu_tlb_flush_every(m->cpu[i]);
 	if (m->bcache)
 		bcache_flush(m->bcache);
 }
@@ -138,8 +138,10 @@ static bool can_wake(const struct cpu *c)
 		return true;
 	if (c->halted == 2)
 		return (c->pending & PEND_SIPI) != 0;
-	if ((c->pending & PEND_NMI) && !c->nmi_blocked)
+	if ((c->pending & PEND_NMI) && (!c->nmi_blocked || (c->icpt & ICPT_BIT(ICPT_NMI))))
 		return true;
+	if (c->halted == 3) /* shutdown: only NMI and INIT */
+		return false;
 	return (c->pending & PEND_IRQ) && cpu_extint_open(c) && c->irq_pending &&
 	       c->irq_pending((struct cpu *)c);
 }

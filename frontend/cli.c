@@ -237,6 +237,40 @@ static int parse_onoff(const char *v, bool *out)
  * kvm-pit/kvm-i8259/... without KVM, so with TCG such a global is inert, and
  * it is inert here too. A global for any other driver is refused, because
  * nestbox's devices have no settable properties. */
+/* -overcommit mem-lock=on|off,cpu-pm=on|off (QEMU's spelling). mem-lock
+ * locks guest RAM in host memory (main.c). cpu-pm=on asks a hypervisor not
+ * to exit on the guest's idle instructions (HLT, MWAIT, PAUSE); nestbox has
+ * no host hypervisor under it, so the guest's idle instructions are always
+ * its own (PAUSE, HLT and MWAIT act as cpu/ describes) and either value is
+ * accepted. */
+static int parse_overcommit(const char *arg, struct cli_options *o)
+{
+	char buf[128];
+	if (strlen(arg) >= sizeof(buf))
+		return bad("-overcommit %s: option too long%s", arg, "");
+	strcpy(buf, arg);
+	for (char *save = 0, *it = strtok_r(buf, ",", &save); it; it = strtok_r(0, ",", &save)) {
+		bool on;
+		char *eq = strchr(it, '=');
+		if (!eq)
+			return bad("-overcommit %s: expected mem-lock=on|off or cpu-pm=on|off%s",
+				   arg, "");
+		*eq = 0;
+		if (!strcmp(eq + 1, "on"))
+			on = true;
+		else if (!strcmp(eq + 1, "off"))
+			on = false;
+		else
+			return bad("-overcommit %s: value must be on or off%s", arg, "");
+		if (!strcmp(it, "mem-lock"))
+			o->mem_lock = on;
+		else if (strcmp(it, "cpu-pm"))
+			return bad("-overcommit: unknown property '%s' (mem-lock, cpu-pm)%s", it,
+				   "");
+	}
+	return 0;
+}
+
 static int parse_global(const char *arg)
 {
 	const char *drv = arg;
@@ -445,6 +479,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o)
 			if (parse_global(arg) < 0)
 				return -1;
 		} else if (!strcmp(opt, "-nodefaults")) {
+		} else if (!strcmp(opt, "-overcommit")) {
+			NEED_ARG();
+			if (parse_overcommit(arg, o) < 0)
+				return -1;
 		} else if (!strcmp(opt, "-no-reboot")) {
 			o->no_reboot = true;
 		} else if (!strcmp(opt, "-timeout")) {

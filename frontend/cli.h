@@ -27,6 +27,7 @@ struct cli_options {
 	const char *serial;
 	bool no_reboot;
 	bool nographic;
+	bool mem_lock; /* -overcommit mem-lock=on: guest RAM locked in host memory */
 	uint16_t debug_exit_base, debug_exit_size;
 	/* QEMU's kvm-unit-tests devices (devices/testdev.h); the pc board
 	 * creates them when asked. */

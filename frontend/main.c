@@ -4,11 +4,13 @@
  * good or a limit is hit, watch the console for --expect/--fail-on, and end
  * with one summary line and an exit status that tells what happened.
  */
+#include <errno.h>
 #include <poll.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -284,6 +286,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	w.m = m;
+	/* -overcommit mem-lock=on: guest RAM (and everything after it) stays
+	 * in host memory, as with QEMU's mlock. */
+	if (o.mem_lock && mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
+		fprintf(stderr,
+			"nestbox: -overcommit mem-lock=on: cannot lock guest memory: %s "
+			"(raise the memlock limit, ulimit -l)\n",
+			strerror(errno));
+		machine_free(m);
+		net_free(net);
+		return 2;
+	}
 	if (o.kernel) {
 		if (load_kernel(m, &o) < 0) {
 			machine_free(m);

@@ -12,6 +12,11 @@
  * Contexts: supervisor with SMAP enforcing (AC=0), supervisor with AC=1,
  * user (CPL 3), and user with alignment checking on. Implicit supervisor
  * accesses use TLB_SUP.
+ *
+ * A vCPU has several of these (cpu/tlb_sets.c), one per translation
+ * context: the host (VMX root / SVM ASID 0) and guests told apart by
+ * VPID/ASID and EPTP/nCR3 (struct tlb_tag), so VM entries and exits switch
+ * sets instead of flushing.
  */
 #ifndef NESTBOX_MMU_TLB_H
 #define NESTBOX_MMU_TLB_H
@@ -44,9 +49,28 @@ struct tlb_entry {
 	uint64_t gpa_page; /* guest-physical page (for code tracking, traces) */
 };
 
+/* Which translation context a set holds (cpu/tlb_sets.c). */
+struct tlb_tag {
+	uint64_t root; /* EPTP / nCR3 (0: no second stage) */
+	uint64_t aux;  /* VMX APIC-access address (0: none) */
+	uint32_t id;   /* VPID / ASID; 0 with guest = 0 is the host */
+	uint8_t guest; /* 1: VMX non-root / SVM guest */
+	uint8_t used;  /* the set holds this tag */
+};
+
+/* The CPU state its entries were made under (cpu/tlb_sets.c). */
+struct tlb_sig {
+	uint64_t cr3, pkrs;
+	uint32_t cr0, cr4, efer, pkru;
+	uint8_t dbg;
+};
+
 struct soft_tlb {
 	uint64_t gen;  /* 1..4095 */
 	int has_large; /* a 2M/4M/1G page is cached: INVLPG must flush all */
+	struct tlb_tag tag;
+	struct tlb_sig sig;
+	uint64_t last_use; /* LRU stamp for replacement */
 	struct tlb_entry e[TLB_NCTX][TLB_NKIND][TLB_SIZE];
 };
 

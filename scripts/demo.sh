@@ -24,7 +24,6 @@ if [ $rc -ne 1 ]; then
 	exit 1
 fi
 echo "demo: 2/2 Debian's Linux at L1 with KVM on nestbox's VMX, an L2 guest through /dev/kvm"
-echo "demo: (fetching the kernel from Debian's archive on first use; VMX is still behind"
-echo "demo:  the development switch -cpu max,+vmx-unfinished)"
+echo "demo: (fetching the kernel from Debian's archive on first use)"
 sh "$SRC/tests/e2e/kvm_l2.sh" "$(cd "$(dirname "$BUILD/nestbox")" && pwd)/nestbox" "$SRC"
 echo "demo: done: L1 Linux loaded kvm_intel on emulated VT-x and ran an L2 guest."

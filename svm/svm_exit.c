@@ -18,6 +18,7 @@
 #include "cpu/flags.h"
 #include "cpu/virt.h"
 #include "mmu/mmu.h"
+#include "mmu/tlb.h"
 #include "svm/svm_state.h"
 
 static void save_guest(struct cpu *cpu, struct vmcb_save *s)
@@ -127,11 +128,19 @@ static uint64_t exitintinfo_of(const struct cpu_event *e)
 	return v;
 }
 
+/* The host's soft-TLB set (ASID 0), kept across the guest's run. */
+static void svm_tlb_host(struct cpu *cpu)
+{
+	static const struct tlb_tag host = { 0 };
+	cpu_tlb_select(cpu, &host);
+}
+
 _Noreturn void svm_vmexit(struct cpu *cpu, uint64_t code, uint64_t info1, uint64_t info2)
 {
 	struct svm_state *st = svm_st(cpu);
 	struct vmcb *v = &st->vmcb;
 
+	cpu_tlb_leave(cpu); /* the guest's ASID keeps its TLB set */
 	save_guest(cpu, &v->s);
 	v->c.int_state = cpu->shadow ? INTSTATE_SHADOW : 0;
 	if (st->vnmi) {
@@ -183,7 +192,7 @@ _Noreturn void svm_vmexit(struct cpu *cpu, uint64_t code, uint64_t info1, uint64
 	cpu->shadow = 0;
 	cpu->halted = 0;
 	cpu->delivering = -1;
-	cpu_tlb_flush_all(cpu);
+	svm_tlb_host(cpu);
 	cpu_update_mode(cpu);
 	cpu->pending |= PEND_MODE;
 	if (st->host_tf)

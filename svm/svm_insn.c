@@ -273,10 +273,9 @@ static void op_invlpga(struct cpu *cpu, const struct insn *in)
 {
 	svm_check(cpu, in, SVM_EXIT_INVLPGA);
 	uint64_t lin = rax_asz(cpu, in);
-	/* The soft TLB holds only the current context's translations (VMRUN
-	 * and #VMEXIT flush it), so dropping the page is at least as strong
-	 * as invalidating it for ASID ECX. */
-	cpu_tlb_flush_page(cpu, lin);
+	/* The page in the TLB set of ASID ECX (0: the host's). */
+	uint32_t asid = (uint32_t)cpu->gpr[R_CX];
+	cpu_tlb_flush_tagged(cpu, asid != 0, asid, TLB_ANY, lin);
 }
 
 /* RSM (0F AA): nestbox has no system-management mode, so RSM is always

@@ -8,9 +8,9 @@
  *
  * The host save area's format is implementation specific (§15.30.4): we
  * store the host state in the VMCB state-save layout at offset 400h of the
- * VM_HSAVE_PA page, in the fields VMRUN loads only. The TLB is flushed at
- * every VMRUN and #VMEXIT, which is a correct implementation of every
- * TLB_CONTROL value and of ASIDs (flush by ASID).
+ * VM_HSAVE_PA page, in the fields VMRUN loads only. The soft TLB is tagged
+ * by ASID (cpu/tlb_sets.c): VMRUN and #VMEXIT switch between the host's and
+ * the guest's sets, and TLB_CONTROL flushes what it names.
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -22,6 +22,7 @@
 #include "cpu/ops_sys.h"
 #include "cpu/virt.h"
 #include "mmu/mmu.h"
+#include "mmu/tlb.h"
 #include "svm/svm_state.h"
 
 /* RFLAGS bits that exist (the rest are reserved and read as 0, bit 1 as 1). */
@@ -332,6 +333,26 @@ static void read_vmcb(struct cpu *cpu, struct svm_state *st, uint64_t pa)
 			       clean_map[i].len);
 }
 
+/* The guest's soft-TLB set (cpu/tlb_sets.c): tagged by ASID and, with
+ * nested paging, by N_CR3 and the host paging mode the nested walk uses.
+ * TLB_CONTROL (§15.16.1): 1 flushes every ASID, 3 and 7 the guest's
+ * (global entries are not kept apart, so 7 acts as 3); 0 keeps all. */
+static void svm_tlb_guest(struct cpu *cpu, const struct svm_state *st)
+{
+	const struct vmcb *v = &st->vmcb;
+	struct tlb_tag tag = { .guest = 1, .id = v->c.asid };
+	if (st->npt) {
+		tag.root = v->c.n_cr3;
+		tag.aux = (st->npt_regs.cr4 & CR4_TLB_BITS) |
+			  (st->npt_regs.efer & (EFER_NXE | EFER_LMA)) << 32;
+	}
+	if (v->c.tlb_control == 1)
+		cpu_tlb_flush_every(cpu);
+	else if (v->c.tlb_control)
+		cpu_tlb_flush_tagged(cpu, 1, v->c.asid, TLB_ANY, TLB_ANY);
+	cpu_tlb_select(cpu, &tag);
+}
+
 _Noreturn void svm_vmrun(struct cpu *cpu, uint64_t vmcb_pa)
 {
 	struct svm_state *st = svm_st(cpu);
@@ -376,6 +397,7 @@ _Noreturn void svm_vmrun(struct cpu *cpu, uint64_t vmcb_pa)
 	st->host_tf = cpu->rflags & F_TF;
 	st->cur_event = 0;
 
+	cpu_tlb_leave(cpu); /* the host (ASID 0) keeps its TLB set */
 	load_guest(cpu, &v->s);
 	st->lbrv = (v->c.virt_ext & VIRTEXT_LBR) && model_has(cpu->model, FEAT_LBRV);
 	if (st->lbrv) {
@@ -410,7 +432,7 @@ _Noreturn void svm_vmrun(struct cpu *cpu, uint64_t vmcb_pa)
 		cpu->pending |= PEND_VIRT;
 	if (cpu->irq_pending && cpu->irq_pending(cpu))
 		cpu->pending |= PEND_IRQ;
-	cpu_tlb_flush_all(cpu);
+	svm_tlb_guest(cpu, st);
 	cpu_update_mode(cpu);
 	cpu->pending |= PEND_MODE;
 

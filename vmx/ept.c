@@ -76,6 +76,24 @@ static bool misconfigured(const struct cpu *cpu, uint64_t cap, uint64_t e, int l
 	return leaf && bad_memtype(e);
 }
 
+/* Log one guest-physical address in the PML log, or exit when it is full
+ * (the access does not happen: RIP is the instruction, like an EPT
+ * violation). */
+static void pml_log(struct cpu *cpu, struct vmx_state *s, uint64_t gpa, bool is_walk,
+		    unsigned walk_acc)
+{
+	struct vmcs *v = &s->cur;
+	uint16_t idx = v->guest_pml_index;
+	if (idx >= PML_ENTRIES) {
+		v->exit_intr_info = 0;
+		v->exit_insn_len = 0;
+		vmx_vmexit(cpu, EXIT_REASON_PML_FULL, 0,
+			   (!is_walk && (walk_acc & WALK_FETCH)) ? cpu->rip : cpu->ip_start);
+	}
+	phys_write(cpu->mmu, v->pml_address + (uint64_t)idx * 8, 8, gpa & ~0xfffull);
+	v->guest_pml_index = (uint16_t)(idx - 1);
+}
+
 int vmx_ept_xlate(void *opaque, uint64_t gpa, uint64_t lin, bool is_walk, unsigned walk_acc,
 		  uint64_t *hpa)
 {
@@ -123,6 +141,14 @@ int vmx_ept_xlate(void *opaque, uint64_t gpa, uint64_t lin, bool is_walk, unsign
 	if ((perm & need) != need)
 		goto violation;
 	if (ad) {
+		/* Page-modification logging (§29.3.6): before the leaf's dirty
+		 * flag goes from 0 to 1, log the 4-KByte-aligned guest-physical
+		 * address, or exit "PML full" (reason 62) without setting any
+		 * flag when the index is outside 0..511. */
+		if ((need & 2) && (s->cur.proc_controls & PROC_SECONDARY) &&
+		    (s->cur.proc_controls2 & PROC2_PML) &&
+		    !(phys_read(cpu->mmu, ent_addr[nent - 1], 8) & (1ull << 9)))
+			pml_log(cpu, s, gpa, is_walk, walk_acc);
 		/* Accessed in every entry used, dirty in the leaf on a write. */
 		for (int i = 0; i < nent; i++) {
 			uint64_t x = phys_read(cpu->mmu, ent_addr[i], 8);

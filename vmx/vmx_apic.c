@@ -273,7 +273,7 @@ bool vmx_apic_pending(struct cpu *cpu, struct vmx_state *s)
 	int hi = vreg_highest(cpu, VAPIC_IRR);
 	set_rvi(v, hi < 0 ? 0 : (unsigned)hi);
 	cpu->halted = 0;
-	s->hlt_wake = false;
+	s->hlt_wake = 0;
 	cpu->ip_start = cpu->rip;
 	s->injecting = (cpu->icpt & ICPT_BIT(ICPT_EXTINT)) != 0;
 	cpu_deliver_event(cpu, (int)vec, EV_EXTINT, NO_ERRCODE);

@@ -111,21 +111,21 @@ static const struct ctl_bit ctl_bits[] = {
 	{ G_PROC2, 7, I, 0, "unrestricted guest" },
 	{ G_PROC2, 8, I, 0, "APIC-register virtualization" },
 	{ G_PROC2, 9, I, 0, "virtual-interrupt delivery" },
-	{ G_PROC2, 10, T, 0, "PAUSE-loop exiting" },
+	{ G_PROC2, 10, I, 0, "PAUSE-loop exiting" },
 	{ G_PROC2, 11, I, FEAT_RDRAND, "RDRAND exiting" },
 	{ G_PROC2, 12, I, FEAT_INVPCID, "enable INVPCID" },
-	{ G_PROC2, 13, T, 0, "enable VM functions" },
+	{ G_PROC2, 13, I, 0, "enable VM functions" },
 	{ G_PROC2, 14, I, 0, "VMCS shadowing" },
 	{ G_PROC2, 15, T, 0, "enable ENCLS exiting" },
 	{ G_PROC2, 16, I, FEAT_RDSEED, "RDSEED exiting" },
-	{ G_PROC2, 17, T, 0, "enable PML" },
+	{ G_PROC2, 17, I, 0, "enable PML" },
 	{ G_PROC2, 18, T, 0, "EPT-violation #VE" },
 	{ G_PROC2, 19, T, 0, "conceal VMX from PT" },
 	{ G_PROC2, 20, T, FEAT_XSAVES, "enable XSAVES/XRSTORS" },
 	{ G_PROC2, 22, T, 0, "mode-based execute control for EPT" },
 	{ G_PROC2, 23, T, 0, "sub-page write permissions for EPT" },
 	{ G_PROC2, 24, T, 0, "Intel PT uses guest physical addresses" },
-	{ G_PROC2, 25, T, 0, "use TSC scaling" },
+	{ G_PROC2, 25, I, 0, "use TSC scaling" },
 	{ G_PROC2, 26, T, 0, "enable user wait and pause" },
 	{ G_PROC2, 27, T, 0, "enable PCONFIG" },
 	{ G_PROC2, 28, T, 0, "enable ENCLV exiting" },
@@ -203,7 +203,7 @@ static const struct ctl_bit ctl_bits[] = {
 	{ G_EPTVPID, 43, I, 0, "single-context-retaining-globals INVVPID" },
 
 	/* IA32_VMX_VMFUNC (App. A.11) */
-	{ G_VMFUNC, 0, T, 0, "EPTP switching" },
+	{ G_VMFUNC, 0, I, 0, "EPTP switching" },
 };
 
 #undef I
@@ -306,13 +306,13 @@ void vmx_caps_compute(const struct cpu *cpu, struct vmx_caps *c)
 	if (g[G_PROC2].impl & (1u << 13))
 		put(c, MSR_IA32_VMX_VMFUNC, g[G_VMFUNC].impl);
 
-	/* MISC: the HLT and wait-for-SIPI activity states (the shutdown state
-	 * is not implemented), the injection relaxation and VMWRITE to
+	/* MISC: the HLT, shutdown and wait-for-SIPI activity states, the
+	 * injection relaxation and VMWRITE to
 	 * read-only fields (also through a shadow VMCS, vmx/vmx_insn.c). */
 	put(c, MSR_IA32_VMX_MISC,
-	    MISC_PREEMPT_RATE | MISC_STORE_LMA | MISC_ACT_HLT | MISC_ACT_WAIT_SIPI |
-		    (uint64_t)MISC_CR3_TARGETS << 16 | (uint64_t)MISC_MSR_LIST << 25 |
-		    MISC_VMWRITE_ANY | MISC_INJECT_LEN0);
+	    MISC_PREEMPT_RATE | MISC_STORE_LMA | MISC_ACT_HLT | MISC_ACT_SHUTDOWN |
+		    MISC_ACT_WAIT_SIPI | (uint64_t)MISC_CR3_TARGETS << 16 |
+		    (uint64_t)MISC_MSR_LIST << 25 | MISC_VMWRITE_ANY | MISC_INJECT_LEN0);
 
 	/* Fixed CR bits (App. A.7, A.8): FIXED1 reports the bits that may be
 	 * 1, i.e. every CR0 bit and the CR4 bits this model has. */

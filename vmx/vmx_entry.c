@@ -23,6 +23,12 @@
 #include "mmu/mmu.h"
 #include "mmu/walk.h"
 #include "vmx/vmx_state.h"
+#include "vmx/vmx_tlb.h"
+
+static inline uint32_t sec_ctls(const struct vmcs *v)
+{
+	return (v->proc_controls & PROC_SECONDARY) ? v->proc_controls2 : 0;
+}
 
 /* Load one segment register from the guest-state area (hidden part in the
  * access-rights format, which is cpu.h's struct seg attr). */
@@ -124,7 +130,8 @@ static bool load_guest(struct cpu *cpu, struct vmx_state *s)
 	}
 
 	/* Activity and interruptibility state (§27.3.2.5). */
-	cpu->halted = v->guest_activity_state == 1 ? 1 : v->guest_activity_state == 3 ? 2 : 0;
+	static const uint8_t halted_of[4] = { 0, 1, 3, 2 }; /* act. state → cpu->halted */
+	cpu->halted = halted_of[v->guest_activity_state & 3];
 	uint32_t is = v->guest_interruptibility;
 	cpu->shadow = (is & 1) ? SHADOW_STI : (is & 2) ? SHADOW_MOVSS : 0;
 	cpu->nmi_blocked = (is & 8) ? 1 : 0;
@@ -210,9 +217,9 @@ static void pending_dbg(struct cpu *cpu, struct vmx_state *s)
 	unsigned bits = pd & 0x400f;
 	if (!bits)
 		return;
-	/* Waiting for SIPI nothing is delivered: they stay pending and the
-	 * next VM exit saves them. */
-	if (cpu->halted == 2) {
+	/* Waiting for SIPI or in shutdown nothing is delivered: they stay
+	 * pending and the next VM exit saves them. */
+	if (cpu->halted == 2 || cpu->halted == 3) {
 		s->exit_pending_dbg = pd & 0x1500full;
 		return;
 	}
@@ -242,14 +249,25 @@ static void go_nonroot(struct cpu *cpu, struct vmx_state *s)
 	bool ept = (v->proc_controls & PROC_SECONDARY) && (v->proc_controls2 & PROC2_EPT);
 	cpu->virt = ept ? &vmx_virt_ops_ept : &vmx_virt_ops;
 	cpu->icpt = vmx_compile_icpt(v);
+	/* RDTSC, RDTSCP and RDMSR IA32_TSC return the TSC plus the offset
+	 * with "use TSC offsetting", scaled first by the 16.48 fixed-point
+	 * multiplier with "use TSC scaling" (§26.3, §25.6.5). */
 	cpu->virt_tsc_offset = (v->proc_controls & PROC_TSC_OFFSET) ? v->tsc_offset : 0;
-	cpu_tlb_flush_all(cpu);
+	cpu->virt_tsc_ratio = 0;
+	cpu->virt_tsc_frac = 0;
+	if ((v->proc_controls & PROC_TSC_OFFSET) && (sec_ctls(v) & PROC2_TSC_SCALING)) {
+		cpu->virt_tsc_frac = 48; /* set even for a multiplier of 0 */
+		cpu->virt_tsc_ratio = v->tsc_multiplier;
+	}
+	s->ple_valid = false;
+	cpu->dbg_dr6_new = 0;
+	vmx_tlb_enter(cpu, v);
 	cpu_update_mode(cpu);
 	cpu->pending |= PEND_MODE | PEND_IRQ;
 	s->mtf_icount = cpu->icount;
 	s->mtf_rip = cpu->rip;
 	s->mtf_force = false;
-	s->hlt_wake = false;
+	s->hlt_wake = 0;
 	if (v->proc_controls & (PROC_INTR_WINDOW | PROC_NMI_WINDOW | PROC_MTF))
 		cpu->pending |= PEND_VIRT;
 	vmx_apic_entry(cpu, s);
@@ -270,7 +288,9 @@ enum vmx_insn_error vmx_vmentry(struct cpu *cpu, struct vmx_state *s, bool launc
 	if (vmx_check_host(cpu, &s->caps, v))
 		return VMXERR_ENTRY_BAD_HOST_STATE;
 	/* From here the entry either succeeds or fails like a VM exit that
-	 * loads the host state (§27.8). */
+	 * loads the host state (§27.8). The host's TLB set keeps its entries
+	 * (vmx/vmx_tlb.c). */
+	cpu_tlb_leave(cpu);
 	v->exit_intr_info = 0;
 	v->idt_vectoring_info = 0;
 	int g = vmx_check_guest(cpu, &s->caps, v);

@@ -172,6 +172,22 @@ static int check_exec_controls(const struct cpu *cpu, const struct vmx_caps *c,
 		bad |= CC(!page_addr_ok(cpu, v->vmread_bitmap), "27.2.1.1 VMREAD-bitmap address");
 		bad |= CC(!page_addr_ok(cpu, v->vmwrite_bitmap), "27.2.1.1 VMWRITE-bitmap address");
 	}
+	/* Page-modification logging: needs EPT; a page-aligned log. */
+	if (p2 & PROC2_PML) {
+		bad |= CC(!(p2 & PROC2_EPT), "27.2.1.1 enable PML needs enable EPT");
+		bad |= CC(!page_addr_ok(cpu, v->pml_address), "27.2.1.1 PML address");
+	}
+	/* VM functions: only supported functions; EPTP switching needs EPT
+	 * and a page-aligned EPTP list. */
+	if (p2 & PROC2_VMFUNC) {
+		bad |= CC(v->vmfunc_controls & ~vmx_caps_get(c, MSR_IA32_VMX_VMFUNC),
+			  "27.2.1.1 VM-function controls");
+		if (v->vmfunc_controls & VMFUNC_EPTP_SWITCH) {
+			bad |= CC(!(p2 & PROC2_EPT), "27.2.1.1 EPTP switching needs enable EPT");
+			bad |= CC(!page_addr_ok(cpu, v->eptp_list_addr),
+				  "27.2.1.1 EPTP-list address");
+		}
+	}
 	bad |= check_apic_controls(cpu, v);
 	return bad;
 }
@@ -483,7 +499,7 @@ static int check_guest_nonreg(const struct cpu *cpu, const struct vmx_caps *c, c
 	bool cs_l = ia32e && (v->guest_cs_ar & SEG_ATTR_L);
 	uint64_t fl = v->guest_rflags;
 	uint32_t ii = v->entry_intr_info, is = v->guest_interruptibility;
-	unsigned type = (ii >> 8) & 7;
+	unsigned type = (ii >> 8) & 7, vec = ii & 0xff;
 	bool inj = ii & INTR_INFO_VALID;
 	int bad = 0;
 
@@ -498,8 +514,8 @@ static int check_guest_nonreg(const struct cpu *cpu, const struct vmx_caps *c, c
 	if (inj && type == INTR_TYPE_EXTINT)
 		bad |= CC(!(fl & F_IF), "27.3.1.4 RFLAGS.IF for external interrupt injection");
 
-	/* activity state: active (0), HLT (1) or wait-for-SIPI (3), as MISC
-	 * advertises (bits 6 and 8; no shutdown state) */
+	/* activity state: active (0), HLT (1), shutdown (2) or wait-for-SIPI
+	 * (3), as MISC advertises (bits 6-8) */
 	uint32_t act = v->guest_activity_state;
 	uint64_t misc = vmx_caps_get(c, MSR_IA32_VMX_MISC);
 	bad |= CC(act > 3 || (act && !((misc >> (5 + act)) & 1)),
@@ -510,6 +526,17 @@ static int check_guest_nonreg(const struct cpu *cpu, const struct vmx_caps *c, c
 		bad |= CC(is & 3, "27.3.1.5 inactive with STI or MOV-SS blocking");
 	if (act == 3)
 		bad |= CC(inj, "27.3.1.5 event injection in the wait-for-SIPI state");
+	/* In the shutdown state only an NMI or a machine check. */
+	if (act == 2 && inj)
+		bad |= CC(!(type == INTR_TYPE_NMI || (type == INTR_TYPE_HW_EXC && vec == EXC_MC)),
+			  "27.3.1.5 event injection not allowed in the shutdown state");
+	/* In the HLT state only events that wake it may be injected: external
+	 * interrupts, NMIs, #DB, #MC and a pending MTF VM exit. */
+	if (act == 1 && inj)
+		bad |= CC(!(type == INTR_TYPE_EXTINT || type == INTR_TYPE_NMI ||
+			    (type == INTR_TYPE_HW_EXC && (vec == EXC_DB || vec == EXC_MC)) ||
+			    (type == INTR_TYPE_OTHER && vec == 0)),
+			  "27.3.1.5 event injection not allowed in the HLT state");
 	/* interruptibility state */
 	bad |= CC(is & ~0x1fu, "27.3.1.5 interruptibility reserved bits");
 	bad |= CC((is & 3) == 3, "27.3.1.5 STI and MOV-SS blocking");

@@ -27,6 +27,7 @@
 #include "mmu/mmu.h"
 #include "mmu/walk.h"
 #include "vmx/vmx_state.h"
+#include "vmx/vmx_tlb.h"
 
 uint64_t vmx_preempt_now(const struct cpu *cpu)
 {
@@ -43,9 +44,9 @@ static void preempt_fire(void *opaque)
 	if (!s || !cpu->guest_mode || !s->preempt_on)
 		return;
 	cpu->pending |= PEND_VIRT;
-	if (cpu->halted == 1) {
+	if (cpu->halted == 1 || cpu->halted == 3) {
+		s->hlt_wake = cpu->halted;
 		cpu->halted = 0;
-		s->hlt_wake = true;
 	}
 }
 
@@ -75,7 +76,7 @@ void vmx_preempt_cancel(struct cpu *cpu, struct vmx_state *s)
 {
 	if (s->ptimer_ready && cpu->machine)
 		vtimer_cancel(cpu->machine, &s->ptimer);
-	s->hlt_wake = false;
+	s->hlt_wake = 0;
 }
 
 static inline uint32_t sec_ctls(const struct vmcs *v)
@@ -113,7 +114,7 @@ uint64_t vmx_compile_icpt(const struct vmcs *v)
 		b |= ICPT_BIT(ICPT_IO);
 	if (p & PROC_MONITOR)
 		b |= ICPT_BIT(ICPT_MONITOR);
-	if (p & PROC_PAUSE)
+	if ((p & PROC_PAUSE) || (p2 & PROC2_PLE))
 		b |= ICPT_BIT(ICPT_PAUSE);
 	if (p2 & PROC2_DESC)
 		b |= ICPT_BIT(ICPT_DESC);
@@ -215,8 +216,10 @@ static void save_guest(struct cpu *cpu, struct vmx_state *s, uint64_t rip)
 		for (int i = 0; i < 4; i++)
 			v->guest_pdpte[i] = cpu->pdpte[i];
 
-	/* Active 0, HLT 1, wait-for-SIPI 3 (cpu->halted 2). */
-	v->guest_activity_state = cpu->halted == 1 ? 1 : cpu->halted == 2 ? 3 : 0;
+	/* Active 0, HLT 1, shutdown 2 (cpu->halted 3), wait-for-SIPI 3
+	 * (cpu->halted 2). */
+	static const uint8_t act_of[4] = { 0, 1, 3, 2 };
+	v->guest_activity_state = act_of[cpu->halted & 3];
 	uint32_t is = 0;
 	if (cpu->shadow & SHADOW_STI)
 		is |= 1;
@@ -333,11 +336,13 @@ void vmx_load_host(struct cpu *cpu, struct vmx_state *s)
 	cpu->guest_mode = false;
 	cpu->icpt = 0;
 	cpu->virt_tsc_offset = 0;
+	cpu->virt_tsc_ratio = 0;
+	cpu->virt_tsc_frac = 0;
 	s->preempt_on = false;
 	vmx_preempt_cancel(cpu, s);
 	s->injecting = false;
 	cpu->pending &= ~PEND_VIRT;
-	cpu_tlb_flush_all(cpu);
+	vmx_tlb_exit(cpu, v);
 	cpu_update_mode(cpu);
 	cpu->pending |= PEND_MODE;
 }
@@ -347,6 +352,7 @@ _Noreturn void vmx_vmexit(struct cpu *cpu, uint32_t reason, uint64_t qual, uint6
 	struct vmx_state *s = vmx_st(cpu);
 	struct vmcs *v = &s->cur;
 
+	cpu_tlb_leave(cpu); /* the guest's TLB set keeps its entries */
 	v->exit_reason = reason;
 	v->exit_qualification = qual;
 	/* An exit during the delivery of an exception: IDT-vectoring info
@@ -364,10 +370,11 @@ _Noreturn void vmx_vmexit(struct cpu *cpu, uint32_t reason, uint64_t qual, uint6
 	}
 	v->entry_intr_info &= ~INTR_INFO_VALID;
 	if (s->hlt_wake)
-		cpu->halted = 1; /* woken only to take this exit */
+		cpu->halted = s->hlt_wake; /* woken only to take this exit */
 	save_guest(cpu, s, rip);
-	/* IA32_TSC is stored without the TSC offset (§28.4). */
+	/* IA32_TSC is stored without the TSC offset and scaling (§28.4). */
 	cpu->virt_tsc_offset = 0;
+	cpu->virt_tsc_ratio = 0;
 	store_msr_list(cpu, v->exit_msr_store_addr, v->exit_msr_store_count);
 	vmx_load_host(cpu, s);
 	cpu->nmi_blocked = 0;
@@ -500,11 +507,18 @@ static void event_icpt(struct cpu *cpu, struct vmx_state *s, enum icpt_reason r,
 		       struct icpt_info *info)
 {
 	struct vmcs *v = &s->cur;
+	unsigned vec = info->index;
+	/* DR6 bits the core wrote for this #DB (cpu/debug.h dbg_fault_dr6):
+	 * taken whether or not it exits, so none is left for a later #DB. */
+	uint32_t db_new = 0;
+	if (vec == EXC_DB && r == ICPT_EXCEPTION) {
+		db_new = cpu->dbg_dr6_new;
+		cpu->dbg_dr6_new = 0;
+	}
 	if (s->injecting) { /* the injected event itself (§27.6) */
 		s->injecting = false;
 		return;
 	}
-	unsigned vec = info->index;
 	uint32_t type;
 	uint64_t rip = cpu->rip, qual = 0;
 	switch (r) {
@@ -546,12 +560,22 @@ static void event_icpt(struct cpu *cpu, struct vmx_state *s, enum icpt_reason r,
 				return;
 			qual = cpu->pf_addr; /* CR2 is not written (§28.1) */
 		}
+		/* A #DB exit reports its debug conditions in the qualification
+		 * (§28.2.1, Table 28-1: B3-B0, BD, BS; BT has no bit) and leaves
+		 * DR6 as it was before the exception (§28.1). */
 		if (vec == EXC_DB && s->db_entry) {
-			qual = s->db_entry_qual; /* DR6 is not changed (§28.1) */
+			qual = s->db_entry_qual;
 			cpu->dr[6] = s->db_entry_dr6;
 			s->db_entry = false;
+		} else if (vec == EXC_DB && db_new) {
+			qual = db_new & 0x600f;
+			cpu->dr[6] = cpu->dbg_dr6_before;
+			/* General detect cleared DR7.GD for the handler, which
+			 * is not entered (§17.2.4): it stays set. */
+			if (db_new & (1u << 13))
+				cpu->dr[7] |= 1u << 13;
 		} else if (vec == EXC_DB) {
-			qual = cpu->dr[6] & 0x600f;
+			qual = cpu->dr[6] & 0x600f; /* INT1: its B bits (cpu/debug.h) */
 		}
 		type = info->event_kind == EV_SOFTEXC  ? INTR_TYPE_SOFT_EXC
 		       : info->event_kind == EV_PRIVSW ? INTR_TYPE_PRIV_SW_EXC
@@ -570,6 +594,26 @@ static void event_icpt(struct cpu *cpu, struct vmx_state *s, enum icpt_reason r,
 	/* The exception is the event being delivered: no IDT vectoring. */
 	cpu->delivering = -1;
 	vmx_vmexit(cpu, EXIT_REASON_EXCEPTION_NMI, qual, rip);
+}
+
+/* PAUSE-loop exiting (§26.1.3), for a PAUSE without "PAUSE exiting": only
+ * at CPL 0. A PAUSE more than PLE_Gap TSC cycles after the previous one at
+ * CPL 0 (or the first after VM entry) starts a loop; a PAUSE more than
+ * PLE_Window cycles after the start of its loop exits. */
+static bool pause_loop_exits(struct cpu *cpu, struct vmx_state *s)
+{
+	const struct vmcs *v = &s->cur;
+	if (!(sec_ctls(v) & PROC2_PLE) || cpu->cpl != 0)
+		return false;
+	uint64_t now = cpu_tsc_raw(cpu);
+	bool first = !s->ple_valid || now - s->ple_last > v->ple_gap;
+	s->ple_valid = true;
+	s->ple_last = now;
+	if (first) {
+		s->ple_first = now;
+		return false;
+	}
+	return now - s->ple_first > v->ple_window;
 }
 
 static void vmx_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info *info)
@@ -644,7 +688,11 @@ static void vmx_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 	case ICPT_MONITOR:
 		insn_exit(cpu, info, EXIT_REASON_MONITOR, 0, 0);
 	case ICPT_PAUSE:
-		insn_exit(cpu, info, EXIT_REASON_PAUSE, 0, 0);
+		if (p & PROC_PAUSE)
+			insn_exit(cpu, info, EXIT_REASON_PAUSE, 0, 0);
+		if (pause_loop_exits(cpu, s))
+			insn_exit(cpu, info, EXIT_REASON_PAUSE, 0, 0);
+		return;
 	case ICPT_WBINVD:
 		insn_exit(cpu, info, EXIT_REASON_WBINVD, 0, 0);
 	case ICPT_RDRAND:
@@ -793,6 +841,10 @@ static void vmx_pending(struct cpu *cpu)
 		cpu->delivering = -1;
 		vmx_vmexit(cpu, EXIT_REASON_NMI_WINDOW, 0, cpu->rip);
 	}
+	/* In shutdown only what wakes it as an NMI would exits (§25.2): not
+	 * the interrupt window nor virtual interrupts. */
+	if (cpu->halted == 3)
+		return;
 	if ((v->proc_controls & PROC_INTR_WINDOW) && (cpu->rflags & F_IF) && !cpu->shadow) {
 		v->exit_intr_info = 0;
 		v->exit_insn_len = 0;

@@ -36,6 +36,7 @@
 #include "cpu/virt.h"
 #include "mmu/mmu.h"
 #include "vmx/vmx_state.h"
+#include "vmx/vmx_tlb.h"
 
 /* Basic exit reasons of the VMX instructions (SDM Vol. 3C App. C), passed
  * as icpt_info.index with ICPT_VMX_INSN so the exit code knows which. */
@@ -75,6 +76,8 @@ void vmx_reset(struct cpu *cpu, bool init_only)
 		cpu->guest_mode = false;
 		cpu->icpt = 0;
 		cpu->virt_tsc_offset = 0;
+		cpu->virt_tsc_ratio = 0;
+		cpu->virt_tsc_frac = 0;
 		cpu->pending &= ~PEND_VIRT;
 		s->preempt_on = false;
 		s->injecting = false;
@@ -513,21 +516,40 @@ static void op_vmcall(struct cpu *cpu, const struct insn *in)
 	vm_fail(cpu, s, VMXERR_VMCALL_IN_ROOT);
 }
 
-/* VMFUNC (0F 01 D4): #UD outside non-root operation, and in non-root
- * operation unless "enable VM functions" is set, which nestbox does not
- * report yet: always #UD for now. */
+/* VMFUNC (0F 01 D4), SDM Vol. 3C §26.5.6: #UD outside non-root operation
+ * and without "enable VM functions"; any CPL. EAX selects the function: one
+ * above 63 or not enabled in the VM-function controls exits (reason 59).
+ * Function 0, EPTP switching: ECX indexes the 512-entry EPTP list; an index
+ * of 512 or more, or an entry that is not a valid EPT pointer (the checks of
+ * VM entry), exits too; otherwise the entry becomes the EPT pointer (and the
+ * EPTP index with "EPT-violation #VE") and the guest goes on after VMFUNC. */
 static void op_vmfunc(struct cpu *cpu, const struct insn *in)
 {
-	cpu_ud(cpu);
+	struct vmx_state *s = vmx_st(cpu);
+	if (!s || !cpu->guest_mode)
+		cpu_ud(cpu);
+	struct vmcs *v = &s->cur;
+	if (!(v->proc_controls & PROC_SECONDARY) || !(v->proc_controls2 & PROC2_VMFUNC))
+		cpu_ud(cpu);
+	uint64_t fn = cpu->gpr[R_AX] & 0xffffffffu, idx = cpu->gpr[R_CX] & 0xffffffffu;
+	if (fn > 63 || !((v->vmfunc_controls >> fn) & 1) || fn != 0 || idx >= EPTP_LIST_ENTRIES)
+		nonroot_exit(cpu, in, ICPT_VMX_INSN, EXIT_REASON_VMFUNC);
+	uint64_t eptp = phys_read(cpu->mmu, v->eptp_list_addr + idx * 8, 8);
+	if (!vmx_eptp_valid(cpu, &s->caps, eptp))
+		nonroot_exit(cpu, in, ICPT_VMX_INSN, EXIT_REASON_VMFUNC);
+	if (v->proc_controls2 & PROC2_EPT_VE)
+		v->eptp_index = (uint16_t)idx;
+	if (eptp != v->ept_pointer) {
+		v->ept_pointer = eptp;
+		vmx_eptp_changed(cpu);
+	}
 }
 
 /* ---- INVEPT / INVVPID ---- */
 
-/* INVEPT r, m128 (66 0F 38 80). Types: 1 single-context, 2 all-context.
- * The soft TLB is flushed at every VM entry and VM exit (vmx_entry.c,
- * vmx_exit.c), so in VMX root operation, where INVEPT runs, it holds no
- * guest-physical or combined mappings derived from any EPTP: after the
- * operand checks there is nothing to invalidate (SDM Vol. 3C §29.4.3.1). */
+/* INVEPT r, m128 (66 0F 38 80). Types: 1 single-context, 2 all-context:
+ * combined mappings derived from the descriptor's EP4TA, or from any EPTP,
+ * are invalidated (SDM Vol. 3C §29.4.3.1; vmx/vmx_tlb.c). */
 static void op_invept(struct cpu *cpu, const struct insn *in)
 {
 	struct vmx_caps tmp;
@@ -547,6 +569,7 @@ static void op_invept(struct cpu *cpu, const struct insn *in)
 		vm_fail(cpu, s, VMXERR_INVEPT_INVVPID_OPERAND);
 		return;
 	}
+	vmx_tlb_invept(cpu, type, desc[0]);
 	vm_succeed(cpu);
 }
 
@@ -554,12 +577,7 @@ static void op_invept(struct cpu *cpu, const struct insn *in)
  * context, 2 all contexts, 3 single context retaining globals. Descriptor:
  * VPID in bits 15:0, bits 63:16 reserved, linear address in 127:64.
  * Every type invalidates only mappings tagged with a VPID other than 0
- * (§29.4.3.3). nestbox's VPID support keeps no such mapping across a VM
- * transition: the soft TLB is flushed at every VM entry and VM exit, so
- * in VMX root operation it holds VPID-0 (L1) mappings only and, after the
- * operand checks, there is nothing to invalidate for any of the four
- * types. (Tagging the TLB by VPID, so that transitions need not flush,
- * is the faster design the brief describes; not built yet.) */
+ * (§29.4.3.3): the guest sets of the tagged soft TLB (vmx/vmx_tlb.c). */
 static void op_invvpid(struct cpu *cpu, const struct insn *in)
 {
 	struct vmx_caps tmp;
@@ -585,6 +603,7 @@ static void op_invvpid(struct cpu *cpu, const struct insn *in)
 		vm_fail(cpu, s, VMXERR_INVEPT_INVVPID_OPERAND);
 		return;
 	}
+	vmx_tlb_invvpid(cpu, type, vpid, desc[1]);
 	vm_succeed(cpu);
 }
 

@@ -89,9 +89,11 @@ struct vmx_state {
 	/* The timer's deadline as a virtual-time timer (devices/clock.h), so
 	 * that it fires while the guest is in the HLT state and the clock
 	 * jumps; ptimer_ready once initialised. hlt_wake: the timer woke the
-	 * guest from HLT, the exit it causes still saves activity state HLT. */
+	 * guest from HLT or shutdown (the cpu->halted value), the exit it
+	 * causes still saves that activity state. */
 	struct vtimer ptimer;
-	bool ptimer_ready, hlt_wake;
+	bool ptimer_ready;
+	uint8_t hlt_wake;
 	/* EPT violation details kept by vmx/ept.c for the exit */
 	uint64_t ept_qual;
 	/* Monitor trap flag: the position at the last check; an instruction
@@ -113,6 +115,11 @@ struct vmx_state {
 	/* Pending debug exceptions the next VM exit saves (a #DB trap held
 	 * back by an MTF exit). */
 	uint64_t exit_pending_dbg;
+	/* PAUSE-loop exiting (§26.1.3): TSC of the last PAUSE at CPL 0 and of
+	 * the first PAUSE of the current loop; ple_valid is false until the
+	 * first PAUSE at CPL 0 after VM entry. */
+	bool ple_valid;
+	uint64_t ple_last, ple_first;
 };
 #define APIC_WRITE_TPR_ONLY 0x1000u
 
@@ -158,7 +165,17 @@ struct vmx_state {
 #define PROC2_RDRAND      (1u << 11)
 #define PROC2_INVPCID     (1u << 12)
 #define PROC2_SHADOW_VMCS (1u << 14)
+#define PROC2_PLE         (1u << 10)
+#define PROC2_VMFUNC      (1u << 13)
 #define PROC2_RDSEED      (1u << 16)
+#define PROC2_PML         (1u << 17)
+#define PROC2_EPT_VE      (1u << 18)
+#define PROC2_TSC_SCALING (1u << 25)
+
+/* VM-function controls (§25.6.14) and the PML log (§29.3.6). */
+#define VMFUNC_EPTP_SWITCH 1ull
+#define PML_ENTRIES        512u
+#define EPTP_LIST_ENTRIES  512u
 
 #define EXITC_SAVE_DEBUG   (1u << 2)
 #define EXITC_HOST64       (1u << 9)
@@ -247,7 +264,9 @@ enum vmx_exit_reason {
 	EXIT_REASON_APIC_WRITE = 56,
 	EXIT_REASON_INVPCID = 58,
 	EXIT_REASON_RDRAND = 57,
-	EXIT_REASON_RDSEED = 61
+	EXIT_REASON_VMFUNC = 59,
+	EXIT_REASON_RDSEED = 61,
+	EXIT_REASON_PML_FULL = 62
 };
 #define EXIT_REASON_ENTRY_FAIL (1u << 31)
 
@@ -313,7 +332,7 @@ bool vmx_apic_posted(struct cpu *cpu, unsigned vec);
 
 int vmx_ept_xlate(void *opaque, uint64_t gpa, uint64_t lin, bool is_walk, unsigned walk_acc,
 		  uint64_t *hpa);
-/* EPTP checks of VM entry (§27.2.1.1), shared with INVEPT. */
+/* EPTP checks of VM entry (§27.2.1.1), shared with INVEPT and VMFUNC. */
 bool vmx_eptp_valid(const struct cpu *cpu, const struct vmx_caps *c, uint64_t eptp);
 
 static inline struct vmx_state *vmx_st(const struct cpu *cpu)

@@ -46,6 +46,8 @@ expect 2 "unknown user-mode option" -netdev user,id=n0,frob=1
 expect 2 "hubport needs hubid" -netdev hubport,id=h0
 expect 2 "-vga cirrus" -vga cirrus
 expect 2 "--guest-timeout" --guest-timeout -1
+expect 2 "unknown property 'mem-lok'" -overcommit mem-lok=on
+expect 2 "value must be on or off" -overcommit cpu-pm=yes
 # Nothing the user owns was modified.
 [ "$(cat "$T/junk")" = "not a kernel" ] || { echo "FAIL: kernel file modified" >&2; fails=$((fails + 1)); }
 if [ $fails -ne 0 ]; then

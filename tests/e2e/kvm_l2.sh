@@ -1,7 +1,7 @@
 #!/bin/sh
 # kvm_l2.sh NESTBOX SRC [intel|amd] [MODULE_ARGS] — Debian's kernel on
-# nestbox with VMX (intel, the default) or SVM (amd), still behind the
-# development switches +vmx-unfinished / +svm-unfinished, loads kvm and
+# nestbox with VMX (intel, -cpu intel, the default) or SVM (amd, -cpu amd),
+# loads kvm and
 # kvm_intel or kvm_amd from the same kernel package, and
 # tests/e2e/kvm/kvm_l2.c runs two L2 guests (real mode; 64-bit with paging,
 # MMIO and a memory loop) through /dev/kvm (with EPT/NPT, or KVM's shadow
@@ -21,13 +21,13 @@ ARGS=${3:-}
 NOTERR='^$'
 if [ "$VENDOR" = amd ]; then
 	KMOD=kvm-amd
-	CPU=amd,+svm-unfinished
+	CPU=amd
 	WORDS='kvm|svm'
 	# What kvm_amd npt=0 asks for is not an error.
 	case "$ARGS" in *npt=0*) NOTERR='Nested Paging disabled' ;; esac
 else
 	KMOD=kvm-intel
-	CPU=max,+vmx-unfinished
+	CPU=intel
 	WORDS='kvm|vmx'
 fi
 CACHE=${NESTBOX_CACHE:-$SRC/cache}

@@ -16,10 +16,10 @@ CACHE=$(cd "$CACHE" && pwd)
 QEMU=$(command -v qemu-system-x86_64) || { echo "kvm_l2_linux: qemu-system-x86_64 not installed" >&2; exit 1; }
 if [ "$VENDOR" = amd ]; then
 	KMOD=kvm-amd
-	CPU=amd,+svm-unfinished
+	CPU=amd
 else
 	KMOD=kvm-intel
-	CPU=max,+vmx-unfinished
+	CPU=intel
 fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

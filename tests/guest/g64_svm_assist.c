@@ -217,7 +217,7 @@ int guest_main(void)
 {
 	trap_init();
 	if (!svm_enable()) {
-		check(0, "no SVM (run with -cpu amd,+svm-unfinished)");
+		check(0, "no SVM (run with -cpu amd)");
 		return report("g64_svm_assist");
 	}
 	check(svm_features() & SVMF_DECODE, "CPUID 8000_000Ah EDX.DecodeAssists");

@@ -95,7 +95,7 @@ int guest_main(void)
 	uint32_t r[4];
 	trap_init();
 	if (!svm_enable()) {
-		check(0, "CPUID 8000_0001h.ECX.SVM is 0 (run with -cpu amd,+svm-unfinished)");
+		check(0, "CPUID 8000_0001h.ECX.SVM is 0 (run with -cpu amd)");
 		return report("g64_svm_basic");
 	}
 	cpuid2(0x8000000a, 0, r);

@@ -135,7 +135,7 @@ int guest_main(void)
 {
 	trap_init();
 	if (!svm_enable()) {
-		check(0, "no SVM (run with -cpu amd,+svm-unfinished)");
+		check(0, "no SVM (run with -cpu amd)");
 		return report("g64_svm_clean");
 	}
 	uint32_t f = svm_features();

@@ -47,7 +47,7 @@ int guest_main(void)
 {
 	trap_init();
 	if (!svm_enable()) {
-		check(0, "no SVM (run with -cpu amd,+svm-unfinished)");
+		check(0, "no SVM (run with -cpu amd)");
 		return report("g64_svm_fail");
 	}
 	/* A good VMCB first, so failures below are the checks'. */

@@ -51,7 +51,7 @@ int guest_main(void)
 {
 	trap_init();
 	if (!svm_enable()) {
-		check(0, "no SVM (run with -cpu amd,+svm-unfinished)");
+		check(0, "no SVM (run with -cpu amd)");
 		return report("g64_svm_icpt");
 	}
 	uint64_t e = run(l2_c0r, 1u << 0, 0);

@@ -58,7 +58,7 @@ int guest_main(void)
 {
 	trap_init();
 	if (!svm_enable()) {
-		check(0, "no SVM (run with -cpu amd,+svm-unfinished)");
+		check(0, "no SVM (run with -cpu amd)");
 		return report("g64_svm_inject");
 	}
 	gate(13, l2_gp);

@@ -36,7 +36,7 @@ int guest_main(void)
 	uint32_t r[4];
 	trap_init();
 	if (!svm_enable()) {
-		check(0, "no SVM (run with -cpu amd,+svm-unfinished,+monitor)");
+		check(0, "no SVM (run with -cpu amd,+monitor)");
 		return report("g64_svm_mwait");
 	}
 	cpuid2(1, 0, r);

@@ -54,7 +54,7 @@ int guest_main(void)
 {
 	trap_init();
 	if (!svm_enable()) {
-		check(0, "no SVM (run with -cpu amd,+svm-unfinished)");
+		check(0, "no SVM (run with -cpu amd)");
 		return report("g64_svm_npt");
 	}
 	/* Identity NPT of 4 GiB with 2 MiB pages; the 2 MiB region of tp

@@ -10,7 +10,11 @@
  *    0 (§27.2.1.3 asks only for MTF support);
  *  - VMRESUME right after MOV SS fails with error 26 (§31.4);
  *  - RDPID with "enable RDTSCP" 0 is #UD (§26.3);
- *  - the VM-exit MSR-store list stores IA32_TSC without the TSC offset.
+ *  - the VM-exit MSR-store list stores IA32_TSC without the TSC offset;
+ *  - an instruction-breakpoint #DB (fault) and a general-detect #DB exit
+ *    with B0 / BD in the qualification (§28.2.1), DR6 unchanged and DR7.GD
+ *    still set (the handler is not entered); not intercepted, the guest's
+ *    handler sees DR6.BD with GD cleared.
  */
 #include "trap.h"
 #include "vmx_lib.h"
@@ -20,7 +24,7 @@ static uint64_t gidt[512] __attribute__((aligned(4096)));
 static uint64_t msr_store[2] __attribute__((aligned(16)));
 
 __asm__(".text\n"
-	".globl dg_nops, dg_db_handler, dg_rdpid, dg_ud_handler, dg_movss\n"
+	".globl dg_nops, dg_db_handler, dg_rdpid, dg_ud_handler, dg_movss, dg_gd\n"
 	"dg_nops:\n"
 	"  nop\n"
 	"  nop\n"
@@ -35,6 +39,9 @@ __asm__(".text\n"
 	"dg_ud_handler:\n"
 	"  mov $0x6, %ebx\n"
 	"  vmcall\n"
+	"dg_gd:\n" /* general detect: MOV from DR0 with DR7.GD */
+	"  mov %dr0, %rax\n"
+	"  vmcall\n"
 	"dg_movss:\n" /* L1 code: MOV SS, then VMRESUME in its shadow */
 	"  mov %ss, %ax\n"
 	"  mov %ax, %ss\n"
@@ -42,7 +49,7 @@ __asm__(".text\n"
 	"  setz %al\n"
 	"  movzbl %al, %eax\n"
 	"  ret\n");
-extern char dg_nops[], dg_db_handler[], dg_rdpid[], dg_ud_handler[];
+extern char dg_nops[], dg_db_handler[], dg_rdpid[], dg_ud_handler[], dg_gd[];
 int dg_movss(void);
 
 static void gate(int vec, void *fn)
@@ -56,6 +63,10 @@ static void gate(int vec, void *fn)
 static void setup(uint64_t rip, uint32_t proc, uint32_t proc2)
 {
 	vmx_lib_vmcs_init(rip, (uint64_t)(gstack + sizeof(gstack)), proc, proc2);
+	/* load / save debug controls (DR7, IA32_DEBUGCTL) */
+	vmwrite(VMCS_ENTRY_CTLS, vmread(VMCS_ENTRY_CTLS) | (1u << 2));
+	vmwrite(VMCS_EXIT_CTLS, vmread(VMCS_EXIT_CTLS) | (1u << 2));
+	vmwrite(0x2802, 0); /* guest IA32_DEBUGCTL */
 	vmwrite(VMCS_GUEST_IDTR_BASE, (uint64_t)gidt);
 	vmwrite(VMCS_GUEST_IDTR_LIMIT, sizeof(gidt) - 1);
 }
@@ -149,6 +160,44 @@ int guest_main(void)
 	      "stored IA32_TSC %lx within [%lx, %lx]", (unsigned long)msr_store[1],
 	      (unsigned long)t0, (unsigned long)t1);
 	vmwrite(0x400e, 0);
+
+	/* instruction breakpoint (DR0 on the 2nd NOP): a fault, qualification
+	 * B0 without the stale DR6 bits, DR6 unchanged */
+	setup((uint64_t)dg_nops, 0, 0);
+	vmwrite(VMCS_EXC_BITMAP, 1u << 1);
+	vmwrite(VMCS_GUEST_DR7, 0x401);
+	__asm__ volatile("mov %0, %%dr0" ::"r"((uint64_t)dg_nops + 1));
+	__asm__ volatile("mov %0, %%dr6" ::"r"(0xffff4ff2ull));
+	r = vm_enter(0, 0);
+	check(r == 0 && vmread(VMCS_EXIT_REASON) == 0 &&
+		      (uint32_t)vmread(VMCS_EXIT_INTR_INFO) == 0x80000301,
+	      "instruction breakpoint: #DB exit (%lu)", (unsigned long)vmread(VMCS_EXIT_REASON));
+	check(vmread(VMCS_EXIT_QUAL) == 1, "qualification B0 (%lx)",
+	      (unsigned long)vmread(VMCS_EXIT_QUAL));
+	check(read_dr6() == 0xffff4ff2, "DR6 unchanged (%lx)", (unsigned long)read_dr6());
+	check(vmread(VMCS_GUEST_RIP) == (uint64_t)dg_nops + 1, "RIP at the breakpoint (fault)");
+
+	/* general detect: qualification BD, DR6 unchanged, DR7.GD kept */
+	setup((uint64_t)dg_gd, 0, 0);
+	vmwrite(VMCS_EXC_BITMAP, 1u << 1);
+	vmwrite(VMCS_GUEST_DR7, 0x2400);
+	r = vm_enter(0, 0);
+	check(r == 0 && vmread(VMCS_EXIT_REASON) == 0 &&
+		      (uint32_t)vmread(VMCS_EXIT_INTR_INFO) == 0x80000301,
+	      "general detect: #DB exit (%lu)", (unsigned long)vmread(VMCS_EXIT_REASON));
+	check(vmread(VMCS_EXIT_QUAL) == 0x2000, "qualification BD (%lx)",
+	      (unsigned long)vmread(VMCS_EXIT_QUAL));
+	check(read_dr6() == 0xffff4ff2, "DR6 unchanged (%lx)", (unsigned long)read_dr6());
+	check(vmread(VMCS_GUEST_RIP) == (uint64_t)dg_gd, "RIP at the MOV (fault)");
+	check(vmread(VMCS_GUEST_DR7) == 0x2400, "guest DR7.GD still set (%lx)",
+	      (unsigned long)vmread(VMCS_GUEST_DR7));
+	/* not intercepted: the guest's handler sees BD, GD cleared */
+	vmwrite(VMCS_EXC_BITMAP, 0);
+	r = vm_enter(0, 0);
+	check(r == 0 && vmread(VMCS_EXIT_REASON) == 18 && vm_guest_regs.rax == (uint64_t)dg_gd &&
+		      vm_guest_regs.rbx == 0xffff6ff0,
+	      "guest #DB handler: DR6 %lx at %lx", (unsigned long)vm_guest_regs.rbx,
+	      (unsigned long)vm_guest_regs.rax);
 
 	vmx_lib_off();
 	return report("g64_vmx_debug");

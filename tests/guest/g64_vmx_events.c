@@ -7,7 +7,9 @@
  * (the pushed RIP skips the instruction length); the VMX-preemption timer
  * and interrupt-window exiting (also after STI blocking); virtual NMIs
  * (injected NMI, blocking until IRET) with NMI-window exiting; the monitor
- * trap flag. External-interrupt
+ * trap flag; the shutdown activity state (woken by the preemption timer,
+ * an injected NMI and NMI-window exiting, not by the interrupt window).
+ * External-interrupt
  * exiting needs a device on the bare board: not tested here.
  */
 #include "trap.h"
@@ -159,6 +161,49 @@ int guest_main(void)
 	check(vmread(VMCS_GUEST_ACTIVITY) == 1, "activity state HLT saved (%lu)",
 	      (unsigned long)vmread(VMCS_GUEST_ACTIVITY));
 	check(vmread(VMCS_GUEST_RIP) == (uint64_t)ev_hlt + 1, "RIP after HLT");
+
+	/* The shutdown activity state (2): only what wakes it as an NMI
+	 * would. The interrupt window (open: IF = 1) does not; the
+	 * preemption timer does, and the exit saves activity state 2. */
+	setup((uint64_t)ev_ud);
+	vmwrite(VMCS_GUEST_ACTIVITY, 2);
+	vmwrite(VMCS_GUEST_RFLAGS, 0x202);
+	vmwrite(VMCS_PROC, vmread(VMCS_PROC) | (1u << 2));
+	vmwrite(VMCS_PIN, vmread(VMCS_PIN) | (1u << 6));
+	vmwrite(0x482e, 1000);
+	r = vm_enter(0, 0);
+	reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	check(r == 0 && reason == 52, "shutdown: preemption timer exit, no window (%d %u)", r,
+	      reason);
+	check(vmread(VMCS_GUEST_ACTIVITY) == 2, "activity state shutdown saved (%lu)",
+	      (unsigned long)vmread(VMCS_GUEST_ACTIVITY));
+	check(vmread(VMCS_GUEST_RIP) == (uint64_t)ev_ud, "shutdown: RIP unchanged");
+	/* NMI-window exiting wakes it (virtual NMIs, no blocking). */
+	setup((uint64_t)ev_ud);
+	vmwrite(VMCS_GUEST_ACTIVITY, 2);
+	vmwrite(VMCS_PIN, vmread(VMCS_PIN) | (1u << 3) | (1u << 5));
+	vmwrite(VMCS_PROC, vmread(VMCS_PROC) | (1u << 22));
+	r = vm_enter(0, 0);
+	reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	check(r == 0 && reason == 8, "shutdown: NMI-window exit (%d %u)", r, reason);
+	check(vmread(VMCS_GUEST_ACTIVITY) == 2, "NMI window: still shutdown");
+	/* An injected NMI leaves shutdown: the guest's handler runs. */
+	setup((uint64_t)ev_ud);
+	vmwrite(VMCS_GUEST_ACTIVITY, 2);
+	vmwrite(VMCS_ENTRY_INTR, 0x80000202);
+	r = vm_enter(0, 0);
+	reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	check(r == 0 && reason == 18, "shutdown: injected NMI handled (%d %u)", r, reason);
+	check(vmread(VMCS_GUEST_ACTIVITY) == 0, "active after the NMI");
+	/* Any other injection into shutdown fails the entry (reason 33). */
+	setup((uint64_t)ev_ud);
+	vmwrite(VMCS_GUEST_ACTIVITY, 2);
+	vmwrite(VMCS_ENTRY_INTR, 0x80000b0d); /* #GP with error code 0 */
+	vmwrite(0x4018, 0);
+	r = vm_enter(0, 0);
+	reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	check(r == 0 && reason == (0x80000000u | 33), "shutdown: #GP injection fails entry (%d %x)",
+	      r, reason);
 
 	/* interrupt-window exiting with RFLAGS.IF = 1: exits before the first
 	 * guest instruction (reason 7) */

@@ -40,7 +40,7 @@ START_TEST(parse_models)
 	ck_assert_uint_eq(m.family, 6);
 	ck_assert(model_has(&m, FEAT_SSE42) && model_has(&m, FEAT_POPCNT));
 	ck_assert(model_has(&m, FEAT_LM) && model_has(&m, FEAT_NX) && model_has(&m, FEAT_X2APIC));
-	ck_assert(!model_has(&m, FEAT_VMX) && !model_has(&m, FEAT_SVM));
+	ck_assert(model_has(&m, FEAT_VMX) && !model_has(&m, FEAT_SVM));
 	ck_assert(!model_has(&m, FEAT_HYPERVISOR) && !model_has(&m, FEAT_LA57));
 	ck_assert(!model_has(&m, FEAT_MONITOR) && !model_has(&m, FEAT_PKU));
 	ck_assert(!model_has(&m, FEAT_XSAVES) && !model_has(&m, FEAT_CR8_LEGACY));
@@ -51,7 +51,9 @@ START_TEST(parse_models)
 	ck_assert_int_eq(m.vendor, VENDOR_AMD);
 	ck_assert_uint_ge(m.family, 0x17);
 	ck_assert(model_has(&m, FEAT_CR8_LEGACY));
-	ck_assert(!model_has(&m, FEAT_SVM));
+	ck_assert(model_has(&m, FEAT_SVM) && model_has(&m, FEAT_NPT) && model_has(&m, FEAT_SVML));
+	ck_assert(cpu_model_parse("intel,+svm", &m, err, sizeof(err)));
+	ck_assert(model_has(&m, FEAT_SVM) && m.max_ext_leaf >= 0x8000000a);
 
 	ck_assert(cpu_model_parse("max", &m, err, sizeof(err)));
 	ck_assert_int_eq(m.vendor, VENDOR_INTEL);
@@ -87,10 +89,10 @@ START_TEST(parse_errors)
 	ck_assert(!cpu_model_parse("intel,+foobar", &m, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "foobar"));
 	ck_assert_uint_eq(m.family, 1234); /* output untouched on error */
-	ck_assert(!cpu_model_parse("intel,+vmx", &m, err, sizeof(err)));
+	ck_assert(!cpu_model_parse("intel,+fsrm", &m, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "not implemented"));
-	ck_assert(!cpu_model_parse("amd,svm=on", &m, err, sizeof(err)));
-	ck_assert_ptr_nonnull(strstr(err, "svm"));
+	ck_assert(!cpu_model_parse("amd,sse4a=on", &m, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "sse4a"));
 	ck_assert(!cpu_model_parse("pentium", &m, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "pentium"));
 	ck_assert(!cpu_model_parse("intel,sse4_2=maybe", &m, err, sizeof(err)));

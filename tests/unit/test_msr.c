@@ -164,7 +164,7 @@ END_TEST
 
 START_TEST(feature_control_misc_enable)
 {
-	mk("intel");
+	mk("intel,-vmx");
 	ck_assert_uint_eq(rd(MSR_IA32_FEATURE_CONTROL), 0);
 	ck_assert(!msr_write(cpu, MSR_IA32_FEATURE_CONTROL, FEATCTL_VMX_OUTSIDE_SMX)); /* no VMX */
 	ck_assert(msr_write(cpu, MSR_IA32_FEATURE_CONTROL, FEATCTL_LOCK));
@@ -196,7 +196,7 @@ START_TEST(feature_control_misc_enable)
 	ck_assert_uint_eq(rd(MSR_IA32_MISC_ENABLE), MISC_EN_BTS_UNAVAIL | MISC_EN_PEBS_UNAVAIL);
 
 	cpu_free(cpu);
-	mk("amd");
+	mk("amd,-svm");
 	uint64_t v;
 	ck_assert(!msr_read(cpu, MSR_IA32_FEATURE_CONTROL, &v));
 	ck_assert(!msr_read(cpu, MSR_IA32_MISC_ENABLE, &v));
@@ -389,7 +389,7 @@ END_TEST
 
 START_TEST(cr4_cr3_cr8_rules)
 {
-	mk("intel");
+	mk("intel,-vmx");
 	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_VMXE)), EXC_GP); /* no VMX */
 	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_PKE)), EXC_GP);  /* no PKU */
 	ck_assert_int_eq(FAULTS(sys_write_cr4(cpu, CR4_LA57)), EXC_GP); /* no LA57 */
@@ -446,7 +446,7 @@ END_TEST
 
 START_TEST(mov_cr_insn)
 {
-	mk("intel");
+	mk("intel,-vmx");
 	to_long64();
 	RUN(0x0f, 0x20, 0xc0); /* mov rax, cr0 */
 	ck_assert_uint_eq(cpu->gpr[R_AX], cpu->cr0);
@@ -766,6 +766,38 @@ static void remk(const char *spec)
 	mk(spec);
 }
 
+/* VM_CR and SVM-Lock (APM Vol. 2 §15.30.1, §15.31): LOCK freezes LOCK and
+ * SVMDIS (writes silently ignored), the SVM_KEY MSR reads 0 and its key
+ * clears LOCK; SVMDIS forbids EFER.SVME. */
+START_TEST(svm_lock)
+{
+	remk("amd");
+	uint64_t v;
+	ck_assert_uint_eq(rd(MSR_AMD_VM_CR), 0);
+	ck_assert(!msr_write(cpu, MSR_AMD_VM_CR, 1ull << 5)); /* reserved */
+	ck_assert(msr_write(cpu, MSR_AMD_SVM_KEY, 0x1234));
+	ck_assert_uint_eq(rd(MSR_AMD_SVM_KEY), 0);
+	ck_assert(msr_write(cpu, MSR_AMD_VM_CR, VM_CR_LOCK | VM_CR_SVMDIS));
+	ck_assert(!msr_write(cpu, MSR_EFER, rd(MSR_EFER) | EFER_SVME));
+	/* Locked: LOCK and SVMDIS keep their values, other bits still move. */
+	ck_assert(msr_write(cpu, MSR_AMD_VM_CR, VM_CR_DPD));
+	ck_assert_uint_eq(rd(MSR_AMD_VM_CR), VM_CR_LOCK | VM_CR_SVMDIS | VM_CR_DPD);
+	ck_assert(msr_write(cpu, MSR_AMD_SVM_KEY, 0x1235)); /* wrong key */
+	ck_assert(rd(MSR_AMD_VM_CR) & VM_CR_LOCK);
+	ck_assert(msr_write(cpu, MSR_AMD_SVM_KEY, 0x1234));
+	ck_assert_uint_eq(rd(MSR_AMD_VM_CR), VM_CR_SVMDIS | VM_CR_DPD);
+	ck_assert(msr_write(cpu, MSR_AMD_VM_CR, 0));
+	ck_assert(msr_write(cpu, MSR_EFER, rd(MSR_EFER) | EFER_SVME));
+	/* A zero key never unlocks. */
+	ck_assert(msr_write(cpu, MSR_AMD_SVM_KEY, 0));
+	ck_assert(msr_write(cpu, MSR_AMD_VM_CR, VM_CR_LOCK));
+	ck_assert(msr_write(cpu, MSR_AMD_SVM_KEY, 0));
+	ck_assert(rd(MSR_AMD_VM_CR) & VM_CR_LOCK);
+	remk("amd,-svm-lock");
+	ck_assert(!msr_read(cpu, MSR_AMD_SVM_KEY, &v));
+}
+END_TEST
+
 START_TEST(mc_banks)
 {
 	remk("intel");
@@ -893,6 +925,7 @@ int main(void)
 	tc = tcase_create("pk_mc");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, mc_banks);
+	tcase_add_test(tc, svm_lock);
 	tcase_add_test(tc, pkrs_msr);
 	tcase_add_test(tc, cr4_and_cpuid);
 	suite_add_tcase(s, tc);

@@ -214,7 +214,14 @@ static void b_g_rip(struct vmcs *v)
 }
 static void b_g_act(struct vmcs *v)
 {
-	v->guest_activity_state = 2; /* shutdown: not supported */
+	v->guest_activity_state = 4; /* no such activity state */
+}
+static void b_g_shutdown_inj(struct vmcs *v)
+{
+	/* Only an NMI or #MC may be injected into the shutdown state. */
+	v->guest_activity_state = 2;
+	v->entry_intr_info = INTR_INFO_VALID | INTR_INFO_ERRCODE | INTR_TYPE_HW_EXC << 8 | EXC_GP;
+	v->entry_exc_errcode = 0;
 }
 static void b_g_sipi_movss(struct vmcs *v)
 {
@@ -264,7 +271,8 @@ static const struct bad bads[] = {
 	{ "guest DS limit/G", b_g_ds_g, G_GUEST, 1 },
 	{ "guest TR type 9", b_g_tr_type, G_GUEST, 1 },
 	{ "guest RIP non-canonical", b_g_rip, G_GUEST, 1 },
-	{ "guest activity state 2", b_g_act, G_GUEST, 1 },
+	{ "guest activity state 4", b_g_act, G_GUEST, 1 },
+	{ "#GP injected into shutdown", b_g_shutdown_inj, G_GUEST, 1 },
 	{ "guest wait-for-SIPI with MOV-SS blocking", b_g_sipi_movss, G_GUEST, 1 },
 	{ "guest STI blocking with IF = 0", b_g_sti_if, G_GUEST, 1 },
 	{ "guest VMCS link pointer", b_g_link, G_GUEST, 5 },

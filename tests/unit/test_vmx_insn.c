@@ -521,7 +521,7 @@ START_TEST(t_vmread_vmwrite)
 	ck_assert_uint_eq(phys_read(m->mmu, PTRS, 8), 0xfeedface12345678ull);
 
 	/* Unsupported components: error 12, destination untouched. */
-	expect_valid(vmread(0x0812, &v), VMXERR_UNSUPPORTED_FIELD); /* PML index */
+	expect_valid(vmread(0x202a, &v), VMXERR_UNSUPPORTED_FIELD); /* #VE info address */
 	ck_assert_uint_eq(v, 0xdeadbeefdeadbeefull);
 	expect_valid(vmread(0x4003, &v), VMXERR_UNSUPPORTED_FIELD); /* high of 32-bit */
 	expect_valid(vmread(0x1ull << 32 | 0x681e, &v), VMXERR_UNSUPPORTED_FIELD);
@@ -711,7 +711,7 @@ START_TEST(t_protected_mode_32)
 	ck_assert_uint_eq((uint32_t)v, 0x11223344);
 	/* A natural-width field keeps only 32 bits from a 32-bit VMWRITE. */
 	ck_assert_uint_eq(((struct vmx_state *)c->vmx)->cur.guest_rip, 0x11223344);
-	expect_valid(vmread(0x0812, &v), VMXERR_UNSUPPORTED_FIELD);
+	expect_valid(vmread(0x202a, &v), VMXERR_UNSUPPORTED_FIELD);
 	/* Clearing CR0.PG in VMX operation: #GP through the 32-bit IDT. */
 	c->gpr[R_BX] = (uint32_t)(c->cr0 & ~CR0_PG);
 	ck_assert_int_eq(EXEC(0x0f, 0x22, 0xc3).vec, EXC_GP);

@@ -171,21 +171,24 @@ START_TEST(t_resolve)
 	ck_assert_ptr_null(vmcs_resolve(c, 0x8000 | 0x681e, &high));       /* bit 15 */
 	/* Existence per capability: EPT, VPID, preemption timer, PAT/EFER,
 	 * APIC virtualization, posted interrupts and VMCS shadowing are
-	 * implemented; PML, PLE are not. */
+	 * implemented, and PML, PLE, VM functions; EPT-violation #VE and XSAVES exiting are not. */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x201a, &high)); /* EPT pointer */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x0000, &high)); /* VPID */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x482e, &high)); /* preemption timer */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x2806, &high)); /* guest EFER */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x2c00, &high)); /* host PAT */
-	ck_assert_ptr_null(vmcs_resolve(c, 0x0812, &high));    /* PML index */
-	ck_assert_ptr_null(vmcs_resolve(c, 0x200e, &high));    /* PML address */
+	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x0812, &high)); /* PML index */
+	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x200e, &high)); /* PML address */
+	ck_assert_ptr_null(vmcs_resolve(c, 0x202a, &high));    /* #VE info address */
+	ck_assert_ptr_null(vmcs_resolve(c, 0x202c, &high));    /* XSS-exiting bitmap */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x2026, &high)); /* VMREAD bitmap */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x2028, &high)); /* VMWRITE bitmap */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x0002, &high)); /* posted-intr vector */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x2012, &high)); /* virtual-APIC address */
 	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x0810, &high)); /* guest interrupt status */
-	ck_assert_ptr_null(vmcs_resolve(c, 0x4020, &high));    /* PLE gap */
-	ck_assert_ptr_null(vmcs_resolve(c, 0x2018, &high));    /* VM-function controls */
+	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x4020, &high)); /* PLE gap */
+	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x2018, &high)); /* VM-function controls */
+	ck_assert_ptr_nonnull(vmcs_resolve(c, 0x2024, &high)); /* EPTP-list address */
 }
 END_TEST
 
@@ -273,9 +276,12 @@ START_TEST(t_controls)
 	ck_assert(p2 >> 32 & (1u << 5));     /* VPID */
 	ck_assert(p2 >> 32 & (1u << 7));     /* unrestricted guest */
 	ck_assert(p2 >> 32 & (1u << 14));    /* VMCS shadowing */
-	ck_assert(!(p2 >> 32 & (1u << 13))); /* VM functions: not yet */
-	uint64_t dummy;
-	ck_assert(!vmx_msr_read(c, MSR_IA32_VMX_VMFUNC, &dummy));
+	ck_assert(p2 >> 32 & (1u << 13));    /* VM functions */
+	ck_assert(p2 >> 32 & (1u << 17));    /* PML */
+	ck_assert(!(p2 >> 32 & (1u << 18))); /* #VE: not built */
+	uint64_t vmfunc;
+	ck_assert(vmx_msr_read(c, MSR_IA32_VMX_VMFUNC, &vmfunc));
+	ck_assert_uint_eq(vmfunc, 1); /* EPTP switching only */
 	uint64_t ept = cap(MSR_IA32_VMX_EPT_VPID_CAP);
 	ck_assert(ept & (1ull << 6));     /* 4-level walk */
 	ck_assert(ept & (1ull << 14));    /* WB */
@@ -291,7 +297,7 @@ START_TEST(t_misc_fixed_enum)
 	ck_assert_uint_eq((misc >> 16) & 0x1ff, 4); /* CR3-target values */
 	ck_assert(misc & (1ull << 29));             /* VMWRITE to any field */
 	ck_assert(misc & (1ull << 6));              /* HLT activity state */
-	ck_assert(!(misc & (1ull << 7)));           /* no shutdown activity state */
+	ck_assert(misc & (1ull << 7));              /* shutdown activity state */
 	ck_assert(misc & (1ull << 8));              /* wait-for-SIPI activity state */
 	ck_assert_uint_eq(misc >> 32, 0);           /* MSEG revision */
 	ck_assert_uint_eq(cap(MSR_IA32_VMX_CR0_FIXED0), 0x80000021);
@@ -308,7 +314,7 @@ START_TEST(t_misc_fixed_enum)
 	}
 	ck_assert_uint_eq(cap(MSR_IA32_VMX_VMCS_ENUM), (uint64_t)max << 1);
 	ck_assert_uint_eq(vmcs_max_index(c), max);
-	ck_assert_uint_eq(max, 0x17); /* the preemption-timer value, 0x482e */
+	ck_assert_uint_eq(max, 0x19); /* the TSC multiplier, 0x2032 */
 }
 END_TEST
 
@@ -318,7 +324,7 @@ START_TEST(t_msr_routing)
 	ck_assert(msr_read(c, MSR_IA32_VMX_BASIC, &v));
 	ck_assert_uint_eq(v & 0x7fffffff, VMX_REVISION_ID);
 	ck_assert(!msr_write(c, MSR_IA32_VMX_BASIC, v)); /* read-only */
-	ck_assert(!msr_read(c, MSR_IA32_VMX_VMFUNC, &v));
+	ck_assert(msr_read(c, MSR_IA32_VMX_VMFUNC, &v));
 	ck_assert(!msr_read(c, 0x492, &v));
 	/* IA32_FEATURE_CONTROL: bit 2 writable with VMX, lock freezes it. */
 	ck_assert(msr_write(c, 0x3a, 5));

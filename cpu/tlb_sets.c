@@ -69,9 +69,31 @@ static bool tag_eq(const struct tlb_tag *a, const struct tlb_tag *b)
 	return a->guest == b->guest && a->id == b->id && a->root == b->root && a->aux == b->aux;
 }
 
+/* A guest's own invalidations (MOV CR3, INVLPG, INVPCID, paging-bit
+ * changes) are for its VPID/ASID but every EPTP/nCR3 it ran under (SDM
+ * Vol. 3C §29.4.3.1: combined mappings for all EP4TAs; an ASID-tagged TLB
+ * has no other tag): the other sets of the same VPID/ASID follow the
+ * active one. lin: a page, or TLB_ANY. */
+static void flush_siblings(struct cpu *c, uint64_t lin)
+{
+	const struct tlb_tag *t = &c->tlb->tag;
+	if (t->guest != 1)
+		return;
+	for (int i = 0; i < TLB_NSETS; i++) {
+		struct soft_tlb *s = &c->tlbs[i];
+		if (s == c->tlb || !s->tag.used || s->tag.guest != 1 || s->tag.id != t->id)
+			continue;
+		if (lin == TLB_ANY)
+			set_flush(s);
+		else
+			tlb_flush_page(s, lin);
+	}
+}
+
 void cpu_tlb_flush_all(struct cpu *c)
 {
 	c->jc_epoch++;
+	flush_siblings(c, TLB_ANY);
 	set_flush(c->tlb);
 	/* The set is empty: what it caches from now on is made under the
 	 * state of this moment (callers flush after changing it). */
@@ -81,6 +103,7 @@ void cpu_tlb_flush_all(struct cpu *c)
 void cpu_tlb_flush_page(struct cpu *c, uint64_t lin)
 {
 	c->jc_epoch++;
+	flush_siblings(c, lin);
 	tlb_flush_page(c->tlb, lin);
 }
 

@@ -908,8 +908,11 @@ static bool lapic_msr_read(struct cpu *cpu, uint32_t idx, uint64_t *val)
 /* Writable bits per x2APIC register; setting any other bit is #GP. */
 static uint64_t x2_wmask(unsigned r)
 {
+	/* LVTs: the read-only delivery status (bit 12) and, in LINT0/LINT1,
+	 * remote IRR (bit 14) may be written back as read (Linux masks an LVT
+	 * with a read-modify-write) and are ignored, not a #GP. */
 	if (r >= 0x32 && r <= 0x37)
-		return lvt_wmask[r - 0x32];
+		return lvt_wmask[r - 0x32] | 1u << 12 | (r == 0x35 || r == 0x36 ? 1u << 14 : 0);
 	switch (r) {
 	case 0x08:
 		return 0xff;

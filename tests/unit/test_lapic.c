@@ -392,6 +392,14 @@ START_TEST(x2apic_msrs)
 	ck_assert(!c1->apic_msr_write(c1, 0x80f, 1ull << 32));
 	ck_assert(c1->apic_msr_write(c1, 0x80f, 0x1ff));
 	ck_assert(c0->apic_msr_write(c0, 0x80f, 0x1ff));
+	/* LVT LINT0: read-only delivery status / remote IRR written back are
+	 * ignored; a reserved bit is #GP. */
+	uint64_t lint0;
+	ck_assert(c1->apic_msr_write(c1, 0x835, 0x10000 | 1u << 14 | 1u << 12 | 0x700));
+	ck_assert(c1->apic_msr_read(c1, 0x835, &lint0));
+	ck_assert_uint_eq(lint0 & (1u << 12), 0);
+	ck_assert(!c1->apic_msr_write(c1, 0x835, 1u << 20));
+	ck_assert(!c1->apic_msr_write(c1, 0x832, 1u << 14)); /* timer: bit 14 reserved */
 	/* The xAPIC page no longer answers: reads end as unclaimed bus reads
 	 * (all ones) and writes go nowhere (SDM Vol. 3A §11.12.1.2). */
 	ck_assert_uint_eq(rd(1, 0xf0), 0xffffffffu);

@@ -1,0 +1,513 @@
+/*
+ * g64_vmx_vpid — the VPID/EPTP-tagged TLB under VMX (SDM Vol. 3C §29.4.3):
+ * L1 runs an L2 that reads linear X (and Y) through its own page tables and
+ * changes what X maps to; after each operation that the SDM says
+ * invalidates the mapping, L2 (or L1) must see the new page:
+ *  - INVVPID individual-address, single-context, all-context and
+ *    single-context-retaining-globals for VPID 1;
+ *  - VM entries and exits with "enable VPID" = 0 (VPID 0000H, which L1's
+ *    own mappings use too);
+ *  - INVEPT single- and all-context after an EPT leaf changes;
+ *  - L1's mappings and L2's mappings of one linear address never mix;
+ *  - two VPIDs, two CR3s, one linear address; INVVPID of one VPID;
+ *  - L1's INVLPG in root operation survives a VM entry and exit;
+ *  - VMFUNC EPTP switching reads through the new EPT;
+ *  - INVLPG and MOV to CR3 in L2 invalidate the combined mappings of the
+ *    current VPID for all EP4TAs (§29.4.3.1), not only the current EPTP's.
+ * Stale translations are never asserted (the architecture allows them where
+ * no invalidation happened); such reads are only reported as notes.
+ */
+#include "trap.h"
+#include "vmx_lib.h"
+
+#define XLIN 0x8000000000ull /* PML4 slot 1: not mapped by the boot tables */
+#define YLIN (XLIN + 0x1000) /* mapped by L1 (to pg.h) and by L2 (to pg.g) */
+
+#define PTE_PW  3ull /* present, writable */
+#define EPT_RWX 7ull
+#define EPT_WB  (6ull << 3)
+
+#define VMCS_VMFUNC_CTL 0x2018
+#define VMCS_EPTP_LIST  0x2024
+#define PROC2_EPT       (1u << 1)
+#define PROC2_VPID      (1u << 5)
+#define PROC2_VMFUNC    (1u << 13)
+
+/* Values at offset 0 of the test pages. */
+#define VA 0xa1a1a1a1ull
+#define VB 0xb2b2b2b2ull
+#define VC 0xc3c3c3c3ull
+#define VD 0xd4d4d4d4ull
+#define VG 0x97979797ull
+#define VH 0x68686868ull
+
+/* Four-level tables mapping XLIN (pt[0]) and YLIN (pt[1]); slot 0 of the
+ * PML4 is the boot identity map, so L2 runs L1's code and data. */
+struct gpt {
+	uint64_t pml4[512], pdpt[512], pd[512], pt[512];
+} __attribute__((aligned(4096)));
+static struct gpt t1, t2, th; /* L2's two address spaces; L1's slot 1 */
+
+/* The pages read through X and Y: one 2-MByte region, so one EPT page
+ * table (ept_pt) maps all of them with 4-KByte pages. */
+struct pages {
+	uint64_t a[512], b[512], c[512], d[512], g[512], h[512];
+} __attribute__((aligned(65536)));
+static struct pages pg;
+
+extern uint64_t pml4[], pdpt[]; /* boot identity map (lib/boot.S) */
+
+/* EPT A: identity, 2-MByte pages except the region of pg. EPT B: the same
+ * except that guest-physical pg.a maps pg.d. */
+static uint64_t ept_pml4[512] __attribute__((aligned(4096)));
+static uint64_t ept_pdpt[512] __attribute__((aligned(4096)));
+static uint64_t ept_pd[4][512] __attribute__((aligned(4096)));
+static uint64_t ept_pt[512] __attribute__((aligned(4096)));
+static uint64_t eptb_pml4[512] __attribute__((aligned(4096)));
+static uint64_t eptb_pdpt[512] __attribute__((aligned(4096)));
+static uint64_t eptb_pd[512] __attribute__((aligned(4096)));
+static uint64_t eptb_pt[512] __attribute__((aligned(4096)));
+static uint64_t eptp_list[512] __attribute__((aligned(4096)));
+static uint64_t eptp_a, eptp_b;
+static uint8_t gstack[4096] __attribute__((aligned(16)));
+
+/* L2 code; every piece ends in VMCALL. RDI = X, RSI = Y (l2_read). */
+__asm__(".text\n"
+	".globl l2_read, l2_invlpg, l2_movcr3, l2_vmfunc, l2_vmfunc_invlpg\n"
+	"l2_read:\n"
+	"  mov (%rdi), %rax\n"
+	"  mov (%rsi), %rbx\n"
+	"  vmcall\n"
+	"l2_invlpg:\n"
+	"  invlpg (%rdi)\n"
+	"  vmcall\n"
+	"l2_movcr3:\n"
+	"  mov %cr3, %rax\n"
+	"  mov %rax, %cr3\n"
+	"  vmcall\n"
+	/* X through EPTP-list entry 0, then 1, then 0 again. */
+	"l2_vmfunc:\n"
+	"  mov (%rdi), %r8\n"
+	"  xor %eax, %eax\n"
+	"  mov $1, %ecx\n"
+	"  vmfunc\n"
+	"  mov (%rdi), %r9\n"
+	"  xor %eax, %eax\n"
+	"  xor %ecx, %ecx\n"
+	"  vmfunc\n"
+	"  mov (%rdi), %r10\n"
+	"  vmcall\n"
+	/* X under entry 0; under entry 1 store RDX into the PTE at RSI and
+	 * INVLPG X; X again under entry 0. */
+	"l2_vmfunc_invlpg:\n"
+	"  mov (%rdi), %r8\n"
+	"  xor %eax, %eax\n"
+	"  mov $1, %ecx\n"
+	"  vmfunc\n"
+	"  mov %rdx, (%rsi)\n"
+	"  invlpg (%rdi)\n"
+	"  xor %eax, %eax\n"
+	"  xor %ecx, %ecx\n"
+	"  vmfunc\n"
+	"  mov (%rdi), %r9\n"
+	"  vmcall\n");
+extern char l2_read[], l2_invlpg[], l2_movcr3[], l2_vmfunc[], l2_vmfunc_invlpg[];
+
+static uint64_t ent(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+static int invvpid(uint64_t type, uint16_t vpid, uint64_t lin)
+{
+	struct {
+		uint64_t vpid, lin;
+	} d = { vpid, lin };
+	uint8_t cf, zf;
+	__asm__ volatile("invvpid %2, %3; setc %0; setz %1"
+			 : "=r"(cf), "=r"(zf)
+			 : "m"(d), "r"(type)
+			 : "cc", "memory");
+	return cf ? 1 : zf ? 2 : 0;
+}
+
+static int invept(uint64_t type, uint64_t eptp)
+{
+	struct {
+		uint64_t eptp, rsvd;
+	} d = { eptp, 0 };
+	uint8_t cf, zf;
+	__asm__ volatile("invept %2, %3; setc %0; setz %1"
+			 : "=r"(cf), "=r"(zf)
+			 : "m"(d), "r"(type)
+			 : "cc", "memory");
+	return cf ? 1 : zf ? 2 : 0;
+}
+
+static void invlpg(uint64_t lin)
+{
+	__asm__ volatile("invlpg (%0)" ::"r"(lin) : "memory");
+}
+
+static uint64_t l1_read(uint64_t lin)
+{
+	return *(volatile uint64_t *)lin;
+}
+
+static uint64_t *ept_leaf(uint64_t *pt, const void *p)
+{
+	return &pt[((uintptr_t)p >> 12) & 511];
+}
+
+static void build_gpt(struct gpt *t, const void *x, const void *y)
+{
+	t->pml4[0] = ent(pdpt) | PTE_PW;
+	t->pml4[1] = ent(t->pdpt) | PTE_PW;
+	t->pdpt[0] = ent(t->pd) | PTE_PW;
+	t->pd[0] = ent(t->pt) | PTE_PW;
+	t->pt[0] = x ? ent(x) | PTE_PW : 0;
+	t->pt[1] = y ? ent(y) | PTE_PW : 0;
+}
+
+static void build_ept(void)
+{
+	uintptr_t region = (uintptr_t)&pg & ~0x1ffffful;
+	unsigned gi = (unsigned)(region >> 30), di = (unsigned)(region >> 21) & 511;
+	ept_pml4[0] = ent(ept_pdpt) | EPT_RWX;
+	for (int i = 0; i < 4; i++) {
+		ept_pdpt[i] = ent(ept_pd[i]) | EPT_RWX;
+		for (int j = 0; j < 512; j++)
+			ept_pd[i][j] =
+				((uint64_t)i << 30 | (uint64_t)j << 21) | EPT_RWX | EPT_WB | 0x80;
+	}
+	ept_pd[gi][di] = ent(ept_pt) | EPT_RWX;
+	for (int k = 0; k < 512; k++)
+		ept_pt[k] = (region + ((uint64_t)k << 12)) | EPT_RWX | EPT_WB;
+
+	eptb_pml4[0] = ent(eptb_pdpt) | EPT_RWX;
+	for (int i = 0; i < 512; i++) {
+		eptb_pdpt[i] = ept_pdpt[i];
+		eptb_pd[i] = ept_pd[gi][i];
+		eptb_pt[i] = ept_pt[i];
+	}
+	eptb_pdpt[gi] = ent(eptb_pd) | EPT_RWX;
+	eptb_pd[di] = ent(eptb_pt) | EPT_RWX;
+	*ept_leaf(eptb_pt, pg.a) = ent(pg.d) | EPT_RWX | EPT_WB;
+	eptp_a = ent(ept_pml4) | 6 | 3 << 3;
+	eptp_b = ent(eptb_pml4) | 6 | 3 << 3;
+	eptp_list[0] = eptp_a;
+	eptp_list[1] = eptp_b;
+}
+
+/* Every table back to the start and every cached mapping dropped, so each
+ * case starts from a known state. */
+static void reset(void)
+{
+	build_gpt(&t1, pg.a, pg.g);
+	build_gpt(&t2, pg.c, pg.g);
+	th.pt[1] = ent(pg.h) | PTE_PW;
+	*ept_leaf(ept_pt, pg.a) = ent(pg.a) | EPT_RWX | EPT_WB;
+	check(invvpid(2, 0, 0) == 0, "INVVPID all-context succeeds");
+	check(invept(2, 0) == 0, "INVEPT all-context succeeds");
+	write_cr3(read_cr3());
+}
+
+/* The L2 context of the next entry. */
+static void ctx(uint32_t proc2, uint16_t vpid, const struct gpt *t, uint64_t eptp)
+{
+	vmwrite(VMCS_PROC2, vmx_ctl(0x48b, proc2));
+	vmwrite(VMCS_VPID, vpid);
+	vmwrite(VMCS_GUEST_CR3, ent(t->pml4));
+	vmwrite(VMCS_EPTP, eptp);
+}
+
+static int launched;
+
+/* Run L2 at rip to its VMCALL; false (with a failed check) otherwise. */
+static int enter(const char *rip, const char *what)
+{
+	vmwrite(VMCS_GUEST_RIP, ent(rip));
+	int r = vm_enter(!launched, 0);
+	if (r == 0)
+		launched = 1;
+	uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	if (r != 0 || reason != 18) {
+		check(0, "%s: L2 runs to VMCALL (r=%d, error %lu, reason %u, qual %lx)", what, r,
+		      (unsigned long)vmread(VMCS_VM_INSN_ERROR), reason,
+		      (unsigned long)vmread(VMCS_EXIT_QUAL));
+		return 0;
+	}
+	return 1;
+}
+
+/* L2 reads X and Y; returns [X], [Y] in *y. */
+static uint64_t l2_x(uint64_t *y, const char *what)
+{
+	vm_guest_regs.rdi = XLIN;
+	vm_guest_regs.rsi = YLIN;
+	vm_guest_regs.rax = vm_guest_regs.rbx = 0xdead;
+	if (!enter(l2_read, what))
+		return ~0ull;
+	if (y)
+		*y = vm_guest_regs.rbx;
+	return vm_guest_regs.rax;
+}
+
+#define CHECK_X(want, what)                                                                \
+	do {                                                                               \
+		uint64_t x_ = l2_x(0, what);                                               \
+		check(x_ == (want), "%s: L2 reads %lx, want %lx", what, (unsigned long)x_, \
+		      (unsigned long)(want));                                              \
+	} while (0)
+
+/* A read where a stale value is allowed: only reported. */
+static void note_x(uint64_t fresh, const char *what)
+{
+	uint64_t x = l2_x(0, what);
+	guest_printf("note: %s: L2 reads %s (%lx)\n", what,
+		     x == fresh ? "the new mapping" : "a stale mapping (allowed)",
+		     (unsigned long)x);
+}
+
+/* Case 6: L1 changes its own PTE of Y (used before VMLAUNCH) and INVLPGs
+ * it in root operation; a VM entry and exit in between keep the
+ * invalidation (VPID 1: the transitions themselves invalidate nothing). */
+static void case_l1_invlpg(void)
+{
+	reset();
+	ctx(PROC2_EPT | PROC2_VPID, 1, &t1, eptp_a);
+	check(l1_read(YLIN) == VH, "L1 reads its own page at Y");
+	th.pt[1] = ent(pg.c) | PTE_PW;
+	invlpg(YLIN);
+	uint64_t y = 0;
+	l2_x(&y, "L1 INVLPG, then VMLAUNCH");
+	check(y == VG, "L2 reads its own page at Y (%lx)", (unsigned long)y);
+	check(l1_read(YLIN) == VC, "after the exit L1 reads Y's new page (%lx)",
+	      (unsigned long)l1_read(YLIN));
+
+	th.pt[1] = ent(pg.b) | PTE_PW;
+	write_cr3(read_cr3());
+	l2_x(&y, "L1 MOV CR3, then VMRESUME");
+	check(l1_read(YLIN) == VB, "after MOV CR3 and an entry/exit L1 reads Y's new page (%lx)",
+	      (unsigned long)l1_read(YLIN));
+}
+
+/* Case 1: INVVPID of each type for VPID 1 (EPT on: combined mappings). */
+static void case_invvpid(void)
+{
+	reset();
+	ctx(PROC2_EPT | PROC2_VPID, 1, &t1, eptp_a);
+	CHECK_X(VA, "VPID 1 first read");
+	t1.pt[0] = ent(pg.c) | PTE_PW;
+	note_x(VC, "PTE changed, no INVVPID");
+
+	t1.pt[0] = ent(pg.b) | PTE_PW;
+	check(invvpid(1, 1, 0) == 0, "INVVPID single-context succeeds");
+	CHECK_X(VB, "after INVVPID single-context");
+
+	t1.pt[0] = ent(pg.c) | PTE_PW;
+	check(invvpid(0, 1, XLIN) == 0, "INVVPID individual-address succeeds");
+	CHECK_X(VC, "after INVVPID individual-address");
+
+	t1.pt[0] = ent(pg.a) | PTE_PW;
+	check(invvpid(2, 0, 0) == 0, "INVVPID all-context succeeds");
+	CHECK_X(VA, "after INVVPID all-context");
+
+	t1.pt[0] = ent(pg.b) | PTE_PW; /* not global: type 3 invalidates it */
+	check(invvpid(3, 1, 0) == 0, "INVVPID single-context-retaining-globals succeeds");
+	CHECK_X(VB, "after INVVPID single-context-retaining-globals");
+}
+
+/* Case 2: without VPID, VM entries and exits invalidate the mappings of
+ * VPID 0000H (§29.4.3.1): L2's and L1's own. */
+static void case_no_vpid(void)
+{
+	static const uint32_t p2[2] = { PROC2_EPT, 0 };
+	for (int i = 0; i < 2; i++) {
+		reset();
+		ctx(p2[i], 0, &t1, eptp_a);
+		CHECK_X(VA, i ? "no VPID, no EPT: first read" : "no VPID: first read");
+		t1.pt[0] = ent(pg.b) | PTE_PW;
+		CHECK_X(VB, i ? "no VPID, no EPT: after VMRESUME" : "no VPID: after VMRESUME");
+		t1.pt[0] = ent(pg.c) | PTE_PW;
+		CHECK_X(VC, i ? "no VPID, no EPT: again" : "no VPID: again");
+
+		check(l1_read(YLIN) == VH, "no VPID: L1 reads its own page at Y");
+		th.pt[1] = ent(pg.d) | PTE_PW; /* no INVLPG */
+		uint64_t y = 0;
+		l2_x(&y, "no VPID: L1 changed its PTE");
+		check(y == VG, "no VPID: L2 reads its own page at Y (%lx)", (unsigned long)y);
+		check(l1_read(YLIN) == VD,
+		      "no VPID: after entry and exit L1 reads Y's new page (%lx)",
+		      (unsigned long)l1_read(YLIN));
+	}
+}
+
+/* Case 3: an EPT leaf changes, INVEPT single-context / all-context. */
+static void case_invept(void)
+{
+	reset();
+	ctx(PROC2_EPT | PROC2_VPID, 1, &t1, eptp_a);
+	CHECK_X(VA, "EPT: first read");
+	*ept_leaf(ept_pt, pg.a) = ent(pg.d) | EPT_RWX | EPT_WB;
+	check(invept(1, eptp_a) == 0, "INVEPT single-context succeeds");
+	CHECK_X(VD, "after EPT leaf change and INVEPT single-context");
+	*ept_leaf(ept_pt, pg.a) = ent(pg.a) | EPT_RWX | EPT_WB;
+	check(invept(2, 0) == 0, "INVEPT all-context succeeds");
+	CHECK_X(VA, "after EPT leaf change and INVEPT all-context");
+	*ept_leaf(ept_pt, pg.a) = ent(pg.b) | EPT_RWX | EPT_WB;
+	check(invept(1, eptp_a) == 0, "INVEPT single-context succeeds");
+	CHECK_X(VB, "after a second EPT leaf change and INVEPT single-context");
+}
+
+/* Case 4: L1's and L2's mappings of Y never mix (with and without EPT). */
+static void case_host_guest(void)
+{
+	static const uint32_t p2[2] = { PROC2_EPT | PROC2_VPID, PROC2_VPID };
+	for (int i = 0; i < 2; i++) {
+		reset();
+		ctx(p2[i], 1, &t1, eptp_a);
+		for (int k = 0; k < 3; k++) {
+			check(l1_read(YLIN) == VH, "L1 reads its page at Y (%s, round %d)",
+			      i ? "no EPT" : "EPT", k);
+			uint64_t y = 0;
+			l2_x(&y, "host/guest");
+			check(y == VG, "L2 reads its own page at Y, not L1's (%s, round %d): %lx",
+			      i ? "no EPT" : "EPT", k, (unsigned long)y);
+		}
+		check(l1_read(YLIN) == VH, "L1 still reads its own page at Y");
+	}
+}
+
+/* Case 5: VPIDs 1 and 2 with different CR3s map X to different pages;
+ * then both with one CR3, and INVVPID of one VPID at a time. */
+static void case_two_vpids(void)
+{
+	reset();
+	for (int k = 0; k < 3; k++) {
+		ctx(PROC2_EPT | PROC2_VPID, 1, &t1, eptp_a);
+		CHECK_X(VA, "VPID 1 with CR3 t1");
+		ctx(PROC2_EPT | PROC2_VPID, 2, &t2, eptp_a);
+		CHECK_X(VC, "VPID 2 with CR3 t2");
+	}
+	ctx(PROC2_EPT | PROC2_VPID, 2, &t1, eptp_a);
+	CHECK_X(VA, "VPID 2 with CR3 t1");
+	ctx(PROC2_EPT | PROC2_VPID, 1, &t1, eptp_a);
+	CHECK_X(VA, "VPID 1 with CR3 t1");
+	t1.pt[0] = ent(pg.b) | PTE_PW;
+	check(invvpid(1, 2, 0) == 0, "INVVPID single-context VPID 2");
+	ctx(PROC2_EPT | PROC2_VPID, 2, &t1, eptp_a);
+	CHECK_X(VB, "VPID 2 after its INVVPID");
+	check(invvpid(0, 1, XLIN) == 0, "INVVPID individual-address VPID 1");
+	ctx(PROC2_EPT | PROC2_VPID, 1, &t1, eptp_a);
+	CHECK_X(VB, "VPID 1 after its INVVPID");
+}
+
+/* Case 7: VMFUNC 0 switches the EPTP; X reads through the new EPT. */
+static void case_vmfunc(void)
+{
+	reset();
+	ctx(PROC2_EPT | PROC2_VPID | PROC2_VMFUNC, 1, &t1, eptp_a);
+	vmwrite(VMCS_VMFUNC_CTL, 1);
+	vmwrite(VMCS_EPTP_LIST, ent(eptp_list));
+	vm_guest_regs.rdi = XLIN;
+	vm_guest_regs.r8 = vm_guest_regs.r9 = vm_guest_regs.r10 = 0xdead;
+	if (!enter(l2_vmfunc, "VMFUNC"))
+		return;
+	check(vm_guest_regs.r8 == VA, "VMFUNC: X through EPT A (%lx)",
+	      (unsigned long)vm_guest_regs.r8);
+	check(vm_guest_regs.r9 == VD, "VMFUNC: X through EPT B after the switch (%lx)",
+	      (unsigned long)vm_guest_regs.r9);
+	check(vm_guest_regs.r10 == VA, "VMFUNC: X through EPT A after switching back (%lx)",
+	      (unsigned long)vm_guest_regs.r10);
+	check(vmread(VMCS_EPTP) == eptp_a, "EPTP is A again");
+	/* Repeated, with the sets of both EPTPs now warm. */
+	if (enter(l2_vmfunc, "VMFUNC again"))
+		check(vm_guest_regs.r8 == VA && vm_guest_regs.r9 == VD && vm_guest_regs.r10 == VA,
+		      "VMFUNC again: %lx %lx %lx", (unsigned long)vm_guest_regs.r8,
+		      (unsigned long)vm_guest_regs.r9, (unsigned long)vm_guest_regs.r10);
+}
+
+/* Case 8: INVLPG and MOV to CR3 in L2 invalidate the combined mappings of
+ * the current VPID "for all EP4TAs" (§29.4.3.1): a mapping of X cached
+ * under EPTP A must be gone after L2 changed its PTE and invalidated X
+ * while running under EPTP B. */
+static void case_l2_inval_all_eptps(void)
+{
+	/* Within one run, switching with VMFUNC. */
+	reset();
+	ctx(PROC2_EPT | PROC2_VPID | PROC2_VMFUNC, 1, &t1, eptp_a);
+	vmwrite(VMCS_VMFUNC_CTL, 1);
+	vmwrite(VMCS_EPTP_LIST, ent(eptp_list));
+	vm_guest_regs.rdi = XLIN;
+	vm_guest_regs.rsi = ent(&t1.pt[0]);
+	vm_guest_regs.rdx = ent(pg.b) | PTE_PW;
+	vm_guest_regs.r8 = vm_guest_regs.r9 = 0xdead;
+	if (enter(l2_vmfunc_invlpg, "L2 INVLPG under EPTP B")) {
+		check(vm_guest_regs.r8 == VA, "X under EPTP A (%lx)",
+		      (unsigned long)vm_guest_regs.r8);
+		check(vm_guest_regs.r9 == VB,
+		      "L2 INVLPG X under EPTP B, back to EPTP A: new mapping (%lx, want %lx)",
+		      (unsigned long)vm_guest_regs.r9, (unsigned long)VB);
+	}
+
+	/* Across VM entries: L1 switches the EPTP between them. */
+	static const struct {
+		const char *code, *what;
+	} inv[2] = { { l2_invlpg, "INVLPG" }, { l2_movcr3, "MOV to CR3" } };
+	for (int i = 0; i < 2; i++) {
+		reset();
+		ctx(PROC2_EPT | PROC2_VPID, 1, &t1, eptp_a);
+		CHECK_X(VA, "EPTP A, first read");
+		t1.pt[0] = ent(pg.c) | PTE_PW;
+		vmwrite(VMCS_EPTP, eptp_b);
+		vm_guest_regs.rdi = XLIN;
+		if (!enter(inv[i].code, inv[i].what))
+			continue;
+		vmwrite(VMCS_EPTP, eptp_a);
+		uint64_t x = l2_x(0, "back to EPTP A");
+		check(x == VC, "L2 %s under EPTP B, then EPTP A: new mapping (%lx, want %lx)",
+		      inv[i].what, (unsigned long)x, (unsigned long)VC);
+	}
+}
+
+int guest_main(void)
+{
+	trap_init();
+	if (!vmx_lib_on())
+		return report("g64_vmx_vpid");
+	uint64_t p2 = rdmsr(0x48b) >> 32;
+	uint64_t cap = rdmsr(0x48c);
+	check((p2 & PROC2_EPT) && (p2 & PROC2_VPID) && (p2 & PROC2_VMFUNC),
+	      "EPT, VPID, VM functions allowed (%lx)", (unsigned long)p2);
+	check((cap >> 40 & 0xf) == 0xf && (cap & (1ull << 32)), "all INVVPID types (%lx)",
+	      (unsigned long)cap);
+	check((cap & (3ull << 25)) == 3ull << 25 && (cap & (1ull << 20)), "both INVEPT types");
+	check(rdmsr(0x491) & 1, "EPTP switching");
+
+	pg.a[0] = VA;
+	pg.b[0] = VB;
+	pg.c[0] = VC;
+	pg.d[0] = VD;
+	pg.g[0] = VG;
+	pg.h[0] = VH;
+	build_ept();
+	build_gpt(&th, 0, pg.h);
+	pml4[1] = th.pml4[1]; /* L1's own mapping of Y */
+	write_cr3(read_cr3());
+
+	vmx_lib_vmcs_init(ent(l2_read), ent(gstack + sizeof(gstack)), 0, PROC2_EPT | PROC2_VPID);
+	case_l1_invlpg();
+	case_invvpid();
+	case_no_vpid();
+	case_invept();
+	case_host_guest();
+	case_two_vpids();
+	case_vmfunc();
+	case_l2_inval_all_eptps();
+
+	vmx_lib_off();
+	pml4[1] = 0;
+	write_cr3(read_cr3());
+	return report("g64_vmx_vpid");
+}

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cpu/cpuid.h"
+#include "vmx/vmx.h"
 
 /* One row per feature name. impl: nestbox implements it, so "+name" is
  * accepted. */
@@ -352,6 +353,24 @@ static bool apply_item(struct cpu_model *m, const char *s, size_t len, char *err
 		snprintf(err, errlen, "-cpu: '%.*s': expected +feature, -feature or feature=on|off",
 			 (int)len, s);
 		return false;
+	}
+	/* QEMU's VMX capability names (vmx/vmx_caps.c): "-vmx-ept" clears
+	 * the bit from the capability MSRs; "+" keeps an implemented one. */
+	unsigned vgroup, vbit;
+	int v = nlen > 4 && !strncmp(name, "vmx-", 4)
+			? vmx_feature_lookup(name, nlen, &vgroup, &vbit)
+			: 0;
+	if (v < 0 && on) {
+		snprintf(err, errlen, "-cpu: VMX feature '%.*s' is not implemented yet", (int)nlen,
+			 name);
+		return false;
+	}
+	if (v) {
+		if (on)
+			m->vmx_off[vgroup] &= ~(1ull << vbit);
+		else
+			m->vmx_off[vgroup] |= 1ull << vbit;
+		return true;
 	}
 	const struct feat_name *f = feat_lookup(name, nlen);
 	if (!f) {

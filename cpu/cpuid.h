@@ -145,6 +145,9 @@ struct cpu_model {
 	uint8_t phys_addr_bits, lin_addr_bits;
 	uint64_t tsc_hz; /* advertised TSC rate (leaf 15h/16h, KVM MSRs) */
 	char brand[49];
+	/* VMX capabilities switched off with QEMU's "-vmx-NAME" (allowed-1
+	 * bits per control group of vmx/vmx_caps.c, MISC in the last). */
+	uint64_t vmx_off[8];
 };
 
 /* Build a model from a -cpu argument ("intel", "amd", "max", each optionally

@@ -26,7 +26,10 @@ void sys_write_cr3(struct cpu *cpu, uint64_t v);
 void sys_write_cr4(struct cpu *cpu, uint64_t v);
 void sys_write_cr8(struct cpu *cpu, uint64_t v);
 
-/* CR4 bits this model allows (the others are reserved: #GP). */
+/* CR4 bits this model allows (the others are reserved: #GP)... */
+uint64_t sys_cr4_model_mask(const struct cpu *cpu);
+/* ... and of those, the ones the current mode allows (an SVM guest has no
+ * CR4.VMXE: virt_ops.cr4_deny). */
 uint64_t sys_cr4_valid_mask(const struct cpu *cpu);
 
 /* #GP(0) unless CPL = 0 (V86 mode runs at CPL 3). */

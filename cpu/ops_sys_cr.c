@@ -101,7 +101,7 @@ void sys_write_cr0(struct cpu *cpu, uint64_t v)
 	mode_changed(cpu);
 }
 
-uint64_t sys_cr4_valid_mask(const struct cpu *cpu)
+uint64_t sys_cr4_model_mask(const struct cpu *cpu)
 {
 	const struct cpu_model *m = cpu->model;
 	uint64_t ok = CR4_PCE;
@@ -132,6 +132,14 @@ uint64_t sys_cr4_valid_mask(const struct cpu *cpu)
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (model_has(m, map[i].feat))
 			ok |= map[i].bits;
+	return ok;
+}
+
+uint64_t sys_cr4_valid_mask(const struct cpu *cpu)
+{
+	uint64_t ok = sys_cr4_model_mask(cpu);
+	if (cpu->guest_mode && cpu->virt)
+		ok &= ~cpu->virt->cr4_deny;
 	return ok;
 }
 

@@ -129,6 +129,9 @@ struct virt_ops {
 	 * (SVM: GIF, and V_INTR_MASKING makes the host's IF the mask)? The
 	 * machine asks it to wake a halted vCPU. NULL: RFLAGS.IF. */
 	bool (*extint_open)(const struct cpu *cpu);
+	/* CR4 bits this guest mode may not set although the model has them:
+	 * an SVM guest has no VMX (CR4.VMXE), even on a model given both. */
+	uint64_t cr4_deny;
 };
 
 /* The interrupt-flag test for external interrupts: RFLAGS.IF unless

@@ -507,6 +507,7 @@ const struct virt_ops svm_virt_ops = {
 	.stage2 = NULL,
 	.pending = svm_pending,
 	.extint_open = svm_extint_open,
+	.cr4_deny = CR4_VMXE,
 };
 
 const struct virt_ops svm_virt_ops_npt = {
@@ -514,4 +515,5 @@ const struct virt_ops svm_virt_ops_npt = {
 	.stage2 = svm_npt_xlate,
 	.pending = svm_pending,
 	.extint_open = svm_extint_open,
+	.cr4_deny = CR4_VMXE,
 };

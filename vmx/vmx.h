@@ -50,6 +50,11 @@
  * raises #GP(0). The MSRs are read-only: WRMSR always #GPs. */
 bool vmx_msr_read(const struct cpu *cpu, uint32_t idx, uint64_t *val);
 
+/* QEMU's VMX feature names for -cpu ("vmx-ept", "vmx-mbec", ...). Looks
+ * up name[0..len): 0 unknown, 1 implemented, -1 known but not implemented;
+ * *group and *bit say which bit of struct cpu_model.vmx_off it is. */
+int vmx_feature_lookup(const char *name, size_t len, unsigned *group, unsigned *bit);
+
 /* Is the vCPU in VMX operation (root or non-root)? */
 bool vmx_in_operation(const struct cpu *cpu);
 

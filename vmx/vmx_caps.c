@@ -18,11 +18,12 @@
  * THE RULE: a bit is ST_IMPL only when it is implemented end to end (VM
  * entry checks, its effect in non-root operation, VM exit): vmx/
  * vmx_entry_checks.c, vmx_entry.c, vmx_exit.c and ept.c with the
- * cpu/virt.h intercepts. VPID is implemented by flushing the whole soft TLB
- * at every VM entry and exit (always correct; tagging comes later).
- * A row may also depend on a CPU feature (an "enable RDTSCP" control on a
- * model without RDTSCP is not reported).
+ * cpu/virt.h intercepts. A row may also depend on a CPU feature (an "enable
+ * RDTSCP" control on a model without RDTSCP is not reported), and the user
+ * may switch an allowed-1 bit off with QEMU's name ("-cpu max,-vmx-ept").
  */
+#include <string.h>
+
 #include "cpu/cpuid.h"
 #include "cpu/ops_sys.h"
 #include "vmx/vmx_state.h"
@@ -35,7 +36,8 @@ enum ctl_group {
 	G_ENTRY,
 	G_EPTVPID,
 	G_VMFUNC,
-	G_NGROUPS
+	G_NGROUPS,
+	G_MISC = G_NGROUPS /* IA32_VMX_MISC bits, in cpu_model.vmx_off only */
 };
 enum ctl_status {
 	ST_FIXED1 = 1,
@@ -232,6 +234,118 @@ static const struct ctl_bit ctl_bits[] = {
 #define CR0_FIXED0 (CR0_PE | CR0_NE | CR0_PG)
 
 /* Status of each group's bits, folded from the table into masks. */
+/* QEMU's names for VMX capability bits (its -cpu "vmx-*" features), so a
+ * kvm-unit-tests or QEMU command line can switch them off. */
+static const struct {
+	const char *name;
+	uint8_t group, bit;
+} qemu_names[] = {
+	{ "vmx-intr-exit", G_PIN, 0 },
+	{ "vmx-nmi-exit", G_PIN, 3 },
+	{ "vmx-vnmi", G_PIN, 5 },
+	{ "vmx-preemption-timer", G_PIN, 6 },
+	{ "vmx-posted-intr", G_PIN, 7 },
+	{ "vmx-vintr-pending", G_PROC, 2 },
+	{ "vmx-tsc-offset", G_PROC, 3 },
+	{ "vmx-hlt-exit", G_PROC, 7 },
+	{ "vmx-invlpg-exit", G_PROC, 9 },
+	{ "vmx-mwait-exit", G_PROC, 10 },
+	{ "vmx-rdpmc-exit", G_PROC, 11 },
+	{ "vmx-rdtsc-exit", G_PROC, 12 },
+	{ "vmx-cr3-load-noexit", G_PROC, 15 },
+	{ "vmx-cr3-store-noexit", G_PROC, 16 },
+	{ "vmx-cr8-load-exit", G_PROC, 19 },
+	{ "vmx-cr8-store-exit", G_PROC, 20 },
+	{ "vmx-flexpriority", G_PROC, 21 },
+	{ "vmx-vnmi-pending", G_PROC, 22 },
+	{ "vmx-movdr-exit", G_PROC, 23 },
+	{ "vmx-io-exit", G_PROC, 24 },
+	{ "vmx-io-bitmap", G_PROC, 25 },
+	{ "vmx-mtf", G_PROC, 27 },
+	{ "vmx-msr-bitmap", G_PROC, 28 },
+	{ "vmx-monitor-exit", G_PROC, 29 },
+	{ "vmx-pause-exit", G_PROC, 30 },
+	{ "vmx-secondary-ctls", G_PROC, 31 },
+	{ "vmx-apicv-xapic", G_PROC2, 0 },
+	{ "vmx-ept", G_PROC2, 1 },
+	{ "vmx-desc-exit", G_PROC2, 2 },
+	{ "vmx-rdtscp-exit", G_PROC2, 3 },
+	{ "vmx-apicv-x2apic", G_PROC2, 4 },
+	{ "vmx-vpid", G_PROC2, 5 },
+	{ "vmx-wbinvd-exit", G_PROC2, 6 },
+	{ "vmx-unrestricted-guest", G_PROC2, 7 },
+	{ "vmx-apicv-register", G_PROC2, 8 },
+	{ "vmx-apicv-vid", G_PROC2, 9 },
+	{ "vmx-ple", G_PROC2, 10 },
+	{ "vmx-rdrand-exit", G_PROC2, 11 },
+	{ "vmx-invpcid-exit", G_PROC2, 12 },
+	{ "vmx-vmfunc", G_PROC2, 13 },
+	{ "vmx-shadow-vmcs", G_PROC2, 14 },
+	{ "vmx-encls-exit", G_PROC2, 15 },
+	{ "vmx-rdseed-exit", G_PROC2, 16 },
+	{ "vmx-pml", G_PROC2, 17 },
+	{ "vmx-xsaves", G_PROC2, 20 },
+	{ "vmx-mbec", G_PROC2, 22 },
+	{ "vmx-tsc-scaling", G_PROC2, 25 },
+	{ "vmx-enable-user-wait-pause", G_PROC2, 26 },
+	{ "vmx-exit-nosave-debugctl", G_EXIT, 2 },
+	{ "vmx-exit-load-perf-global-ctrl", G_EXIT, 12 },
+	{ "vmx-exit-ack-intr", G_EXIT, 15 },
+	{ "vmx-exit-save-pat", G_EXIT, 18 },
+	{ "vmx-exit-load-pat", G_EXIT, 19 },
+	{ "vmx-exit-save-efer", G_EXIT, 20 },
+	{ "vmx-exit-load-efer", G_EXIT, 21 },
+	{ "vmx-exit-save-preemption-timer", G_EXIT, 22 },
+	{ "vmx-exit-clear-bndcfgs", G_EXIT, 23 },
+	{ "vmx-exit-clear-rtit-ctl", G_EXIT, 25 },
+	{ "vmx-entry-noload-debugctl", G_ENTRY, 2 },
+	{ "vmx-entry-ia32e-mode", G_ENTRY, 9 },
+	{ "vmx-entry-load-perf-global-ctrl", G_ENTRY, 13 },
+	{ "vmx-entry-load-pat", G_ENTRY, 14 },
+	{ "vmx-entry-load-efer", G_ENTRY, 15 },
+	{ "vmx-entry-load-bndcfgs", G_ENTRY, 16 },
+	{ "vmx-entry-load-rtit-ctl", G_ENTRY, 18 },
+	{ "vmx-ept-execonly", G_EPTVPID, 0 },
+	{ "vmx-page-walk-4", G_EPTVPID, 6 },
+	{ "vmx-page-walk-5", G_EPTVPID, 7 },
+	{ "vmx-ept-2mb", G_EPTVPID, 16 },
+	{ "vmx-ept-1gb", G_EPTVPID, 17 },
+	{ "vmx-invept", G_EPTVPID, 20 },
+	{ "vmx-eptad", G_EPTVPID, 21 },
+	{ "vmx-ept-advanced-exitinfo", G_EPTVPID, 22 },
+	{ "vmx-invept-single-context", G_EPTVPID, 25 },
+	{ "vmx-invept-all-context", G_EPTVPID, 26 },
+	{ "vmx-invvpid", G_EPTVPID, 32 },
+	{ "vmx-invvpid-single-addr", G_EPTVPID, 40 },
+	{ "vmx-invvpid-single-context", G_EPTVPID, 41 },
+	{ "vmx-invvpid-all-context", G_EPTVPID, 42 },
+	{ "vmx-invvpid-single-context-noglobals", G_EPTVPID, 43 },
+	{ "vmx-eptp-switching", G_VMFUNC, 0 },
+	{ "vmx-store-lma", G_MISC, 5 },
+	{ "vmx-activity-hlt", G_MISC, 6 },
+	{ "vmx-activity-shutdown", G_MISC, 7 },
+	{ "vmx-activity-wait-sipi", G_MISC, 8 },
+	{ "vmx-vmwrite-vmexit-fields", G_MISC, 29 },
+	{ "vmx-zero-len-inject", G_MISC, 30 },
+};
+
+int vmx_feature_lookup(const char *name, size_t len, unsigned *group, unsigned *bit)
+{
+	for (size_t i = 0; i < sizeof(qemu_names) / sizeof(qemu_names[0]); i++) {
+		if (strlen(qemu_names[i].name) != len || strncmp(qemu_names[i].name, name, len))
+			continue;
+		*group = qemu_names[i].group;
+		*bit = qemu_names[i].bit;
+		if (*group == G_MISC)
+			return 1; /* every MISC feature named here is implemented */
+		for (size_t j = 0; j < sizeof(ctl_bits) / sizeof(ctl_bits[0]); j++)
+			if (ctl_bits[j].group == *group && ctl_bits[j].bit == *bit)
+				return ctl_bits[j].status == ST_TODO ? -1 : 1;
+		return -1;
+	}
+	return 0;
+}
+
 struct group_masks {
 	uint64_t fixed1, def1, impl;
 };
@@ -247,7 +361,8 @@ static void fold(const struct cpu *cpu, struct group_masks g[G_NGROUPS])
 			g[b->group].fixed1 |= m;
 		else if (b->status == ST_DEF1)
 			g[b->group].def1 |= m;
-		else if (b->status == ST_IMPL && model_has(cpu->model, b->feat))
+		else if (b->status == ST_IMPL && model_has(cpu->model, b->feat) &&
+			 !(cpu->model->vmx_off[b->group] & m))
 			g[b->group].impl |= m;
 	}
 }
@@ -309,17 +424,18 @@ void vmx_caps_compute(const struct cpu *cpu, struct vmx_caps *c)
 	/* MISC: the HLT, shutdown and wait-for-SIPI activity states, the
 	 * injection relaxation and VMWRITE to
 	 * read-only fields (also through a shadow VMCS, vmx/vmx_insn.c). */
+	uint64_t misc_opt = MISC_STORE_LMA | MISC_ACT_HLT | MISC_ACT_SHUTDOWN | MISC_ACT_WAIT_SIPI |
+			    MISC_VMWRITE_ANY | MISC_INJECT_LEN0;
 	put(c, MSR_IA32_VMX_MISC,
-	    MISC_PREEMPT_RATE | MISC_STORE_LMA | MISC_ACT_HLT | MISC_ACT_SHUTDOWN |
-		    MISC_ACT_WAIT_SIPI | (uint64_t)MISC_CR3_TARGETS << 16 |
-		    (uint64_t)MISC_MSR_LIST << 25 | MISC_VMWRITE_ANY | MISC_INJECT_LEN0);
+	    MISC_PREEMPT_RATE | (misc_opt & ~cpu->model->vmx_off[G_MISC]) |
+		    (uint64_t)MISC_CR3_TARGETS << 16 | (uint64_t)MISC_MSR_LIST << 25);
 
 	/* Fixed CR bits (App. A.7, A.8): FIXED1 reports the bits that may be
 	 * 1, i.e. every CR0 bit and the CR4 bits this model has. */
 	put(c, MSR_IA32_VMX_CR0_FIXED0, CR0_FIXED0);
 	put(c, MSR_IA32_VMX_CR0_FIXED1, 0xffffffffull);
 	put(c, MSR_IA32_VMX_CR4_FIXED0, CR4_VMXE);
-	put(c, MSR_IA32_VMX_CR4_FIXED1, sys_cr4_valid_mask(cpu));
+	put(c, MSR_IA32_VMX_CR4_FIXED1, sys_cr4_model_mask(cpu));
 
 	/* Field existence and VMCS_ENUM last: they depend on the controls
 	 * above. */

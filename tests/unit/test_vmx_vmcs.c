@@ -338,6 +338,27 @@ START_TEST(t_msr_routing)
 }
 END_TEST
 
+/* QEMU's "-vmx-NAME" features take bits out of the capability MSRs. */
+START_TEST(t_qemu_names)
+{
+	char err[128];
+	ck_assert_msg(cpu_model_parse("max,-vmx-ept,-vmx-activity-shutdown,-vmx-mbec,+vmx-vpid",
+				      m->model, err, sizeof(err)),
+		      "%s", err);
+	uint64_t p2 = cap(MSR_IA32_VMX_PROCBASED_CTLS2);
+	ck_assert(!(p2 >> 32 & (1u << 1))); /* no EPT */
+	ck_assert(p2 >> 32 & (1u << 5));    /* VPID stays */
+	ck_assert(!(cap(MSR_IA32_VMX_MISC) & (1ull << 7)));
+	ck_assert(cap(MSR_IA32_VMX_MISC) & (1ull << 6));
+	/* Without EPT, EPT_VPID_CAP keeps only the VPID half. */
+	ck_assert_uint_eq(cap(MSR_IA32_VMX_EPT_VPID_CAP) & 0xffffffffull, 0);
+	struct cpu_model tmp;
+	ck_assert(!cpu_model_parse("max,+vmx-mbec", &tmp, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "not implemented"));
+	ck_assert(!cpu_model_parse("max,-vmx-frob", &tmp, err, sizeof(err)));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("vmx_vmcs");
@@ -357,6 +378,7 @@ static Suite *suite(void)
 	tcase_add_test(tm, t_controls);
 	tcase_add_test(tm, t_misc_fixed_enum);
 	tcase_add_test(tm, t_msr_routing);
+	tcase_add_test(tm, t_qemu_names);
 	suite_add_tcase(s, tm);
 	return s;
 }

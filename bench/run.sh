@@ -59,43 +59,50 @@ fi
 
 # Nested: L1 Linux loads KVM and boots an L2 Linux under qemu-system-x86_64
 # -enable-kvm (tests/e2e/kvm_l2_linux.sh), on nestbox with VMX and with SVM,
-# and on QEMU TCG with nested SVM (its only nested mode) as the yardstick.
+# and on QEMU TCG with nested SVM (its only nested mode) as the yardstick;
+# then the same one level deeper (an L3 Linux under KVM inside the L2).
 if [ -n "$QEMU" ] && [ -f "$CACHE/vmlinuz" ]; then
 	E2E="$(dirname "$0")/../tests/e2e/kvm_l2_linux.sh"
 	SRC="$(cd "$(dirname "$0")/.." && pwd)"
 	TMPB=$(mktemp -d)
-	KVM_L2_INITRD_OUT="$TMPB/intel.gz" sh "$E2E" "$NB" "$SRC" intel
-	KVM_L2_INITRD_OUT="$TMPB/amd.gz" sh "$E2E" "$NB" "$SRC" amd
-	run_l2() { # label, command...
-		label=$1
+	for d in 2 3; do
+		KVM_L2_INITRD_OUT="$TMPB/intel$d.gz" sh "$E2E" "$NB" "$SRC" intel $d
+		KVM_L2_INITRD_OUT="$TMPB/amd$d.gz" sh "$E2E" "$NB" "$SRC" amd $d
+	done
+	run_nested() { # marker, command...
+		mark=$1
 		shift
 		t0=$(date +%s.%N)
-		if "$@" 2>&1 | tr -d '\r' | grep -q '^L2 42'; then
+		if "$@" 2>&1 | tr -d '\r' | grep -q "^$mark"; then
 			t1=$(date +%s.%N)
 			echo "$t1 - $t0" | bc -l | xargs printf "%.2f"
 		else
 			echo "failed"
 		fi
 	}
-	vmx=$(run_l2 vmx "$NB" -cpu intel -m 1024 -kernel "$CACHE/vmlinuz" \
-		-initrd "$TMPB/intel.gz" -append "console=ttyS0 quiet" -serial stdio --timeout 900)
-	svm=$(run_l2 svm "$NB" -cpu amd -m 1024 -kernel "$CACHE/vmlinuz" \
-		-initrd "$TMPB/amd.gz" -append "console=ttyS0 quiet" -serial stdio --timeout 900)
-	qsvm=$(run_l2 qemu timeout 900 "$QEMU" -accel tcg -cpu max,+svm -m 1024 -display none \
-		-nodefaults -serial stdio -no-reboot -kernel "$CACHE/vmlinuz" -initrd "$TMPB/amd.gz" \
-		-append "console=ttyS0 quiet")
-	rm -rf "$TMPB"
 	# Ratio to QEMU TCG's nested SVM run (the only nested mode it has).
-	ratio_to_q() {
-		case "$1$qsvm" in
+	ratio_to() {
+		case "$1$2" in
 		*failed*) echo "-" ;;
-		*) echo "$1 / $qsvm" | bc -l | xargs printf "%.2f" ;;
+		*) echo "$1 / $2" | bc -l | xargs printf "%.2f" ;;
 		esac
 	}
 	echo
-	printf "%-34s %10s %8s\n" "L1 + KVM + L2 Linux boot" "seconds" "ratio"
-	printf "%-34s %10s %8s\n" "nestbox, VMX (kvm_intel)" "$vmx" "$(ratio_to_q "$vmx")"
-	printf "%-34s %10s %8s\n" "nestbox, SVM (kvm_amd)" "$svm" "$(ratio_to_q "$svm")"
-	printf "%-34s %10s %8s\n" "QEMU TCG, nested SVM (kvm_amd)" "$qsvm" "1.00"
-	echo "(ratio = time / QEMU TCG's nested SVM time)"
+	printf "%-34s %10s %8s\n" "L1 + KVM + nested Linux boot" "seconds" "ratio"
+	for d in 2 3; do
+		mem=1024
+		[ $d -eq 3 ] && mem=1536
+		vmx=$(run_nested "L$d 42" "$NB" -cpu intel -m $mem -kernel "$CACHE/vmlinuz" \
+			-initrd "$TMPB/intel$d.gz" -append "console=ttyS0 quiet" -serial stdio --timeout 1800)
+		svm=$(run_nested "L$d 42" "$NB" -cpu amd -m $mem -kernel "$CACHE/vmlinuz" \
+			-initrd "$TMPB/amd$d.gz" -append "console=ttyS0 quiet" -serial stdio --timeout 1800)
+		qsvm=$(run_nested "L$d 42" timeout 1800 "$QEMU" -accel tcg -cpu max,+svm -m $mem \
+			-display none -nodefaults -serial stdio -no-reboot -kernel "$CACHE/vmlinuz" \
+			-initrd "$TMPB/amd$d.gz" -append "console=ttyS0 quiet")
+		printf "%-34s %10s %8s\n" "L$d: nestbox, VMX (kvm_intel)" "$vmx" "$(ratio_to "$vmx" "$qsvm")"
+		printf "%-34s %10s %8s\n" "L$d: nestbox, SVM (kvm_amd)" "$svm" "$(ratio_to "$svm" "$qsvm")"
+		printf "%-34s %10s %8s\n" "L$d: QEMU TCG, nested SVM" "$qsvm" "1.00"
+	done
+	rm -rf "$TMPB"
+	echo "(ratio = time / QEMU TCG's nested SVM time at the same depth)"
 fi

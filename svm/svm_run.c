@@ -267,9 +267,12 @@ static void inject_event(struct cpu *cpu, struct svm_state *st, uint64_t ev)
 	cpu->exc_jmp = &jb;
 	if (setjmp(jb)) {
 		cpu->exc_jmp = saved;
-		cpu->icpt = icpt;
+		/* Delivery caused a #VMEXIT (NPF, or an intercepted fault): the
+		 * host's state is loaded, its icpt (0) included; the guest's
+		 * bits must not come back. */
 		if (cpu->exc_vector < 0)
-			cpu_unwind(cpu); /* delivery caused a #VMEXIT (NPF) */
+			cpu_unwind(cpu);
+		cpu->icpt = icpt;
 		/* A fault while delivering: the loop delivers it (with the
 		 * #DF rules when the injected event was an exception). */
 		cpu->delivering = kind == EV_EXCEPTION ? vec : -1;

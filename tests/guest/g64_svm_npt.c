@@ -138,5 +138,24 @@ int guest_main(void)
 	check((VMCB64(vmcb, V_EXITINTINFO) & 0xffffffffull) == (1u << 31 | 3u << 8 | 6),
 	      "IDT NPF: EXITINTINFO = #UD %lx", (unsigned long)VMCB64(vmcb, V_EXITINTINFO));
 	check(VMCB64(vmcb, V_RIP) == (ureg)l2_ud, "IDT NPF: RIP at the UD2");
+
+	/* The same for an event injected by VMRUN (EVENTINJ: #UD): the NPF
+	 * exits with the injected event in EXITINTINFO, and the host is
+	 * itself again: no guest intercept is left armed (its next VMRUN,
+	 * VMSAVE... run as the host's). */
+	vmcb_init(vmcb, (void (*)(void))l2_done);
+	VMCB64(vmcb, V_NP_CTL) = 1;
+	VMCB64(vmcb, V_N_CR3) = (ureg)npt_pml4;
+	vmcb_seg(vmcb, V_IDTR, 0, 0, sizeof(tp.gidt) - 1, (ureg)tp.gidt);
+	VMCB64(vmcb, V_EVENTINJ) = 1u << 31 | 3u << 8 | 6;
+	e = svm_run(vmcb);
+	check(e == EXIT_NPF, "NPF delivering an injected #UD: exit %lx", (unsigned long)e);
+	check((VMCB64(vmcb, V_EXITINTINFO) & 0xffffffffull) == (1u << 31 | 3u << 8 | 6),
+	      "injected #UD in EXITINTINFO %lx", (unsigned long)VMCB64(vmcb, V_EXITINTINFO));
+	*npte(tp.gidt) |= P;
+	vmcb_init(vmcb, (void (*)(void))l2_done);
+	e = svm_run(vmcb);
+	check(e == EXIT_VMMCALL, "the host runs a guest again after it: exit %lx",
+	      (unsigned long)e);
 	return report("g64_svm_npt");
 }

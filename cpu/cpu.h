@@ -445,6 +445,12 @@ struct cpu {
 	/* Handles PEND_INIT / PEND_SIPI when set (the LAPIC resets itself on
 	 * INIT too); without it the loop does the CPU part alone. */
 	void (*init_sipi)(struct cpu *cpu);
+	/* FERR# / IGNNE# (x87 errors reported the PC/AT way while CR0.NE = 0,
+	 * SDM Vol. 1 Appendix D; cpu/x87/x87_core.c): the x87 unit drives
+	 * FERR# (asserted while an unmasked exception is pending, FSW.ES) and
+	 * reads IGNNE#, the return value. NULL when the board wires neither:
+	 * pending errors are then ignored as with NE = 0 before. */
+	bool (*ferr)(struct cpu *cpu, bool asserted);
 };
 
 /* This vCPU's virtual time in ns (see devices/clock.h). */

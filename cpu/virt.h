@@ -81,8 +81,10 @@ enum icpt_reason {
 	ICPT_NMI_WINDOW,
 	ICPT_TRIPLE_FAULT,
 	ICPT_PREEMPT_TIMER,
-	ICPT_DB_TRAP, /* a #DB trap after an instruction (single-step, data
-			 breakpoints): index = its DR6 bits, before DR6 is written */
+	ICPT_DB_TRAP,     /* a #DB trap after an instruction (single-step, data
+			     breakpoints): index = its DR6 bits, before DR6 is written */
+	ICPT_FERR_FREEZE, /* a waiting x87/MMX instruction would freeze on a pending
+			     error with CR0.NE = 0 and IGNNE# inactive (SVM only) */
 	ICPT_COUNT
 };
 #define ICPT_BIT(r) (1ull << (r))

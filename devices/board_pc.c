@@ -7,6 +7,7 @@
  *   IOAPIC / MSI / IPIs ── lapic_deliver ── per-vCPU LAPIC ── cpu irq hooks
  *   PCI INTx ── PIIX PIRQ routing ── ISA IRQ
  *   HPET legacy replacement takes IRQ0/IRQ8 from the PIT/RTC while on.
+ *   BSP FERR# ── IRQ 13 latch (port F0h clears it, asserts IGNNE#)
  *
  * Memory: RAM below min(RAM, 3 GiB) and the rest from 4 GiB; firmware at the
  * top of the 4 GiB space (its last 128 KiB also at 0xE0000); APIC windows.
@@ -108,6 +109,14 @@ static void hpet_pin(void *opaque, int n, int level)
 	ioapic_set_irq(b->ioapic, n, level);
 	if (n < 16 && n != 2)
 		pic_set_irq(&b->pic, n, level);
+}
+
+/* The BSP's FERR# and IGNNE# (struct cpu's ferr hook). Only the BSP's
+ * are wired: compatibility-mode x87 error reporting is for one processor
+ * (SDM Vol. 1 §D.2.1; the MP specification supports native mode only). */
+static bool bsp_ferr(struct cpu *cpu, bool asserted)
+{
+	return pc_ferr_signal(&board_of(cpu->machine)->ferr, asserted);
 }
 
 static int pic_extint_ack(void *opaque)
@@ -428,6 +437,10 @@ struct machine *machine_new_pc(const struct machine_config *cfg)
 	lapic_set_eoi_hook(b->lapic, ioapic_eoi, b->ioapic);
 	for (int i = 0; i < m->ncpus; i++)
 		m->cpu[i]->init_sipi = lapic_do_init_sipi;
+	/* x87 errors in compatibility mode (CR0.NE = 0): FERR# to ISA IRQ 13,
+	 * IGNNE# from port F0h. */
+	pc_ferr_init(m, &b->ferr, (struct irq_line){ isa_line, b, 13 });
+	m->cpu[0]->ferr = bsp_ferr;
 
 	/* Timers and the RTC. */
 	if (!cfg->no_pit) {
@@ -717,6 +730,7 @@ bool pc_reset(struct machine *m)
 	mc146818_reset(&b->rtc);
 	uart16550_reset(&b->com[0]);
 	i8042_reset(&b->kbc);
+	pc_ferr_reset(&b->ferr);
 	ioapic_reset(b->ioapic);
 	if (b->hpet)
 		hpet_reset(b->hpet);

@@ -14,6 +14,7 @@
 #include "devices/acpi_tables.h"
 #include "devices/boot.h"
 #include "devices/debug_ports.h"
+#include "devices/ferr.h"
 #include "devices/i8042.h"
 #include "devices/i8254.h"
 #include "devices/i8259.h"
@@ -33,6 +34,7 @@ struct pc_board {
 	struct uart16550 com[1];
 	struct i8042 kbc;
 	struct port92 p92;
+	struct pc_ferr ferr; /* FERR# / IRQ 13 / IGNNE# (devices/ferr.c) */
 	struct lapic_sys *lapic;
 	struct ioapic *ioapic;
 	struct hpet *hpet;

@@ -71,6 +71,7 @@ uint64_t svm_icpt_bits(const struct vmcb_control *c)
 		{ ICPT1_MSR, ICPT_WRMSR },
 		{ ICPT1_TASKSW, ICPT_TASK_SWITCH },
 		{ ICPT1_SHUTDOWN, ICPT_TRIPLE_FAULT },
+		{ ICPT1_FERR, ICPT_FERR_FREEZE },
 		{ ICPT1_IDTR_READ | ICPT1_GDTR_READ | ICPT1_LDTR_READ | ICPT1_TR_READ |
 			  ICPT1_IDTR_WRITE | ICPT1_GDTR_WRITE | ICPT1_LDTR_WRITE | ICPT1_TR_WRITE,
 		  ICPT_DESC },
@@ -391,6 +392,11 @@ static void svm_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 	}
 	case ICPT_TRIPLE_FAULT:
 		return simple(cpu, m1, ICPT1_SHUTDOWN, SVM_EXIT_SHUTDOWN);
+	case ICPT_FERR_FREEZE:
+		/* A waiting x87/MMX instruction with an error pending, CR0.NE = 0
+		 * and IGNNE# inactive would freeze (cpu/x87/x87_core.c): exit with
+		 * RIP at the instruction, which has not run. */
+		return simple(cpu, m1, ICPT1_FERR, SVM_EXIT_FERR_FREEZE);
 	case ICPT_INIT:
 		return simple(cpu, m1, ICPT1_INIT, SVM_EXIT_INIT);
 	case ICPT_SMI:

@@ -61,8 +61,8 @@ SIMD_INLINE void mmx_check(struct cpu *c)
 SIMD_INLINE void sse_mmx_check(struct cpu *c)
 {
 	sse_check(c);
-	if ((c->fpu.fsw & FSW_ES) && (c->cr0 & CR0_NE))
-		cpu_exception(c, EXC_MF, NO_ERRCODE);
+	if (__builtin_expect((c->fpu.fsw & FSW_ES) != 0, 0))
+		x87_pending(c); /* #MF, or with CR0.NE = 0 FERR#/IGNNE# */
 }
 
 /* Executing an MMX instruction puts the x87 unit in MMX state: TOP = 0 and

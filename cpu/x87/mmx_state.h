@@ -4,7 +4,8 @@
  * physical x87 register i (cpu->fpu.fpr[i].mant), not ST(i).
  *
  * Every MMX instruction except EMMS: x87_mmx_check() first (#UD if CR0.EM,
- * #NM if CR0.TS, #MF if an unmasked x87 exception is pending), then
+ * #NM if CR0.TS, then a pending unmasked x87 exception: #MF, or with
+ * CR0.NE = 0 FERR# and the freeze), then
  * x87_mmx_enter() (TOP = 0, all tags valid), and writes of an MMX register
  * go through x87_mmx_write() (the exponent/sign field becomes all ones).
  * EMMS (0F 77, cpu/x87/ops_fxsave.c) tags every register empty.
@@ -19,6 +20,10 @@
 /* TOP = 0 and every tag valid (00): done by each MMX instruction. */
 void x87_mmx_enter(struct cpu *cpu);
 
+/* A pending unmasked x87 exception (FSW.ES) at a waiting instruction: #MF
+ * with CR0.NE = 1, the FERR#/IGNNE# protocol with NE = 0 (x87_core.c). */
+void x87_pending(struct cpu *cpu);
+
 /* Fault checks every MMX instruction makes before anything else. */
 static inline void x87_mmx_check(struct cpu *cpu)
 {
@@ -26,8 +31,8 @@ static inline void x87_mmx_check(struct cpu *cpu)
 		cpu_ud(cpu);
 	if (cpu->cr0 & CR0_TS)
 		cpu_exception(cpu, EXC_NM, NO_ERRCODE);
-	if ((cpu->fpu.fsw & 0x0080) && (cpu->cr0 & CR0_NE)) /* FSW.ES */
-		cpu_exception(cpu, EXC_MF, NO_ERRCODE);
+	if (__builtin_expect((cpu->fpu.fsw & 0x0080) != 0, 0)) /* FSW.ES */
+		x87_pending(cpu);
 }
 
 static inline uint64_t x87_mmx_read(const struct cpu *cpu, int i)

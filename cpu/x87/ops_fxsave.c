@@ -74,6 +74,7 @@ void x87_fxsave_image(const struct cpu *c, uint8_t *img, bool fmt64, bool x87, b
 void x87_fxrstor_x87(struct cpu *c, const uint8_t *img, bool fmt64)
 {
 	struct fpu_state *f = &c->fpu;
+	uint16_t old = f->fsw; /* for FERR# */
 	uint16_t v16;
 	uint32_t v32;
 
@@ -105,6 +106,7 @@ void x87_fxrstor_x87(struct cpu *c, const uint8_t *img, bool fmt64)
 	for (unsigned p = 0; p < 8; p++)
 		x87_set_tag(c, p, (img[4] >> p) & 1 ? f80_tag(&f->fpr[p]) : TAG_EMPTY);
 	x87_update_es(c);
+	x87_ferr_update(c, old);
 }
 
 void x87_fxrstor_sse(struct cpu *c, const uint8_t *img, int nxmm, bool mxcsr)

@@ -24,8 +24,11 @@ static void op_fninit(struct cpu *cpu, const struct insn *in)
 
 static void op_fnclex(struct cpu *cpu, const struct insn *in)
 {
+	uint16_t old = cpu->fpu.fsw;
+
 	x87_check_nm(cpu);
 	cpu->fpu.fsw &= (uint16_t) ~(FSW_EXC | FSW_SF | FSW_ES | FSW_B);
+	x87_ferr_update(cpu, old);
 }
 
 /* DB E0 FENI, E1 FDISI, E4 FSETPM; D9 D0 FNOP. */
@@ -196,6 +199,7 @@ static void env_load(struct cpu *cpu, const uint8_t *b, bool o32)
 {
 	struct fpu_state *f = &cpu->fpu;
 	bool real = env_real(cpu);
+	uint16_t old = f->fsw; /* for FERR# */
 	uint16_t tw;
 
 	if (o32) {
@@ -236,6 +240,7 @@ static void env_load(struct cpu *cpu, const uint8_t *b, bool o32)
 		x87_set_tag(cpu, p,
 			    ((tw >> (2 * p)) & 3) == TAG_EMPTY ? TAG_EMPTY : f80_tag(&f->fpr[p]));
 	x87_update_es(cpu);
+	x87_ferr_update(cpu, old);
 }
 
 /* D9 /6 FNSTENV: store, then mask all exceptions (SDM FSTENV page). */

@@ -127,13 +127,33 @@ static inline uint16_t x87_fcw_norm(uint32_t v)
 {
 	return (uint16_t)((v & 0x1f3f) | 0x0040);
 }
+/* ---- FERR# (x87_core.c) ---- */
+
+/* Drive FERR# from FSW.ES (asserted only while CR0.NE = 0) through the
+ * board's cpu->ferr hook. */
+void x87_ferr_sync(struct cpu *c);
+/* After anything that may change ES from old_fsw's: FERR# follows. P6 and
+ * later and AMD assert it at the end of the instruction that raised the
+ * unmasked exception (SDM Vol. 3 "Architecture Compatibility", "Assertion
+ * of the FERR# Pin"; APM Vol. 1 "x87 Floating-Point Exceptions", "FERR#
+ * and IGNNE# Signals"), and it drops when ES is cleared (FNCLEX, FNINIT,
+ * FLDCW/FLDENV/FRSTOR/FXRSTOR/XRSTOR). */
+static inline void x87_ferr_update(struct cpu *c, uint16_t old_fsw)
+{
+	if (__builtin_expect(((old_fsw ^ c->fpu.fsw) & FSW_ES) != 0, 0))
+		x87_ferr_sync(c);
+}
+
 /* ES and B follow the unmasked pending flags (after FLDCW, FLDENV, ...). */
 static inline void x87_update_es(struct cpu *c)
 {
+	uint16_t old = c->fpu.fsw;
+
 	if (c->fpu.fsw & ~c->fpu.fcw & FSW_EXC)
 		c->fpu.fsw |= FSW_ES | FSW_B;
 	else
 		c->fpu.fsw &= (uint16_t) ~(FSW_ES | FSW_B);
+	x87_ferr_update(c, old);
 }
 
 /* ---- entry checks (SDM Vol. 3 Table 2-2; Vol. 1 §8.6) ---- */
@@ -144,12 +164,15 @@ static inline void x87_check_nm(struct cpu *c)
 	if (__builtin_expect(c->cr0 & (CR0_EM | CR0_TS), 0))
 		cpu_exception(c, EXC_NM, NO_ERRCODE);
 }
-/* A waiting instruction first delivers a pending unmasked exception: #MF
- * with CR0.NE=1; with NE=0 (FERR#/IRQ13 wiring, out of scope) it proceeds. */
+/* A waiting instruction first meets a pending unmasked exception (FSW.ES):
+ * #MF with CR0.NE = 1; with NE = 0 the FERR#/IGNNE# protocol (x87_core.c:
+ * proceed under IGNNE#, else the SVM FERR_FREEZE exit or a freeze until an
+ * interrupt). Also used by MMX instructions (cpu/x87/mmx_state.h). */
+void x87_pending(struct cpu *c);
 static inline void x87_check_mf(struct cpu *c)
 {
-	if (__builtin_expect((c->fpu.fsw & FSW_ES) && (c->cr0 & CR0_NE), 0))
-		cpu_exception(c, EXC_MF, NO_ERRCODE);
+	if (__builtin_expect((c->fpu.fsw & FSW_ES) != 0, 0))
+		x87_pending(c);
 }
 static inline void x87_begin(struct cpu *c)
 {

@@ -55,7 +55,8 @@ static void translate(struct cpu *c, uint64_t lin, int acc, struct xlat *x)
 	int kind = acc & ACC_KIND;
 	int ctx = tlb_ctx(c, acc);
 	uint64_t gpa;
-	bool large = false, nocache = false;
+	uint64_t large = 0; /* size of the large page mapping lin, or 0 */
+	bool nocache = false;
 
 	if (c->cr0 & CR0_PG) {
 		struct paging_regs pr;
@@ -94,7 +95,7 @@ static void translate(struct cpu *c, uint64_t lin, int acc, struct xlat *x)
 			abort();
 		}
 		gpa = has_s2 ? r.hpa : r.gpa;
-		large = r.page_size > 4096;
+		large = r.page_size > 4096 ? r.page_size : 0;
 		/* A supervisor write that only CR0.WP = 0 allows is not cached:
 		 * the TLB then holds nothing that depends on WP, and toggling
 		 * WP (Linux does it around text patching) needs no flush. */
@@ -136,7 +137,7 @@ static void translate(struct cpu *c, uint64_t lin, int acc, struct xlat *x)
 	if (x->host && !x->code && ctx != TLB_USER_AC && !nocache) {
 		tlb_insert(c->tlb, ctx, kind, lin, x->host - (gpa & 0xfff), gpa & ~0xfffull);
 		if (large)
-			c->tlb->has_large = 1;
+			tlb_note_large(c->tlb, lin, large);
 	}
 }
 

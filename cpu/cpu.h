@@ -426,6 +426,11 @@ struct cpu {
 	 * unchanged (bumped by TLB flushes, mode changes, block retirement). */
 	struct jc_entry *jcache;
 	uint64_t jc_epoch;
+	/* Pages (a hash of lin >> 12 into 4096 bits) that hold jump-cache
+	 * entries made under jc_pages_epoch: INVLPG of another page leaves
+	 * the jump cache alone (cpu/tlb_sets.c). */
+	uint64_t jc_pages[64];
+	uint64_t jc_pages_epoch;
 	const struct cpu_model *model;
 	int index; /* vCPU number (APIC ID) */
 

@@ -302,6 +302,11 @@ static void exec_block(struct cpu *c)
 	jc->lin = lin;
 	jc->epoch = c->jc_epoch;
 	jc->b = b;
+	if (c->jc_pages_epoch != c->jc_epoch) {
+		memset(c->jc_pages, 0, sizeof(c->jc_pages));
+		c->jc_pages_epoch = c->jc_epoch;
+	}
+	c->jc_pages[(lin >> 18) & 63] |= 1ull << ((lin >> 12) & 63);
 run:;
 
 	const struct insn *in = b->insn, *end = in + b->ninsn;

@@ -53,6 +53,13 @@ void mmu_set_map_change_hook(struct mmu *m, void (*fn)(void *opaque, uint64_t gp
  * to the end of its 4K page; NULL for MMIO/unmapped (or ROM when write). */
 uint8_t *mmu_gpa_ptr(struct mmu *m, uint64_t gpa, bool write);
 
+/* The largest range [*lo, *hi) around gpa that one RAM mapping answers, and
+ * the host pointer of gpa in it; NULL if gpa is not RAM. For the page walker,
+ * which reads many entries within one walk: valid until the address map
+ * changes (only mmu_map_* / mmu_unmap, i.e. a device callback, can do that).
+ * Writes through it must call mmu_note_write first. */
+uint8_t *mmu_ram_span(struct mmu *m, uint64_t gpa, uint64_t *lo, uint64_t *hi);
+
 /* Physical accesses of any kind (RAM, ROM, MMIO; unmapped reads return all
  * ones and writes are dropped, as on a PC bus). size 1/2/4/8, may cross pages. */
 uint64_t phys_read(struct mmu *m, uint64_t gpa, unsigned size);

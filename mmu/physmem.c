@@ -92,13 +92,19 @@ struct mmu {
 	void (*map_hook)(void *opaque, uint64_t gpa, uint64_t size);
 	void *map_opaque;
 	unsigned maxphyaddr;
+
+	/* The last answer of mmu_ram_span (span_hi = 0: none), so that each
+	 * page walk does not search the segment list again; dropped by carve,
+	 * i.e. by every change of the map. */
+	uint64_t span_lo, span_hi;
+	uintptr_t span_addend;
 };
 
 /* ---------------------------------------------------------------- lookup */
 
-/* Binary search of the segment list: the region answering at gpa and the end
- * of the range over which it keeps answering. */
-static const struct region *resolve_segs(const struct mmu *m, uint64_t gpa, uint64_t *end)
+/* Binary search of the segment list: the index of the first segment that
+ * starts above gpa (so segs[i - 1], if any, is the one that may hold it). */
+static size_t seg_after(const struct mmu *m, uint64_t gpa)
 {
 	size_t lo = 0, hi = m->nsegs; /* first seg with start > gpa is in [lo, hi] */
 	while (lo < hi) {
@@ -108,11 +114,19 @@ static const struct region *resolve_segs(const struct mmu *m, uint64_t gpa, uint
 		else
 			hi = mid;
 	}
-	if (lo > 0 && gpa < m->segs[lo - 1].end) {
-		*end = m->segs[lo - 1].end;
-		return &m->regions[m->segs[lo - 1].rid];
+	return lo;
+}
+
+/* The region answering at gpa and the end of the range over which it keeps
+ * answering. */
+static const struct region *resolve_segs(const struct mmu *m, uint64_t gpa, uint64_t *end)
+{
+	size_t i = seg_after(m, gpa);
+	if (i > 0 && gpa < m->segs[i - 1].end) {
+		*end = m->segs[i - 1].end;
+		return &m->regions[m->segs[i - 1].rid];
 	}
-	*end = lo < m->nsegs ? m->segs[lo].start : UINT64_MAX;
+	*end = i < m->nsegs ? m->segs[i].start : UINT64_MAX;
 	return &m->regions[0];
 }
 
@@ -403,12 +417,40 @@ uint8_t *mmu_gpa_ptr(struct mmu *m, uint64_t gpa, bool write)
 	/* The caller may use the pointer for the whole page (the soft TLB
 	 * does), so the region must cover the page from its first byte. */
 	uint64_t page = gpa & ~0xfffull, end;
+	/* The soft TLB's fill asks right after a page walk, which left the
+	 * RAM span of the tables in the cache, and the data is usually in the
+	 * same span: then the answer needs no pmap load (which misses the
+	 * host caches more often than not: 2 bytes per page, 2 MiB). */
+	if (page - m->span_lo < m->span_hi - m->span_lo && m->span_hi - page >= 0x1000)
+		return (uint8_t *)(m->span_addend + (uintptr_t)gpa);
 	const struct region *r = resolve(m, page, &end);
 	if (end - page < 0x1000)
 		return NULL; /* the page is shared with another region */
 	if (r->kind == RK_RAM || (r->kind == RK_ROM && !write))
 		return r->host + (gpa - r->base);
 	return NULL;
+}
+
+uint8_t *mmu_ram_span(struct mmu *m, uint64_t gpa, uint64_t *lo, uint64_t *hi)
+{
+	/* One segment is one region over its whole range, so the answer holds
+	 * from its start to its end: the page walker then reaches every table
+	 * in it with a compare instead of a lookup per entry. */
+	if (gpa - m->span_lo >= m->span_hi - m->span_lo) {
+		size_t i = seg_after(m, gpa);
+		if (i == 0 || gpa >= m->segs[i - 1].end)
+			return NULL;
+		const struct seg *s = &m->segs[i - 1];
+		const struct region *r = &m->regions[s->rid];
+		if (r->kind != RK_RAM)
+			return NULL;
+		m->span_lo = s->start;
+		m->span_hi = s->end;
+		m->span_addend = r->addend;
+	}
+	*lo = m->span_lo;
+	*hi = m->span_hi;
+	return (uint8_t *)(m->span_addend + (uintptr_t)gpa);
 }
 
 /* ------------------------------------------------------------- the map */
@@ -469,6 +511,7 @@ static void region_free(struct mmu *m, uint32_t rid)
  * what the guest sees there changes without a write. */
 static bool carve(struct mmu *m, uint64_t start, uint64_t end)
 {
+	m->span_lo = m->span_hi = 0; /* the segment list changes */
 	if (!segs_reserve(m, 1))
 		return false;
 	size_t out = 0;

@@ -21,6 +21,7 @@
 #ifndef NESTBOX_MMU_TLB_H
 #define NESTBOX_MMU_TLB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -65,9 +66,16 @@ struct tlb_sig {
 	uint8_t dbg;
 };
 
+/* Large pages (2M/4M/1G) whose 4K pieces a set holds: INVLPG of an address
+ * inside one must drop every piece, so it flushes the set; INVLPG elsewhere
+ * drops one slot. More than TLB_NLARGE of them: every INVLPG flushes. */
+#define TLB_NLARGE 8
+
 struct soft_tlb {
 	uint64_t gen;  /* 1..4095 */
-	int has_large; /* a 2M/4M/1G page is cached: INVLPG must flush all */
+	int has_large; /* large pages cached: nlarge regions, or all if > TLB_NLARGE */
+	int nlarge;
+	uint64_t large_base[TLB_NLARGE], large_mask[TLB_NLARGE]; /* lin & mask == base */
 	struct tlb_tag tag;
 	struct tlb_sig sig;
 	uint64_t last_use; /* LRU stamp for replacement */
@@ -106,10 +114,38 @@ static inline void tlb_flush_all(struct soft_tlb *t)
 	}
 }
 
+/* A piece of the large page of size bytes at lin was inserted. */
+static inline void tlb_note_large(struct soft_tlb *t, uint64_t lin, uint64_t size)
+{
+	uint64_t mask = ~(size - 1), base = lin & mask;
+	t->has_large = 1;
+	if (t->nlarge > TLB_NLARGE)
+		return; /* too many: unknown, INVLPG flushes all */
+	for (int i = 0; i < t->nlarge; i++)
+		if (t->large_base[i] == base && t->large_mask[i] == mask)
+			return;
+	if (t->nlarge < TLB_NLARGE) {
+		t->large_base[t->nlarge] = base;
+		t->large_mask[t->nlarge] = mask;
+	}
+	t->nlarge++; /* TLB_NLARGE + 1 means "too many" */
+}
+
+static inline bool tlb_in_large(const struct soft_tlb *t, uint64_t lin)
+{
+	if (t->nlarge > TLB_NLARGE)
+		return true;
+	for (int i = 0; i < t->nlarge; i++)
+		if ((lin & t->large_mask[i]) == t->large_base[i])
+			return true;
+	return false;
+}
+
 static inline void tlb_flush_page(struct soft_tlb *t, uint64_t lin)
 {
-	if (t->has_large) {
+	if (t->has_large && tlb_in_large(t, lin)) {
 		t->has_large = 0;
+		t->nlarge = 0;
 		tlb_flush_all(t);
 		return;
 	}

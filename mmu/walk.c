@@ -31,7 +31,11 @@
  */
 #include "mmu/walk.h"
 
+#include <string.h>
+
 #include "mmu/mmu.h"
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* Architectural bits, local so the walker does not depend on the CPU. */
 #define CR0_WP   (1ull << 16)
@@ -72,8 +76,8 @@ static inline bool user_access(unsigned acc)
 
 /* SDM §4.6.1: may an access of kind acc use a page whose combined rights are
  * user_page / writable / nx? */
-static bool rights_allow(const struct paging_regs *pr, bool user_page, bool writable, bool nx,
-			 unsigned acc)
+static ALWAYS_INLINE bool rights_allow(const struct paging_regs *pr, bool user_page, bool writable,
+				       bool nx, unsigned acc)
 {
 	if (acc & WALK_FETCH) {
 		if (nx)
@@ -147,34 +151,95 @@ static uint32_t pfec_access(const struct paging_regs *pr, unsigned acc)
 	return e;
 }
 
-/* The state of one walk. Only this file's always-inline helpers see it, so
- * the compiler keeps most of it in registers across the phys_read calls. */
+/* A range of host-physical memory that is RAM of one mapping (see
+ * mmu_ram_span): host address = addend + hpa for hpa - lo < len, where len
+ * leaves room for an 8-byte entry (len = 0: none). */
+struct span {
+	uint64_t lo, len;
+	uintptr_t addend;
+};
+
+/* The state of one walk. Only this file's always-inline helpers see it and
+ * its address never leaves mmu_walk, so the compiler keeps it in registers
+ * (the per-step arrays, indexed at run time, live on the stack). */
 struct walker {
 	struct mmu *m;
 	const struct stage2 *s2;
 	uint64_t lin;
 	struct walk_result *r;
 	int n;             /* steps taken */
-	unsigned esize;    /* entry size: 4 (32-bit paging) or 8 */
 	uint64_t and_bits; /* AND of the entries used: U/S, R/W at every level */
 	uint64_t or_bits;  /* OR of the entries used: XD at any level */
 	uint64_t no_a;     /* bit n set: entry n has A clear */
-	uint64_t hpa[5];   /* where each entry is in host-physical memory */
-	bool amd;          /* paging_regs.amd: AMD's reserved bits */
+	/* The RAM span the last table was in. Page tables usually share one,
+	 * so after the first level an entry costs a compare and a load, and
+	 * the load does not wait for a lookup of where the entry is. */
+	struct span span;
+	uint64_t *hpa;  /* [5]: where each entry is in host-physical memory */
+	uint8_t **host; /* [5]: and in our memory (NULL: not RAM, use phys_*) */
+	bool amd;       /* paging_regs.amd: AMD's reserved bits */
 };
 
-#define ALWAYS_INLINE inline __attribute__((always_inline))
+/* The RAM span around hpa, or an empty one if hpa is not RAM. Cold: once
+ * per walk (the first table). */
+static __attribute__((noinline)) struct span span_of(struct mmu *m, uint64_t hpa)
+{
+	uint64_t lo, hi;
+	uint8_t *p = mmu_ram_span(m, hpa, &lo, &hi);
+	if (!p || hi - lo < 8)
+		return (struct span){ 0, 0, 0 };
+	return (struct span){ lo, hi - lo - 7, (uintptr_t)p - (uintptr_t)hpa };
+}
+
+/* Host pointer of the entry at hpa, or NULL when it is not in RAM (or an
+ * 8-byte entry there would cross the end of its span: phys_read splits
+ * it). */
+static ALWAYS_INLINE uint8_t *entry_ptr(struct walker *w, uint64_t hpa)
+{
+	if (__builtin_expect(hpa - w->span.lo >= w->span.len, 0)) {
+		w->span = span_of(w->m, hpa);
+		if (hpa - w->span.lo >= w->span.len)
+			return NULL;
+	}
+	return (uint8_t *)(w->span.addend + (uintptr_t)hpa);
+}
+
+/* Little-endian host (DESIGN.md §3). */
+static ALWAYS_INLINE uint64_t load_entry(const uint8_t *p, unsigned esize)
+{
+	if (esize == 4) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		return v;
+	}
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
 
 /* Read the entry at gpa (a table access: through the second stage) and
- * record it in the trace. */
-static ALWAYS_INLINE bool read_entry(struct walker *w, int level, uint64_t gpa, uint64_t *val)
+ * record it in the trace. esize: 4 (32-bit paging) or 8, a constant. */
+static ALWAYS_INLINE bool read_entry(struct walker *w, int level, uint64_t gpa, unsigned esize,
+				     uint64_t *val)
 {
-	uint64_t hpa = gpa;
+	uint64_t hpa = gpa, v;
 	if (w->s2 && w->s2->xlate(w->s2->opaque, gpa, w->lin, true, 0, &hpa))
 		return false;
-	uint64_t v = phys_read(w->m, hpa, w->esize);
+	uint8_t *p = entry_ptr(w, hpa);
+	if (__builtin_expect(p != NULL, 1)) {
+		v = load_entry(p, esize);
+	} else {
+		/* ROM, MMIO or nothing: the general path. A device callback may
+		 * remap memory, so forget the span and the host pointers of the
+		 * entries read so far (their A/D updates then take phys_write). */
+		v = phys_read(w->m, hpa, esize);
+		w->span.len = 0;
+		for (int i = 0; i < w->n; i++)
+			w->host[i] = NULL;
+	}
 	w->r->steps[w->n] = (struct walk_step){ level, gpa, v };
 	w->hpa[w->n] = hpa;
+	w->host[w->n] = p;
 	if (!(v & PTE_A))
 		w->no_a |= 1u << w->n;
 	w->n++;
@@ -208,14 +273,17 @@ static ALWAYS_INLINE enum walk_status leaf(struct walker *w, uint64_t e, uint64_
 
 /* 4-level / 5-level paging and the PD/PT part of PAE paging: levels from
  * `level` down to a leaf. rsvd_base = reserved address bits + XD when !NXE;
- * pae = PAE paging (no PS at level 3: PAE has no 1G pages). */
+ * pae = PAE paging (no PS at level 3: PAE has no 1G pages). Callers pass a
+ * constant level, so the loop unrolls into straight code where each level's
+ * shift and reserved bits are constants. */
 static ALWAYS_INLINE unsigned walk64(struct walker *w, int level, uint64_t table,
 				     uint64_t rsvd_base, uint64_t pa_mask, bool pae)
 {
-	for (;;) {
+#pragma GCC unroll 5
+	for (; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t e;
-		if (!read_entry(w, level, table + ((w->lin >> shift) & 511) * 8, &e))
+		if (!read_entry(w, level, table + ((w->lin >> shift) & 511) * 8, 8, &e))
 			return WALK_S2;
 		if (!(e & PTE_P))
 			return WALK_NP;
@@ -242,8 +310,8 @@ static ALWAYS_INLINE unsigned walk64(struct walker *w, int level, uint64_t table
 			return WALK_RSVD;
 		take_rights(w, e);
 		table = e & pa_mask;
-		level--;
 	}
+	__builtin_unreachable(); /* level 1 always ends the walk */
 }
 
 /* 32-bit paging (SDM §4.3): 4-byte entries, 4M pages with CR4.PSE, PSE-36
@@ -253,7 +321,7 @@ static ALWAYS_INLINE unsigned walk32(struct walker *w, const struct paging_regs 
 {
 	uint32_t lin = (uint32_t)w->lin;
 	uint64_t pde, pte;
-	if (!read_entry(w, 2, (pr->cr3 & 0xfffff000u) + (lin >> 22) * 4, &pde))
+	if (!read_entry(w, 2, (pr->cr3 & 0xfffff000u) + (lin >> 22) * 4, 4, &pde))
 		return WALK_S2;
 	if (!(pde & PTE_P))
 		return WALK_NP;
@@ -267,7 +335,7 @@ static ALWAYS_INLINE unsigned walk32(struct walker *w, const struct paging_regs 
 			return WALK_RSVD;
 		return leaf(w, pde, 1ull << 22, (pde & 0xffc00000u) | ((pde >> 13) & 0xff) << 32);
 	}
-	if (!read_entry(w, 1, (pde & 0xfffff000u) + ((lin >> 12) & 1023) * 4, &pte))
+	if (!read_entry(w, 1, (pde & 0xfffff000u) + ((lin >> 12) & 1023) * 4, 4, &pte))
 		return WALK_S2;
 	if (!(pte & PTE_P))
 		return WALK_NP;
@@ -287,8 +355,9 @@ static ALWAYS_INLINE unsigned walk_pae(struct walker *w, const struct paging_reg
 		pdpte = pr->pdpte[i];
 		w->r->steps[0] = (struct walk_step){ 3, gpa, pdpte };
 		w->hpa[0] = gpa;
+		w->host[0] = NULL;
 		w->n = 1;
-	} else if (!read_entry(w, 3, gpa, &pdpte)) {
+	} else if (!read_entry(w, 3, gpa, 8, &pdpte)) {
 		return WALK_S2;
 	}
 	w->no_a = 0; /* PDPTEs have no accessed flag */
@@ -306,29 +375,40 @@ static ALWAYS_INLINE unsigned walk_pae(struct walker *w, const struct paging_reg
  * through the second stage as writes. Cold: entries usually have them. */
 static __attribute__((noinline)) bool update_ad(struct mmu *m, const struct stage2 *s2,
 						uint64_t lin, struct walk_result *r,
-						const uint64_t *hpa, unsigned esize, uint64_t no_a,
-						bool set_d)
+						const uint64_t *hpa, uint8_t *const *host,
+						uint64_t no_a, unsigned esize, bool set_d)
 {
 	for (int i = 0; i < r->nsteps; i++) {
 		bool last = i == r->nsteps - 1;
-		uint64_t e = r->steps[i].entry;
-		uint64_t want = e;
+		uint64_t set = 0;
 		if (no_a & (1u << i))
-			want |= PTE_A;
+			set |= PTE_A;
 		if (last && set_d)
-			want |= PTE_D;
-		if (want == e)
+			set |= PTE_D;
+		if (!set)
 			continue;
 		uint64_t h = hpa[i];
 		if (s2 && s2->xlate(s2->opaque, r->steps[i].entry_gpa, lin, true, WALK_WRITE, &h))
 			return false;
 		/* Only ever set bits: OR into the current value rather than
-		 * writing back what the walk read (the locked OR of hardware). */
-		want = phys_read(m, h, esize) | (want & ~e);
-		phys_write(m, h, esize, want);
-		r->steps[i].entry = want;
+		 * writing back what the walk read (the locked OR of hardware;
+		 * vCPUs take turns on one host thread, so a plain OR is as
+		 * atomic). Through the host pointer when the write lands where
+		 * the read did (always, unless a second stage maps reads and
+		 * writes of the entry differently). */
+		uint64_t v;
+		uint8_t *p = h == hpa[i] ? host[i] : NULL;
+		if (p) {
+			mmu_note_write(m, h, esize); /* tables may share a page with code */
+			v = load_entry(p, esize) | set;
+			memcpy(p, &v, esize); /* little-endian: the low esize bytes */
+		} else {
+			v = phys_read(m, h, esize) | set;
+			phys_write(m, h, esize, v);
+		}
+		r->steps[i].entry = v;
 		if (last)
-			r->final_entry = want;
+			r->final_entry = v;
 	}
 	return true;
 }
@@ -352,9 +432,24 @@ static enum walk_status walk_fail(const struct paging_regs *pr, unsigned acc, st
 enum walk_status mmu_walk(struct mmu *m, const struct paging_regs *pr, uint64_t lin, unsigned acc,
 			  const struct stage2 *s2, struct walk_result *r)
 {
-	struct walker w = {
-		.m = m, .s2 = s2, .lin = lin, .r = r, .esize = 8, .and_bits = ~0ull, .amd = pr->amd
-	};
+	/* Field by field: a designated initializer would also clear the
+	 * per-step arrays, which only steps taken fill and read (the compiler
+	 * makes that a `rep stos`, a large part of a short walk). */
+	uint64_t hpa[5];
+	uint8_t *host[5];
+	struct walker w;
+	w.m = m;
+	w.s2 = s2;
+	w.lin = lin;
+	w.r = r;
+	w.n = 0;
+	w.and_bits = ~0ull;
+	w.or_bits = w.no_a = 0;
+	w.span = (struct span){ 0, 0, 0 };
+	w.hpa = hpa;
+	w.host = host;
+	w.amd = pr->amd;
+	unsigned esize = 8;
 	r->status = WALK_OK;
 	r->pfec = 0;
 	r->gpa = r->hpa = 0;
@@ -375,7 +470,7 @@ enum walk_status mmu_walk(struct mmu *m, const struct paging_regs *pr, uint64_t 
 	uint64_t addr_rsvd = mb < 52 ? BITS(51, mb) : 0;
 	bool nx_exists = true;
 	if (!(pr->cr4 & CR4_PAE)) {
-		w.esize = 4;
+		esize = 4;
 		nx_exists = false; /* 32-bit entries have no XD bit */
 		why = walk32(&w, pr, mb);
 	} else if (!(pr->efer & EFER_LMA)) {
@@ -384,30 +479,37 @@ enum walk_status mmu_walk(struct mmu *m, const struct paging_regs *pr, uint64_t 
 		/* 4-level / 5-level (SDM §4.5): bits 51:M reserved, 62:52
 		 * ignored, XD reserved without NXE. */
 		uint64_t rsvd = addr_rsvd | ((pr->efer & EFER_NXE) ? 0 : PTE_XD);
-		int top = (pr->cr4 & CR4_LA57) ? 5 : 4;
-		why = walk64(&w, top, pr->cr3 & pa_mask, rsvd, pa_mask, false);
+		if (pr->cr4 & CR4_LA57)
+			why = walk64(&w, 5, pr->cr3 & pa_mask, rsvd, pa_mask, false);
+		else
+			why = walk64(&w, 4, pr->cr3 & pa_mask, rsvd, pa_mask, false);
 	}
+	/* Locals, so the checks below need not read r back (the compiler
+	 * cannot tell that r and pr do not overlap). */
+	bool user = (w.and_bits & PTE_US) != 0, writable = (w.and_bits & PTE_RW) != 0;
+	bool nx = nx_exists && (pr->efer & EFER_NXE) && (w.or_bits & PTE_XD);
 	r->nsteps = w.n;
-	r->user = (w.and_bits & PTE_US) != 0;
-	r->writable = (w.and_bits & PTE_RW) != 0;
-	r->nx = nx_exists && (pr->efer & EFER_NXE) && (w.or_bits & PTE_XD);
+	r->user = user;
+	r->writable = writable;
+	r->nx = nx;
 	if (why != WALK_OK)
 		return walk_fail(pr, acc, r, why);
 
-	if (pr->efer & EFER_LMA)
-		r->pkey = (uint8_t)((r->final_entry >> 59) & 15);
+	uint64_t fe = r->final_entry;
+	unsigned pkey = (pr->efer & EFER_LMA) ? (unsigned)(fe >> 59) & 15 : 0;
+	r->pkey = (uint8_t)pkey;
 	if (!(acc & WALK_NO_FAULT_CHECK)) {
-		bool pk = pk_denied(pr, r->user, r->pkey, acc);
-		if (pk || !rights_allow(pr, r->user, r->writable, r->nx, acc)) {
+		bool pk = pk_denied(pr, user, pkey, acc);
+		if (pk || !rights_allow(pr, user, writable, nx, acc)) {
 			walk_fail(pr, acc, r, WALK_PERM);
 			if (pk)
 				r->pfec |= PFEC_PK;
 			return r->status;
 		}
 	}
-	bool set_d = (acc & (WALK_WRITE | WALK_FETCH)) == WALK_WRITE && !(r->final_entry & PTE_D);
+	bool set_d = (acc & (WALK_WRITE | WALK_FETCH)) == WALK_WRITE && !(fe & PTE_D);
 	if (!(acc & WALK_NO_AD) && (w.no_a || set_d) &&
-	    !update_ad(m, s2, lin, r, w.hpa, w.esize, w.no_a, set_d))
+	    !update_ad(m, s2, lin, r, hpa, host, w.no_a, esize, set_d))
 		return walk_fail(pr, acc, r, WALK_S2);
 	r->dirty = (r->final_entry & PTE_D) != 0;
 	r->global = (r->final_entry & PTE_G) && (pr->cr4 & CR4_PGE);

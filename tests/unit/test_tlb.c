@@ -6,7 +6,9 @@
  *   - self-modifying code: a store into the block being executed, and into
  *     another cached block, takes effect at the next instruction fetch;
  *   - a code page written by a device (phys_write, i.e. DMA) is re-decoded;
- *   - a large-page mapping is dropped by INVLPG of any address inside it.
+ *   - a large-page mapping is dropped by INVLPG of any address inside it;
+ *   - the set's record of large pages: INVLPG outside them drops one slot,
+ *     inside one (or once more than TLB_NLARGE are held) the whole set.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "cpu/cpu.h"
 #include "devices/machine.h"
 #include "mmu/mmu.h"
+#include "mmu/tlb.h"
 
 #define PML4   0x10000
 #define PDPT   0x11000
@@ -181,6 +184,42 @@ START_TEST(t_large_page_invlpg)
 }
 END_TEST
 
+/* mmu/tlb.h directly: pieces of large pages and 4K pages in one set. */
+START_TEST(t_large_record)
+{
+	static uint8_t host[4096];
+	struct soft_tlb *t = calloc(1, sizeof(*t));
+	ck_assert_ptr_nonnull(t);
+	t->gen = 1;
+	const uint64_t two_m = 2ull << 20, small = 0x7000000;
+	/* Three large pages and one 4K page. */
+	for (int i = 0; i < 3; i++) {
+		tlb_insert(t, TLB_SUP, TLB_R, i * two_m + 0x5000, host, 0);
+		tlb_note_large(t, i * two_m + 0x5000, two_m);
+	}
+	tlb_insert(t, TLB_SUP, TLB_R, small, host, 0);
+	/* INVLPG of a 4K page outside them: only that slot. */
+	tlb_flush_page(t, small);
+	ck_assert_ptr_null(tlb_lookup(t, TLB_SUP, TLB_R, small));
+	ck_assert_ptr_nonnull(tlb_lookup(t, TLB_SUP, TLB_R, two_m + 0x5000));
+	/* INVLPG of another address inside the second large page: all of it. */
+	tlb_flush_page(t, two_m + 0x1ff000);
+	for (int i = 0; i < 3; i++)
+		ck_assert_ptr_null(tlb_lookup(t, TLB_SUP, TLB_R, i * two_m + 0x5000));
+	ck_assert_int_eq(t->nlarge, 0);
+	/* More large pages than the record holds: any INVLPG empties the set. */
+	for (int i = 0; i < TLB_NLARGE + 4; i++) {
+		tlb_insert(t, TLB_SUP, TLB_W, i * two_m + 0x3000, host, 0);
+		tlb_note_large(t, i * two_m + 0x3000, two_m);
+	}
+	tlb_note_large(t, 0x3000, two_m); /* again, after the overflow */
+	tlb_flush_page(t, small);
+	for (int i = 0; i < TLB_NLARGE + 4; i++)
+		ck_assert_ptr_null(tlb_lookup(t, TLB_SUP, TLB_W, i * two_m + 0x3000));
+	free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tlb");
@@ -191,6 +230,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_smc_same_block);
 	tcase_add_test(tc, t_dma_into_code);
 	tcase_add_test(tc, t_large_page_invlpg);
+	tcase_add_test(tc, t_large_record);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -75,7 +75,8 @@ static void op_unimpl(struct cpu *cpu, const struct insn *in)
 		char modrm[24] = "";
 		if (in->has_modrm)
 			snprintf(modrm, sizeof(modrm), " /%u (modrm %02X)", reg, in->modrm);
-		fprintf(stderr, "nestbox: unimplemented opcode %s%s%s%02X%s at %#llx: #UD\n",
+		fprintf(stderr,
+			"nestbox: warning: unimplemented opcode %s%s%s%02X%s at %#llx: #UD\n",
 			vex ? "VEX." : "", mpname[in->mp & 3], mapname[(in->op >> 8) & 3],
 			in->op & 0xff, modrm, (unsigned long long)cpu->ip_start);
 	}

@@ -91,7 +91,8 @@ static void do_sleep(struct acpi_pm *pm)
 		return;
 	}
 	if (!pm->sleep_logged)
-		fprintf(stderr, "nestbox: acpi: sleep type %u not supported, ignored\n", typ);
+		fprintf(stderr, "nestbox: warning: acpi: sleep type %u not supported, ignored\n",
+			typ);
 	pm->sleep_logged = true;
 }
 

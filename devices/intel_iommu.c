@@ -450,8 +450,8 @@ static void mmio_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 		reg_write(u, (unsigned)off, (uint32_t)val);
 	} else if (!u->logged_size) {
 		u->logged_size = true;
-		fprintf(stderr, "nestbox: intel-iommu: %u-byte write at +%#llx ignored\n", size,
-			(unsigned long long)off);
+		fprintf(stderr, "nestbox: warning: intel-iommu: %u-byte write at +%#llx ignored\n",
+			size, (unsigned long long)off);
 	}
 }
 

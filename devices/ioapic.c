@@ -52,7 +52,9 @@ static void deliver(struct ioapic *io, int pin)
 	int dm = (int)(e >> 8) & 7;
 	if (dm == APIC_DM_EXTINT || dm == APIC_DM_SIPI || dm == 3) {
 		if (!io->extint_logged)
-			fprintf(stderr, "nestbox: ioapic: delivery mode %d on pin %d unsupported\n",
+			fprintf(stderr,
+				"nestbox: warning: ioapic: delivery mode %d on pin %d "
+				"unsupported\n",
 				dm, pin);
 		io->extint_logged = true;
 		return;

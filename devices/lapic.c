@@ -251,7 +251,7 @@ static void raise_nmi(struct lapic *l)
 static void log_smi(struct lapic *l)
 {
 	if (!l->sys->smi_logged)
-		fprintf(stderr, "nestbox: lapic: SMI not supported, ignored\n");
+		fprintf(stderr, "nestbox: warning: lapic: SMI not supported, ignored\n");
 	l->sys->smi_logged = true;
 	l->cpu->pending |= PEND_SMI;
 }
@@ -872,7 +872,8 @@ static void map_base(struct lapic_sys *s, uint64_t base)
 		if (s->region[i].base == base)
 			return;
 	if (s->nregions == MAX_REGIONS) {
-		fprintf(stderr, "nestbox: lapic: too many APIC base addresses, 0x%llx ignored\n",
+		fprintf(stderr,
+			"nestbox: warning: lapic: too many APIC base addresses, 0x%llx ignored\n",
 			(unsigned long long)base);
 		return;
 	}

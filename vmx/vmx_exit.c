@@ -244,7 +244,8 @@ static void store_msr_list(struct cpu *cpu, uint64_t addr, uint32_t count)
 		uint64_t e = addr + (uint64_t)i * 16, val = 0;
 		uint32_t idx = (uint32_t)phys_read(cpu->mmu, e, 4);
 		if (!msr_read(cpu, idx, &val))
-			fprintf(stderr, "nestbox: vmx: VMX abort: MSR-store list entry %u\n", i);
+			fprintf(stderr,
+				"nestbox: warning: vmx: VMX abort: MSR-store list entry %u\n", i);
 		phys_write(cpu->mmu, e + 8, 8, val);
 	}
 }
@@ -319,7 +320,7 @@ void vmx_load_host(struct cpu *cpu, struct vmx_state *s)
 			.cr0 = cpu->cr0, .cr3 = cpu->cr3, .cr4 = cpu->cr4, .efer = cpu->msr.efer
 		};
 		if (!mmu_load_pdptes(cpu->mmu, &pr, NULL))
-			fprintf(stderr, "nestbox: vmx: VMX abort: host PDPTEs\n");
+			fprintf(stderr, "nestbox: warning: vmx: VMX abort: host PDPTEs\n");
 		for (int i = 0; i < 4; i++)
 			cpu->pdpte[i] = pr.pdpte[i];
 		cpu->pdpte_valid = pr.pdpte_valid;
@@ -330,7 +331,8 @@ void vmx_load_host(struct cpu *cpu, struct vmx_state *s)
 		uint64_t e = v->exit_msr_load_addr + (uint64_t)i * 16;
 		uint32_t idx = (uint32_t)phys_read(cpu->mmu, e, 4);
 		if (!msr_write(cpu, idx, phys_read(cpu->mmu, e + 8, 8)))
-			fprintf(stderr, "nestbox: vmx: VMX abort: MSR-load list entry %u\n", i);
+			fprintf(stderr,
+				"nestbox: warning: vmx: VMX abort: MSR-load list entry %u\n", i);
 	}
 
 	cpu->guest_mode = false;

@@ -15,6 +15,7 @@
  * no flush happened); such reads are only reported as notes.
  */
 #include "g64_svm.h"
+#include "stage2_lib.h"
 
 #define XLIN 0x8000000000ull /* PML4 slot 1: not mapped by the boot tables */
 #define YLIN (XLIN + 0x1000) /* mapped by L1 (to pg.h) and by the guest (pg.g) */
@@ -22,7 +23,6 @@
 #define P  1ull
 #define RW 2ull
 #define US 4ull
-#define PS 0x80ull
 
 /* Values at offset 0 of the test pages. */
 #define VA 0xa1a1a1a1ull
@@ -40,7 +40,7 @@ struct gpt {
 static struct gpt t1, t2, th; /* the guest's two address spaces; L1's slot 1 */
 
 /* The pages read through X and Y: one 2-MByte region, so one nested page
- * table (npt_pt) maps all of them with 4-KByte pages. */
+ * table (npt.pt) maps all of them with 4-KByte pages. */
 struct pages {
 	uint64_t a[512], b[512], c[512], d[512], g[512], h[512];
 } __attribute__((aligned(65536)));
@@ -51,14 +51,7 @@ extern uint64_t pml4[], pdpt[]; /* boot identity map (lib/boot.S) */
 /* NPT A: identity, 2-MByte pages except the region of pg. NPT B: the same
  * except that guest-physical pg.a maps pg.d. User pages: every nested
  * access is a user access (§15.25.5). */
-static uint64_t npt_pml4[512] __attribute__((aligned(4096)));
-static uint64_t npt_pdpt[512] __attribute__((aligned(4096)));
-static uint64_t npt_pd[4][512] __attribute__((aligned(4096)));
-static uint64_t npt_pt[512] __attribute__((aligned(4096)));
-static uint64_t nptb_pml4[512] __attribute__((aligned(4096)));
-static uint64_t nptb_pdpt[512] __attribute__((aligned(4096)));
-static uint64_t nptb_pd[512] __attribute__((aligned(4096)));
-static uint64_t nptb_pt[512] __attribute__((aligned(4096)));
+static struct s2 npt, nptb;
 
 /* What the guest read (it shares no registers with L1 across VMRUN). */
 volatile uint64_t g_x, g_y;
@@ -98,11 +91,6 @@ static uint64_t l1_read(uint64_t lin)
 	return *(volatile uint64_t *)lin;
 }
 
-static uint64_t *npt_leaf(uint64_t *pt, const void *p)
-{
-	return &pt[((uintptr_t)p >> 12) & 511];
-}
-
 static void build_gpt(struct gpt *t, const void *x, const void *y)
 {
 	t->pml4[0] = ent(pdpt) | P | RW;
@@ -115,28 +103,9 @@ static void build_gpt(struct gpt *t, const void *x, const void *y)
 
 static void build_npt(void)
 {
-	uintptr_t region = (uintptr_t)&pg & ~0x1ffffful;
-	unsigned gi = (unsigned)(region >> 30), di = (unsigned)(region >> 21) & 511;
-	npt_pml4[0] = ent(npt_pdpt) | P | RW | US;
-	for (int i = 0; i < 4; i++) {
-		npt_pdpt[i] = ent(npt_pd[i]) | P | RW | US;
-		for (int j = 0; j < 512; j++)
-			npt_pd[i][j] =
-				(((uint64_t)i << 30) + ((uint64_t)j << 21)) | P | RW | US | PS;
-	}
-	npt_pd[gi][di] = ent(npt_pt) | P | RW | US;
-	for (int k = 0; k < 512; k++)
-		npt_pt[k] = (region + ((uint64_t)k << 12)) | P | RW | US;
-
-	nptb_pml4[0] = ent(nptb_pdpt) | P | RW | US;
-	for (int i = 0; i < 512; i++) {
-		nptb_pdpt[i] = npt_pdpt[i];
-		nptb_pd[i] = npt_pd[gi][i];
-		nptb_pt[i] = npt_pt[i];
-	}
-	nptb_pdpt[gi] = ent(nptb_pd) | P | RW | US;
-	nptb_pd[di] = ent(nptb_pt) | P | RW | US;
-	*npt_leaf(nptb_pt, pg.a) = ent(pg.d) | P | RW | US;
+	s2_identity(&npt, ent(&pg), P | RW | US, P | RW | US);
+	s2_identity(&nptb, ent(&pg), P | RW | US, P | RW | US);
+	*s2_leaf(&nptb, ent(pg.a)) = ent(pg.d) | P | RW | US;
 }
 
 static void run_tlbctl(unsigned ctl, const char *what);
@@ -148,12 +117,12 @@ static void reset(void)
 	build_gpt(&t1, pg.a, pg.g);
 	build_gpt(&t2, pg.c, pg.g);
 	th.pt[1] = ent(pg.h) | P | RW;
-	*npt_leaf(npt_pt, pg.a) = ent(pg.a) | P | RW | US;
+	*s2_leaf(&npt, ent(pg.a)) = ent(pg.a) | P | RW | US;
 	write_cr3(read_cr3());
 	VMCB32(vmcb, V_ASID) = 1;
 	VMCB64(vmcb, V_CR3) = ent(t1.pml4);
 	VMCB64(vmcb, V_NP_CTL) = 1;
-	VMCB64(vmcb, V_N_CR3) = ent(npt_pml4);
+	VMCB64(vmcb, V_N_CR3) = ent(npt.pml4);
 	run_tlbctl(1, "reset");
 }
 
@@ -219,7 +188,7 @@ static void note_x(uint64_t fresh, const char *what)
 static void case_tlb_control(void)
 {
 	reset();
-	ctx(1, &t1, npt_pml4);
+	ctx(1, &t1, npt.pml4);
 	CHECK_X(0, VA, "ASID 1 first read");
 	t1.pt[0] = ent(pg.c) | P | RW;
 	note_x(VC, "PTE changed, TLB_CONTROL 0");
@@ -249,13 +218,13 @@ static void case_tlb_control(void)
 static void case_npt_leaf(void)
 {
 	reset();
-	ctx(1, &t1, npt_pml4);
+	ctx(1, &t1, npt.pml4);
 	CHECK_X(0, VA, "NPT: first read");
-	*npt_leaf(npt_pt, pg.a) = ent(pg.d) | P | RW | US;
+	*s2_leaf(&npt, ent(pg.a)) = ent(pg.d) | P | RW | US;
 	CHECK_X(3, VD, "NPT leaf changed, TLB_CONTROL 3");
-	*npt_leaf(npt_pt, pg.a) = ent(pg.b) | P | RW | US;
+	*s2_leaf(&npt, ent(pg.a)) = ent(pg.b) | P | RW | US;
 	CHECK_X(1, VB, "NPT leaf changed, TLB_CONTROL 1");
-	*npt_leaf(npt_pt, pg.a) = ent(pg.a) | P | RW | US;
+	*s2_leaf(&npt, ent(pg.a)) = ent(pg.a) | P | RW | US;
 	CHECK_X(3, VA, "NPT leaf restored, TLB_CONTROL 3");
 }
 
@@ -265,26 +234,26 @@ static void case_two_asids(void)
 {
 	reset();
 	for (int k = 0; k < 3; k++) {
-		ctx(1, &t1, npt_pml4);
+		ctx(1, &t1, npt.pml4);
 		CHECK_X(0, VA, "ASID 1 with CR3 t1");
-		ctx(2, &t2, npt_pml4);
+		ctx(2, &t2, npt.pml4);
 		CHECK_X(0, VC, "ASID 2 with CR3 t2");
 	}
-	ctx(2, &t1, npt_pml4);
+	ctx(2, &t1, npt.pml4);
 	CHECK_X(0, VA, "ASID 2 with CR3 t1");
-	ctx(1, &t1, npt_pml4);
+	ctx(1, &t1, npt.pml4);
 	CHECK_X(0, VA, "ASID 1 with CR3 t1");
 	t1.pt[0] = ent(pg.b) | P | RW;
 	invlpga(XLIN, 2);
-	ctx(2, &t1, npt_pml4);
+	ctx(2, &t1, npt.pml4);
 	CHECK_X(0, VB, "ASID 2 after INVLPGA(X, 2)");
 	invlpga(XLIN, 1);
-	ctx(1, &t1, npt_pml4);
+	ctx(1, &t1, npt.pml4);
 	CHECK_X(0, VB, "ASID 1 after INVLPGA(X, 1)");
 	t1.pt[0] = ent(pg.c) | P | RW;
-	ctx(2, &t1, npt_pml4);
+	ctx(2, &t1, npt.pml4);
 	CHECK_X(3, VC, "ASID 2 after TLB_CONTROL 3");
-	ctx(1, &t1, npt_pml4);
+	ctx(1, &t1, npt.pml4);
 	CHECK_X(3, VC, "ASID 1 after TLB_CONTROL 3");
 
 	/* TLB_CONTROL 1 flushes the entire TLB: other ASIDs' entries and the
@@ -292,11 +261,11 @@ static void case_two_asids(void)
 	t1.pt[0] = ent(pg.a) | P | RW;
 	check(l1_read(YLIN) == VH, "L1 reads its page at Y");
 	th.pt[1] = ent(pg.d) | P | RW; /* no INVLPG */
-	ctx(2, &t2, npt_pml4);
+	ctx(2, &t2, npt.pml4);
 	CHECK_X(1, VC, "ASID 2 with TLB_CONTROL 1");
 	check(l1_read(YLIN) == VD, "TLB_CONTROL 1 flushed the host's Y: L1 reads %lx",
 	      (unsigned long)l1_read(YLIN));
-	ctx(1, &t1, npt_pml4);
+	ctx(1, &t1, npt.pml4);
 	CHECK_X(0, VA, "ASID 1 after ASID 2's TLB_CONTROL 1");
 	th.pt[1] = ent(pg.h) | P | RW;
 	invlpg(YLIN);
@@ -308,7 +277,7 @@ static void case_host_guest(void)
 {
 	for (int i = 0; i < 2; i++) {
 		reset();
-		ctx(1, &t1, i ? 0 : npt_pml4);
+		ctx(1, &t1, i ? 0 : npt.pml4);
 		for (int k = 0; k < 3; k++) {
 			check(l1_read(YLIN) == VH, "L1 reads its page at Y (%s, round %d)",
 			      i ? "no NPT" : "NPT", k);
@@ -323,7 +292,7 @@ static void case_host_guest(void)
 
 	/* L1 changes its own PTE of Y and INVLPGs it, then VMRUN. */
 	reset();
-	ctx(1, &t1, npt_pml4);
+	ctx(1, &t1, npt.pml4);
 	check(l1_read(YLIN) == VH, "L1 reads its page at Y");
 	th.pt[1] = ent(pg.c) | P | RW;
 	invlpg(YLIN);
@@ -344,21 +313,21 @@ static void case_host_guest(void)
 static void case_ncr3(void)
 {
 	reset();
-	ctx(1, &t1, npt_pml4);
+	ctx(1, &t1, npt.pml4);
 	CHECK_X(0, VA, "nCR3 A: first read");
 	for (int k = 0; k < 2; k++) {
-		ctx(1, &t1, nptb_pml4);
+		ctx(1, &t1, nptb.pml4);
 		CHECK_X(3, VD, "nCR3 B, TLB_CONTROL 3");
-		ctx(1, &t1, npt_pml4);
+		ctx(1, &t1, npt.pml4);
 		CHECK_X(3, VA, "back to nCR3 A, TLB_CONTROL 3");
 	}
 	/* Not asserted: whether the guest's INVLPG of X under nCR3 B reaches
 	 * the entries made under nCR3 A of the same ASID when L1 switches
 	 * back without a flush (see the report of the VMX counterpart). */
 	t1.pt[0] = ent(pg.b) | P | RW;
-	ctx(1, &t1, nptb_pml4);
+	ctx(1, &t1, nptb.pml4);
 	run_at(l2_invlpg, 0, "guest INVLPG under nCR3 B");
-	ctx(1, &t1, npt_pml4);
+	ctx(1, &t1, npt.pml4);
 	note_x(VB, "guest INVLPG X under nCR3 B, back to nCR3 A, TLB_CONTROL 0");
 }
 

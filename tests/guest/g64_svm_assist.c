@@ -10,19 +10,16 @@
  * instruction fetch itself carries none.
  */
 #include "g64_svm.h"
+#include "stage2_lib.h"
 
 #define P  1ull
 #define RW 2ull
 #define US 4ull
-#define PS 0x80ull
 
 extern volatile uint64_t pdpt[]; /* boot identity map (lib/boot.S) */
 static uint64_t g_pml4[512] __attribute__((aligned(4096)));
 static uint64_t g_pdpt[512] __attribute__((aligned(4096)));
-static uint64_t npt_pml4[512] __attribute__((aligned(4096)));
-static uint64_t npt_pdpt[512] __attribute__((aligned(4096)));
-static uint64_t npt_pd[4][512] __attribute__((aligned(4096)));
-static uint64_t npt_pt[512] __attribute__((aligned(4096)));
+static struct s2 npt;
 /* Two pages in one 2 MiB region mapped with 4K nested pages: data to read,
  * and code to jump to. */
 struct np {
@@ -163,19 +160,9 @@ static void test_pf(void)
 
 static void test_npf(void)
 {
-	npt_pml4[0] = (ureg)npt_pdpt | P | RW | US;
-	for (int i = 0; i < 4; i++) {
-		npt_pdpt[i] = (ureg)npt_pd[i] | P | RW | US;
-		for (int j = 0; j < 512; j++)
-			npt_pd[i][j] =
-				(((uint64_t)i << 30) + ((uint64_t)j << 21)) | P | RW | US | PS;
-	}
-	ureg region = (ureg)&np & ~0x1ffffful;
-	for (int j = 0; j < 512; j++)
-		npt_pt[j] = (region + ((uint64_t)j << 12)) | P | RW | US;
-	npt_pd[region >> 30][(region >> 21) & 511] = (ureg)npt_pt | P | RW | US;
-	npt_pt[((ureg)np.data >> 12) & 511] &= ~P;
-	npt_pt[((ureg)np.code >> 12) & 511] &= ~P;
+	s2_identity(&npt, (ureg)&np, P | RW | US, P | RW | US);
+	*s2_leaf(&npt, (ureg)np.data) &= ~P;
+	*s2_leaf(&npt, (ureg)np.code) &= ~P;
 	np.code[0] = 0x90; /* nop; vmmcall */
 	np.code[1] = 0x0f;
 	np.code[2] = 0x01;
@@ -183,7 +170,7 @@ static void test_npf(void)
 
 	vmcb_init(vmcb, l2_npf);
 	VMCB64(vmcb, V_NP_CTL) = 1;
-	VMCB64(vmcb, V_N_CR3) = (ureg)npt_pml4;
+	VMCB64(vmcb, V_N_CR3) = (ureg)npt.pml4;
 	uint64_t e = svm_run(vmcb);
 	check(e == EXIT_NPF && VMCB64(vmcb, V_RIP) == (ureg)l2_npfi, "NPF on data: exit %lx",
 	      (unsigned long)e);
@@ -197,7 +184,7 @@ static void test_npf(void)
 	wrmsr(MSR_EFER, efer | 1u << 11);
 	vmcb_init(vmcb, l2_jmp);
 	VMCB64(vmcb, V_NP_CTL) = 1;
-	VMCB64(vmcb, V_N_CR3) = (ureg)npt_pml4;
+	VMCB64(vmcb, V_N_CR3) = (ureg)npt.pml4;
 	for (int i = 0; i < 16; i++)
 		VMCB8(vmcb, V_INSN_LEN + i) = 0xcc;
 	e = svm_run(vmcb);
@@ -207,7 +194,7 @@ static void test_npf(void)
 	      "NPF on fetch: EXITINFO1 %lx (ID, final)", (unsigned long)VMCB64(vmcb, V_EXITINFO1));
 	check(VMCB8(vmcb, V_INSN_LEN) == 0, "NPF on fetch: no bytes (INSN_LEN %u)",
 	      VMCB8(vmcb, V_INSN_LEN));
-	npt_pt[((ureg)np.code >> 12) & 511] |= P;
+	*s2_leaf(&npt, (ureg)np.code) |= P;
 	e = svm_run(vmcb);
 	check(e == EXIT_VMMCALL, "fetch page mapped: the code ran (exit %lx)", (unsigned long)e);
 	wrmsr(MSR_EFER, efer);

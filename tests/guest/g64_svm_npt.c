@@ -10,20 +10,17 @@
  * NPF while an exception is delivered reports it in EXITINTINFO.
  */
 #include "g64_svm.h"
+#include "stage2_lib.h"
 
 #define P  1ull
 #define RW 2ull
 #define US 4ull
 #define A  0x20ull
-#define PS 0x80ull
 
-static uint64_t npt_pml4[512] __attribute__((aligned(4096)));
-static uint64_t npt_pdpt[512] __attribute__((aligned(4096)));
-static uint64_t npt_pd[4][512] __attribute__((aligned(4096)));
-static uint64_t npt_pt[512] __attribute__((aligned(4096)));
+static struct s2 npt;
 /* The guest shares the GPRs with the host, which changes them between
  * runs: the faulting instructions address tp RIP-relative, so resuming at
- * them needs no register state. 32 KiB aligned: all five pages share one 2 MiB region (npt_pt). */
+ * them needs no register state. 32 KiB aligned: all five pages share one 2 MiB region (npt.pt). */
 struct tp {
 	uint8_t np[4096], ro[4096];
 	uint64_t gpml4[512], gpdpt[512];
@@ -47,7 +44,7 @@ extern char l2_np[], l2_ro[], l2_done[], l2_ud[];
 
 static volatile uint64_t *npte(const void *p)
 {
-	return &npt_pt[((ureg)p >> 12) & 511];
+	return s2_leaf(&npt, (ureg)p);
 }
 
 int guest_main(void)
@@ -59,17 +56,7 @@ int guest_main(void)
 	}
 	/* Identity NPT of 4 GiB with 2 MiB pages; the 2 MiB region of tp
 	 * with 4 KiB pages. */
-	npt_pml4[0] = (ureg)npt_pdpt | P | RW | US;
-	for (int i = 0; i < 4; i++) {
-		npt_pdpt[i] = (ureg)npt_pd[i] | P | RW | US;
-		for (int j = 0; j < 512; j++)
-			npt_pd[i][j] =
-				(((uint64_t)i << 30) + ((uint64_t)j << 21)) | P | RW | US | PS;
-	}
-	ureg region = (ureg)&tp & ~0x1ffffful;
-	for (int j = 0; j < 512; j++)
-		npt_pt[j] = (region + ((uint64_t)j << 12)) | P | RW | US;
-	npt_pd[region >> 30][(region >> 21) & 511] = (ureg)npt_pt | P | RW | US;
+	s2_identity(&npt, (ureg)&tp, P | RW | US, P | RW | US);
 
 	np_addr = (ureg)tp.np + 0x18;
 	ro_addr = (ureg)tp.ro + 0x20;
@@ -79,7 +66,7 @@ int guest_main(void)
 
 	vmcb_init(vmcb, l2_npt);
 	VMCB64(vmcb, V_NP_CTL) = 1;
-	VMCB64(vmcb, V_N_CR3) = (ureg)npt_pml4;
+	VMCB64(vmcb, V_N_CR3) = (ureg)npt.pml4;
 	uint64_t e = svm_run(vmcb);
 	check(e == EXIT_NPF, "not-present nested page: exit %lx", (unsigned long)e);
 	check(VMCB64(vmcb, V_EXITINFO1) == (1ull << 32 | US),
@@ -110,7 +97,7 @@ int guest_main(void)
 	*npte(tp.gpdpt) &= ~P;
 	vmcb_init(vmcb, (void (*)(void))l2_done);
 	VMCB64(vmcb, V_NP_CTL) = 1;
-	VMCB64(vmcb, V_N_CR3) = (ureg)npt_pml4;
+	VMCB64(vmcb, V_N_CR3) = (ureg)npt.pml4;
 	VMCB64(vmcb, V_CR3) = (ureg)tp.gpml4;
 	e = svm_run(vmcb);
 	check(e == EXIT_NPF, "guest walk through a missing nested page: exit %lx",
@@ -128,7 +115,7 @@ int guest_main(void)
 	*npte(tp.gidt) &= ~P;
 	vmcb_init(vmcb, (void (*)(void))l2_ud);
 	VMCB64(vmcb, V_NP_CTL) = 1;
-	VMCB64(vmcb, V_N_CR3) = (ureg)npt_pml4;
+	VMCB64(vmcb, V_N_CR3) = (ureg)npt.pml4;
 	vmcb_seg(vmcb, V_IDTR, 0, 0, sizeof(tp.gidt) - 1, (ureg)tp.gidt);
 	e = svm_run(vmcb);
 	check(e == EXIT_NPF, "NPF reading the guest IDT: exit %lx", (unsigned long)e);
@@ -145,7 +132,7 @@ int guest_main(void)
 	 * VMSAVE... run as the host's). */
 	vmcb_init(vmcb, (void (*)(void))l2_done);
 	VMCB64(vmcb, V_NP_CTL) = 1;
-	VMCB64(vmcb, V_N_CR3) = (ureg)npt_pml4;
+	VMCB64(vmcb, V_N_CR3) = (ureg)npt.pml4;
 	vmcb_seg(vmcb, V_IDTR, 0, 0, sizeof(tp.gidt) - 1, (ureg)tp.gidt);
 	VMCB64(vmcb, V_EVENTINJ) = 1u << 31 | 3u << 8 | 6;
 	e = svm_run(vmcb);

@@ -10,6 +10,7 @@
  * (CR0.PE = PG = 0, paging off, EPT translating) runs 16-bit code.
  */
 #include "trap.h"
+#include "stage2_lib.h"
 #include "vmx_lib.h"
 
 #define TARGET 0x1005010ull
@@ -25,10 +26,7 @@ __asm__(".text\n"
 extern char ept_guest[];
 
 static uint8_t gstack[4096] __attribute__((aligned(16)));
-static uint64_t ept_pml4[512] __attribute__((aligned(4096)));
-static uint64_t ept_pdpt[512] __attribute__((aligned(4096)));
-static uint64_t ept_pd[4][512] __attribute__((aligned(4096)));
-static uint64_t ept_pt[512] __attribute__((aligned(4096)));
+static struct s2 ept;
 
 #define EPT_RWX 7ull
 #define EPT_WB  (6ull << 3)
@@ -49,21 +47,12 @@ int guest_main(void)
 	uint64_t cap = rdmsr(0x48c);
 	check((cap & (1u << 6)) && (cap & (1u << 14)) && (cap & (1u << 16)),
 	      "EPT caps: 4-level walk, WB, 2M pages (%lx)", (unsigned long)cap);
-	ept_pml4[0] = (uint64_t)ept_pdpt | EPT_RWX;
-	for (int i = 0; i < 4; i++) {
-		ept_pdpt[i] = (uint64_t)ept_pd[i] | EPT_RWX;
-		for (int j = 0; j < 512; j++)
-			ept_pd[i][j] =
-				((uint64_t)i << 30 | (uint64_t)j << 21) | EPT_RWX | EPT_WB | 0x80;
-	}
-	ept_pd[0][8] = (uint64_t)ept_pt | EPT_RWX;
-	for (int k = 0; k < 512; k++)
-		ept_pt[k] = (0x1000000ull + ((uint64_t)k << 12)) | EPT_RWX | EPT_WB;
-	ept_pt[5] = 0;
+	s2_identity(&ept, 0x1000000, EPT_RWX, EPT_RWX | EPT_WB);
+	ept.pt[5] = 0;
 	*(volatile uint64_t *)TARGET = 0x1111;
 
 	vmx_lib_vmcs_init((uint64_t)ept_guest, (uint64_t)(gstack + sizeof(gstack)), 0, 1u << 1);
-	vmwrite(VMCS_EPTP, (uint64_t)ept_pml4 | 6 | 3 << 3);
+	vmwrite(VMCS_EPTP, (uint64_t)ept.pml4 | 6 | 3 << 3);
 
 	int r = vm_enter(1, 0);
 	uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
@@ -77,7 +66,7 @@ int guest_main(void)
 	check(vmread(VMCS_GUEST_LINEAR) == TARGET, "guest-linear address");
 	check(vmread(VMCS_GUEST_RIP) == (uint64_t)ept_guest + 5, "RIP at the faulting MOV");
 
-	ept_pt[5] = 0x1005000ull | 1 | EPT_WB; /* read-only */
+	ept.pt[5] = 0x1005000ull | 1 | EPT_WB; /* read-only */
 	invept_all();
 	r = vm_enter(0, 0);
 	reason = (uint32_t)vmread(VMCS_EXIT_REASON);
@@ -87,7 +76,7 @@ int guest_main(void)
 	check(vm_guest_regs.rbx == 0x1111, "guest read the value (%lx)",
 	      (unsigned long)vm_guest_regs.rbx);
 
-	ept_pt[5] = 0x1005000ull | EPT_RWX | EPT_WB;
+	ept.pt[5] = 0x1005000ull | EPT_RWX | EPT_WB;
 	invept_all();
 	r = vm_enter(0, 0);
 	reason = (uint32_t)vmread(VMCS_EXIT_REASON);
@@ -95,7 +84,7 @@ int guest_main(void)
 	check(*(volatile uint64_t *)TARGET == 0x5a5a, "guest write landed");
 
 	/* Misconfiguration: write-only entry */
-	ept_pt[5] = 0x1005000ull | 2 | EPT_WB;
+	ept.pt[5] = 0x1005000ull | 2 | EPT_WB;
 	invept_all();
 	vmwrite(VMCS_GUEST_RIP, (uint64_t)ept_guest);
 	r = vm_enter(0, 0);
@@ -110,13 +99,13 @@ int guest_main(void)
 	check(cap & (1u << 21), "EPT A/D flags advertised");
 	for (int i = 0; i < 4; i++)
 		for (int j = 0; j < 512; j++)
-			ept_pd[i][j] &= ~0x300ull;
-	ept_pml4[0] &= ~0x100ull;
+			ept.pd[i][j] &= ~0x300ull;
+	ept.pml4[0] &= ~0x100ull;
 	uint64_t p2 = rdmsr(0x48b) >> 32;
 	check(p2 & (1u << 7), "unrestricted guest advertised");
-	ept_pt[5] = 0x1005000ull | EPT_RWX | EPT_WB;
+	ept.pt[5] = 0x1005000ull | EPT_RWX | EPT_WB;
 	vmx_lib_vmcs_init(0, 0x8000, 0, (1u << 1) | (1u << 7));
-	vmwrite(VMCS_EPTP, (uint64_t)ept_pml4 | 6 | 3 << 3 | 1 << 6);
+	vmwrite(VMCS_EPTP, (uint64_t)ept.pml4 | 6 | 3 << 3 | 1 << 6);
 	vmwrite(VMCS_ENTRY_CTLS, vmread(VMCS_ENTRY_CTLS) & ~(1u << 9));
 	vmwrite(VMCS_GUEST_CR0, read_cr0() & ~0x80000001ul);
 	vmwrite(VMCS_GUEST_CR4, 1u << 13);
@@ -136,10 +125,10 @@ int guest_main(void)
 	check(vmread(VMCS_GUEST_RIP) == 6 && (uint16_t)vm_guest_regs.rax == 0x42,
 	      "real-mode guest RIP %lx", (unsigned long)vmread(VMCS_GUEST_RIP));
 	check(!(vmread(VMCS_GUEST_CR0) & 1), "guest CR0.PE still 0");
-	uint64_t code_pde = ept_pd[0][(uint64_t)rm_code >> 21];
-	check((ept_pml4[0] & 0x100) && (code_pde & 0x100), "EPT accessed flags set");
-	check((ept_pd[0][0] & 0x300) == 0x300, "EPT dirty flag set by the write (%lx)",
-	      (unsigned long)ept_pd[0][0]);
+	uint64_t code_pde = ept.pd[0][(uint64_t)rm_code >> 21];
+	check((ept.pml4[0] & 0x100) && (code_pde & 0x100), "EPT accessed flags set");
+	check((ept.pd[0][0] & 0x300) == 0x300, "EPT dirty flag set by the write (%lx)",
+	      (unsigned long)ept.pd[0][0]);
 	uint16_t landed;
 	__asm__ volatile("movw 0x100, %0" : "=r"(landed));
 	check(landed == 0x42, "real-mode write landed");

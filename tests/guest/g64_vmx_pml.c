@@ -15,6 +15,7 @@
  *    without "enable VM functions" VMFUNC is #UD.
  */
 #include "trap.h"
+#include "stage2_lib.h"
 #include "vmx_lib.h"
 
 #define TARGET  0x1005010ull /* written by the PML guest */
@@ -49,15 +50,9 @@ __asm__(".text\n"
 extern char pml_guest[], vf_guest[], vf_ud_guest[];
 
 static uint8_t gstack[4096] __attribute__((aligned(16)));
-static uint64_t ept_pml4[512] __attribute__((aligned(4096)));
-static uint64_t ept_pdpt[512] __attribute__((aligned(4096)));
-static uint64_t ept_pd[4][512] __attribute__((aligned(4096)));
-static uint64_t ept_pt[512] __attribute__((aligned(4096)));
+static struct s2 ept;
 /* Second EPT: the same except that TARGET2 maps alt_page. */
-static uint64_t eptb_pml4[512] __attribute__((aligned(4096)));
-static uint64_t eptb_pdpt[512] __attribute__((aligned(4096)));
-static uint64_t eptb_pd0[512] __attribute__((aligned(4096)));
-static uint64_t eptb_pt[512] __attribute__((aligned(4096)));
+static struct s2 eptb;
 static uint64_t eptp_list[512] __attribute__((aligned(4096)));
 static uint64_t pml_log[512] __attribute__((aligned(4096)));
 static uint64_t alt_page[512] __attribute__((aligned(4096)));
@@ -69,26 +64,9 @@ static uint64_t alt_page[512] __attribute__((aligned(4096)));
 
 static void build_ept(void)
 {
-	ept_pml4[0] = (uint64_t)ept_pdpt | EPT_RWX;
-	for (int i = 0; i < 4; i++) {
-		ept_pdpt[i] = (uint64_t)ept_pd[i] | EPT_RWX;
-		for (int j = 0; j < 512; j++)
-			ept_pd[i][j] =
-				((uint64_t)i << 30 | (uint64_t)j << 21) | EPT_RWX | EPT_WB | 0x80;
-	}
-	ept_pd[0][8] = (uint64_t)ept_pt | EPT_RWX;
-	for (int k = 0; k < 512; k++)
-		ept_pt[k] = (0x1000000ull + ((uint64_t)k << 12)) | EPT_RWX | EPT_WB;
-
-	eptb_pml4[0] = (uint64_t)eptb_pdpt | EPT_RWX;
-	for (int i = 0; i < 512; i++) {
-		eptb_pdpt[i] = ept_pdpt[i];
-		eptb_pd0[i] = ept_pd[0][i];
-		eptb_pt[i] = ept_pt[i];
-	}
-	eptb_pdpt[0] = (uint64_t)eptb_pd0 | EPT_RWX;
-	eptb_pd0[8] = (uint64_t)eptb_pt | EPT_RWX;
-	eptb_pt[6] = (uint64_t)alt_page | EPT_RWX | EPT_WB;
+	s2_identity(&ept, 0x1000000, EPT_RWX, EPT_RWX | EPT_WB);
+	s2_identity(&eptb, 0x1000000, EPT_RWX, EPT_RWX | EPT_WB);
+	*s2_leaf(&eptb, TARGET2) = (uint64_t)alt_page | EPT_RWX | EPT_WB;
 }
 
 /* Every EPT leaf accessed and dirty except the one of TARGET: only the
@@ -98,10 +76,10 @@ static void all_dirty_but_target(void)
 {
 	for (int i = 0; i < 4; i++)
 		for (int j = 0; j < 512; j++)
-			ept_pd[i][j] |= EPT_ACC | EPT_DIRTY;
+			ept.pd[i][j] |= EPT_ACC | EPT_DIRTY;
 	for (int k = 0; k < 512; k++)
-		ept_pt[k] |= EPT_ACC | EPT_DIRTY;
-	ept_pt[5] &= ~(EPT_ACC | EPT_DIRTY);
+		ept.pt[k] |= EPT_ACC | EPT_DIRTY;
+	ept.pt[5] &= ~(EPT_ACC | EPT_DIRTY);
 }
 
 static int entry_error(void)
@@ -114,7 +92,7 @@ static int entry_error(void)
 
 static void test_pml(void)
 {
-	uint64_t eptp = (uint64_t)ept_pml4 | 6 | 3 << 3 | 1 << 6; /* WB, 4 levels, A/D */
+	uint64_t eptp = (uint64_t)ept.pml4 | 6 | 3 << 3 | 1 << 6; /* WB, 4 levels, A/D */
 	vmx_lib_vmcs_init((uint64_t)pml_guest, (uint64_t)(gstack + sizeof(gstack)), 0,
 			  (1u << 1) | (1u << 17));
 	vmwrite(VMCS_EPTP, eptp);
@@ -140,7 +118,7 @@ static void test_pml(void)
 	      (unsigned long)vmread(VMCS_PML_INDEX));
 	check(pml_log[511] == (TARGET & ~0xfffull), "logged GPA %lx", (unsigned long)pml_log[511]);
 	check(pml_log[510] == 0, "nothing else logged");
-	check((ept_pt[5] & EPT_DIRTY) && *(volatile uint64_t *)TARGET == 2,
+	check((ept.pt[5] & EPT_DIRTY) && *(volatile uint64_t *)TARGET == 2,
 	      "dirty flag set, writes landed");
 
 	/* Log full: index 0xffff (after index 0 was used) exits before the
@@ -154,7 +132,7 @@ static void test_pml(void)
 	      (unsigned long)vmread(VMCS_EXIT_REASON));
 	check(vmread(VMCS_GUEST_RIP) == (uint64_t)pml_guest + 5, "RIP at the write (%lx)",
 	      (unsigned long)(vmread(VMCS_GUEST_RIP) - (uint64_t)pml_guest));
-	check(!(ept_pt[5] & EPT_DIRTY) && *(volatile uint64_t *)TARGET == 0,
+	check(!(ept.pt[5] & EPT_DIRTY) && *(volatile uint64_t *)TARGET == 0,
 	      "no dirty flag, no write");
 	check(vmread(VMCS_PML_INDEX) == 0xffff, "index unchanged");
 	vmwrite(VMCS_PML_INDEX, 0);
@@ -168,11 +146,11 @@ static void test_pml(void)
 
 static void test_vmfunc(void)
 {
-	uint64_t eptp_a = (uint64_t)ept_pml4 | 6 | 3 << 3;
-	uint64_t eptp_b = (uint64_t)eptb_pml4 | 6 | 3 << 3;
+	uint64_t eptp_a = (uint64_t)ept.pml4 | 6 | 3 << 3;
+	uint64_t eptp_b = (uint64_t)eptb.pml4 | 6 | 3 << 3;
 	eptp_list[0] = eptp_a;
 	eptp_list[1] = eptp_b;
-	eptp_list[2] = (uint64_t)eptb_pml4 | 6 | 2 << 3; /* 3-level walk: invalid */
+	eptp_list[2] = (uint64_t)eptb.pml4 | 6 | 2 << 3; /* 3-level walk: invalid */
 	alt_page[0] = 0xa1a1a1a1;
 	*(volatile uint64_t *)TARGET2 = 0x5151;
 

@@ -18,6 +18,7 @@
  * no invalidation happened); such reads are only reported as notes.
  */
 #include "trap.h"
+#include "stage2_lib.h"
 #include "vmx_lib.h"
 
 #define XLIN 0x8000000000ull /* PML4 slot 1: not mapped by the boot tables */
@@ -49,7 +50,7 @@ struct gpt {
 static struct gpt t1, t2, th; /* L2's two address spaces; L1's slot 1 */
 
 /* The pages read through X and Y: one 2-MByte region, so one EPT page
- * table (ept_pt) maps all of them with 4-KByte pages. */
+ * table (ept.pt) maps all of them with 4-KByte pages. */
 struct pages {
 	uint64_t a[512], b[512], c[512], d[512], g[512], h[512];
 } __attribute__((aligned(65536)));
@@ -59,14 +60,7 @@ extern uint64_t pml4[], pdpt[]; /* boot identity map (lib/boot.S) */
 
 /* EPT A: identity, 2-MByte pages except the region of pg. EPT B: the same
  * except that guest-physical pg.a maps pg.d. */
-static uint64_t ept_pml4[512] __attribute__((aligned(4096)));
-static uint64_t ept_pdpt[512] __attribute__((aligned(4096)));
-static uint64_t ept_pd[4][512] __attribute__((aligned(4096)));
-static uint64_t ept_pt[512] __attribute__((aligned(4096)));
-static uint64_t eptb_pml4[512] __attribute__((aligned(4096)));
-static uint64_t eptb_pdpt[512] __attribute__((aligned(4096)));
-static uint64_t eptb_pd[512] __attribute__((aligned(4096)));
-static uint64_t eptb_pt[512] __attribute__((aligned(4096)));
+static struct s2 ept, eptb;
 static uint64_t eptp_list[512] __attribute__((aligned(4096)));
 static uint64_t eptp_a, eptp_b;
 static uint8_t gstack[4096] __attribute__((aligned(16)));
@@ -154,11 +148,6 @@ static uint64_t l1_read(uint64_t lin)
 	return *(volatile uint64_t *)lin;
 }
 
-static uint64_t *ept_leaf(uint64_t *pt, const void *p)
-{
-	return &pt[((uintptr_t)p >> 12) & 511];
-}
-
 static void build_gpt(struct gpt *t, const void *x, const void *y)
 {
 	t->pml4[0] = ent(pdpt) | PTE_PW;
@@ -171,30 +160,11 @@ static void build_gpt(struct gpt *t, const void *x, const void *y)
 
 static void build_ept(void)
 {
-	uintptr_t region = (uintptr_t)&pg & ~0x1ffffful;
-	unsigned gi = (unsigned)(region >> 30), di = (unsigned)(region >> 21) & 511;
-	ept_pml4[0] = ent(ept_pdpt) | EPT_RWX;
-	for (int i = 0; i < 4; i++) {
-		ept_pdpt[i] = ent(ept_pd[i]) | EPT_RWX;
-		for (int j = 0; j < 512; j++)
-			ept_pd[i][j] =
-				((uint64_t)i << 30 | (uint64_t)j << 21) | EPT_RWX | EPT_WB | 0x80;
-	}
-	ept_pd[gi][di] = ent(ept_pt) | EPT_RWX;
-	for (int k = 0; k < 512; k++)
-		ept_pt[k] = (region + ((uint64_t)k << 12)) | EPT_RWX | EPT_WB;
-
-	eptb_pml4[0] = ent(eptb_pdpt) | EPT_RWX;
-	for (int i = 0; i < 512; i++) {
-		eptb_pdpt[i] = ept_pdpt[i];
-		eptb_pd[i] = ept_pd[gi][i];
-		eptb_pt[i] = ept_pt[i];
-	}
-	eptb_pdpt[gi] = ent(eptb_pd) | EPT_RWX;
-	eptb_pd[di] = ent(eptb_pt) | EPT_RWX;
-	*ept_leaf(eptb_pt, pg.a) = ent(pg.d) | EPT_RWX | EPT_WB;
-	eptp_a = ent(ept_pml4) | 6 | 3 << 3;
-	eptp_b = ent(eptb_pml4) | 6 | 3 << 3;
+	s2_identity(&ept, ent(&pg), EPT_RWX, EPT_RWX | EPT_WB);
+	s2_identity(&eptb, ent(&pg), EPT_RWX, EPT_RWX | EPT_WB);
+	*s2_leaf(&eptb, ent(pg.a)) = ent(pg.d) | EPT_RWX | EPT_WB;
+	eptp_a = ent(ept.pml4) | 6 | 3 << 3;
+	eptp_b = ent(eptb.pml4) | 6 | 3 << 3;
 	eptp_list[0] = eptp_a;
 	eptp_list[1] = eptp_b;
 }
@@ -206,7 +176,7 @@ static void reset(void)
 	build_gpt(&t1, pg.a, pg.g);
 	build_gpt(&t2, pg.c, pg.g);
 	th.pt[1] = ent(pg.h) | PTE_PW;
-	*ept_leaf(ept_pt, pg.a) = ent(pg.a) | EPT_RWX | EPT_WB;
+	*s2_leaf(&ept, ent(pg.a)) = ent(pg.a) | EPT_RWX | EPT_WB;
 	check(invvpid(2, 0, 0) == 0, "INVVPID all-context succeeds");
 	check(invept(2, 0) == 0, "INVEPT all-context succeeds");
 	write_cr3(read_cr3());
@@ -349,13 +319,13 @@ static void case_invept(void)
 	reset();
 	ctx(PROC2_EPT | PROC2_VPID, 1, &t1, eptp_a);
 	CHECK_X(VA, "EPT: first read");
-	*ept_leaf(ept_pt, pg.a) = ent(pg.d) | EPT_RWX | EPT_WB;
+	*s2_leaf(&ept, ent(pg.a)) = ent(pg.d) | EPT_RWX | EPT_WB;
 	check(invept(1, eptp_a) == 0, "INVEPT single-context succeeds");
 	CHECK_X(VD, "after EPT leaf change and INVEPT single-context");
-	*ept_leaf(ept_pt, pg.a) = ent(pg.a) | EPT_RWX | EPT_WB;
+	*s2_leaf(&ept, ent(pg.a)) = ent(pg.a) | EPT_RWX | EPT_WB;
 	check(invept(2, 0) == 0, "INVEPT all-context succeeds");
 	CHECK_X(VA, "after EPT leaf change and INVEPT all-context");
-	*ept_leaf(ept_pt, pg.a) = ent(pg.b) | EPT_RWX | EPT_WB;
+	*s2_leaf(&ept, ent(pg.a)) = ent(pg.b) | EPT_RWX | EPT_WB;
 	check(invept(1, eptp_a) == 0, "INVEPT single-context succeeds");
 	CHECK_X(VB, "after a second EPT leaf change and INVEPT single-context");
 }

@@ -18,14 +18,37 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Phase 1: a real-mode L2. */
-static int phase_real(int kvm)
+/* A VM with one memory slot of size bytes at guest-physical 0 (mem) and
+ * one vCPU: returns the vCPU's run area and its fd in *vcpu, or NULL. */
+static struct kvm_run *vm_create(int kvm, void *mem, size_t size, int *vcpu)
 {
 	int vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm < 0) {
 		perror("kvm_l2: KVM_CREATE_VM");
-		return 1;
+		return NULL;
 	}
+	struct kvm_userspace_memory_region r = { .slot = 0,
+						 .guest_phys_addr = 0,
+						 .memory_size = size,
+						 .userspace_addr = (unsigned long)mem };
+	if (ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000) < 0 ||
+	    ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+		perror("kvm_l2: VM setup");
+		return NULL;
+	}
+	*vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (*vcpu < 0) {
+		perror("kvm_l2: KVM_CREATE_VCPU");
+		return NULL;
+	}
+	int sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	struct kvm_run *run = mmap(0, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, *vcpu, 0);
+	return run == MAP_FAILED ? NULL : run;
+}
+
+/* Phase 1: a real-mode L2. */
+static int phase_real(int kvm)
+{
 	unsigned char *mem =
 		mmap(0, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	/* mov al,0x42; out 0x10,al; mov al,0x43; out 0x10,al; hlt */
@@ -33,22 +56,10 @@ static int phase_real(int kvm)
 		0xb0, 0x42, 0xe6, 0x10, 0xb0, 0x43, 0xe6, 0x10, 0xf4
 	};
 	memcpy(mem + 0x1000, code, sizeof(code));
-	struct kvm_userspace_memory_region r = { .slot = 0,
-						 .guest_phys_addr = 0,
-						 .memory_size = 0x10000,
-						 .userspace_addr = (unsigned long)mem };
-	if (ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000) < 0 ||
-	    ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-		perror("kvm_l2: VM setup");
+	int vcpu;
+	struct kvm_run *run = vm_create(kvm, mem, 0x10000, &vcpu);
+	if (!run)
 		return 1;
-	}
-	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	if (vcpu < 0) {
-		perror("kvm_l2: KVM_CREATE_VCPU");
-		return 1;
-	}
-	int sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	struct kvm_run *run = mmap(0, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	struct kvm_sregs s;
 	ioctl(vcpu, KVM_GET_SREGS, &s);
 	s.cs.base = 0;
@@ -101,11 +112,6 @@ extern const unsigned char l2_long[], l2_long_end[];
 
 static int phase_long(int kvm)
 {
-	int vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm < 0) {
-		perror("kvm_l2: KVM_CREATE_VM");
-		return 1;
-	}
 	unsigned char *mem =
 		mmap(0, 0x200000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	unsigned long long *pt = (unsigned long long *)mem;
@@ -116,22 +122,10 @@ static int phase_long(int kvm)
 	pt[0x4000 / 8 + 1] = 0x00af9b000000ffffull; /* 08h: 64-bit code */
 	pt[0x4000 / 8 + 2] = 0x00cf93000000ffffull; /* 10h: data */
 	memcpy(mem + 0x5000, l2_long, (size_t)(l2_long_end - l2_long));
-	struct kvm_userspace_memory_region r = { .slot = 0,
-						 .guest_phys_addr = 0,
-						 .memory_size = 0x200000,
-						 .userspace_addr = (unsigned long)mem };
-	if (ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000) < 0 ||
-	    ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-		perror("kvm_l2: VM setup");
+	int vcpu;
+	struct kvm_run *run = vm_create(kvm, mem, 0x200000, &vcpu);
+	if (!run)
 		return 1;
-	}
-	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	if (vcpu < 0) {
-		perror("kvm_l2: KVM_CREATE_VCPU");
-		return 1;
-	}
-	int sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	struct kvm_run *run = mmap(0, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	struct kvm_sregs s;
 	ioctl(vcpu, KVM_GET_SREGS, &s);
 	struct kvm_segment cs = { .base = 0,

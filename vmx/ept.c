@@ -145,8 +145,7 @@ int vmx_ept_xlate(void *opaque, uint64_t gpa, uint64_t lin, bool is_walk, unsign
 		 * flag goes from 0 to 1, log the 4-KByte-aligned guest-physical
 		 * address, or exit "PML full" (reason 62) without setting any
 		 * flag when the index is outside 0..511. */
-		if ((need & 2) && (s->cur.proc_controls & PROC_SECONDARY) &&
-		    (s->cur.proc_controls2 & PROC2_PML) &&
+		if ((need & 2) && (vmx_sec_ctls(&s->cur) & PROC2_PML) &&
 		    !(phys_read(cpu->mmu, ent_addr[nent - 1], 8) & (1ull << 9)))
 			pml_log(cpu, s, gpa, is_walk, walk_acc);
 		/* Accessed in every entry used, dirty in the leaf on a write. */

@@ -49,11 +49,6 @@ static inline const struct vmcs *vm(const struct cpu *cpu)
 	return &vmx_st(cpu)->cur;
 }
 
-static inline uint32_t p2_of(const struct vmcs *v)
-{
-	return (v->proc_controls & PROC_SECONDARY) ? v->proc_controls2 : 0;
-}
-
 static inline uint32_t vapic_rd(struct cpu *cpu, unsigned off)
 {
 	return (uint32_t)phys_read(cpu->mmu, vm(cpu)->virtual_apic_addr + off, 4);
@@ -129,7 +124,7 @@ static void ppr_virtualize(struct cpu *cpu)
 static bool vintr_recognized(struct cpu *cpu)
 {
 	const struct vmcs *v = vm(cpu);
-	if (!(p2_of(v) & PROC2_VID) || (v->proc_controls & PROC_INTR_WINDOW))
+	if (!(vmx_sec_ctls(v) & PROC2_VID) || (v->proc_controls & PROC_INTR_WINDOW))
 		return false;
 	unsigned rvi = rvi_of(v);
 	return rvi && (rvi >> 4) > ((vapic_rd(cpu, VAPIC_PPR) >> 4) & 0xf);
@@ -139,7 +134,7 @@ static bool vintr_recognized(struct cpu *cpu)
  * (delivery happens in vmx_apic_pending at an instruction boundary). */
 static inline void vintr_evaluate(struct cpu *cpu)
 {
-	if (p2_of(vm(cpu)) & PROC2_VID)
+	if (vmx_sec_ctls(vm(cpu)) & PROC2_VID)
 		cpu->pending |= PEND_VIRT;
 }
 
@@ -147,7 +142,7 @@ static inline void vintr_evaluate(struct cpu *cpu)
 static void tpr_virtualize(struct cpu *cpu)
 {
 	const struct vmcs *v = vm(cpu);
-	if (p2_of(v) & PROC2_VID) {
+	if (vmx_sec_ctls(v) & PROC2_VID) {
 		ppr_virtualize(cpu);
 		vintr_evaluate(cpu);
 		return;
@@ -184,7 +179,7 @@ static void self_ipi_virtualize(struct cpu *cpu, unsigned vec)
 static void apic_write_emulate(struct cpu *cpu, unsigned off)
 {
 	const struct vmcs *v = vm(cpu);
-	uint32_t p2 = p2_of(v);
+	uint32_t p2 = vmx_sec_ctls(v);
 	switch (off) {
 	case VAPIC_TPR:
 		vapic_wr(cpu, VAPIC_TPR, vapic_rd(cpu, VAPIC_TPR) & 0xff);
@@ -239,7 +234,7 @@ void vmx_apic_entry(struct cpu *cpu, struct vmx_state *s)
 	/* §27.7.7 (VM entry): without virtual-interrupt delivery, a VTPR
 	 * below the threshold exits right after the entry; with it, PPR is
 	 * virtualized and pending virtual interrupts are evaluated. */
-	if (p2_of(v) & PROC2_VID) {
+	if (vmx_sec_ctls(v) & PROC2_VID) {
 		ppr_virtualize(cpu);
 		vintr_evaluate(cpu);
 	} else if (((vapic_rd(cpu, VAPIC_TPR) >> 4) & 0xf) < (v->tpr_threshold & 0xf)) {
@@ -304,7 +299,7 @@ void vmx_apic_cr8(struct cpu *cpu, struct icpt_info *info, bool write)
 void vmx_apic_msr(struct cpu *cpu, bool write, struct icpt_info *info)
 {
 	const struct vmcs *v = vm(cpu);
-	uint32_t p2 = p2_of(v), idx = info->index;
+	uint32_t p2 = vmx_sec_ctls(v), idx = info->index;
 	if (!(p2 & PROC2_X2APIC) || idx < 0x800 || idx > 0x8ff)
 		return;
 	unsigned off = (idx & 0xff) << 4;
@@ -356,7 +351,7 @@ void vmx_apic_msr(struct cpu *cpu, bool write, struct icpt_info *info)
 bool vmx_apic_page(struct cpu *cpu, uint64_t pa, int kind)
 {
 	const struct vmcs *v = vm(cpu);
-	if (!(p2_of(v) & PROC2_APIC_ACCESS) || (pa & ~0xfffull) != v->apic_access_addr)
+	if (!(vmx_sec_ctls(v) & PROC2_APIC_ACCESS) || (pa & ~0xfffull) != v->apic_access_addr)
 		return false;
 	if (kind == ACC_EXEC) {
 		/* An instruction fetch: fault-like exit, access type 2. */
@@ -420,7 +415,7 @@ uint64_t vmx_apic_access(struct cpu *cpu, uint64_t pa, unsigned size, bool write
 {
 	struct vmx_state *s = vmx_st(cpu);
 	struct vmcs *v = &s->cur;
-	uint32_t p2 = p2_of(v);
+	uint32_t p2 = vmx_sec_ctls(v);
 	unsigned off = pa & 0xfff, reg = off & ~0xfu;
 	/* Virtualized only with "use TPR shadow", within the low 4 bytes of
 	 * one 16-byte register. */

@@ -25,11 +25,6 @@
 #include "vmx/vmx_state.h"
 #include "vmx/vmx_tlb.h"
 
-static inline uint32_t sec_ctls(const struct vmcs *v)
-{
-	return (v->proc_controls & PROC_SECONDARY) ? v->proc_controls2 : 0;
-}
-
 /* Load one segment register from the guest-state area (hidden part in the
  * access-rights format, which is cpu.h's struct seg attr). */
 static void load_seg(struct seg *s, uint16_t sel, uint64_t base, uint32_t limit, uint32_t ar)
@@ -111,7 +106,7 @@ static bool load_guest(struct cpu *cpu, struct vmx_state *s)
 	bool pae = (cpu->cr0 & CR0_PG) && (cpu->cr4 & CR4_PAE) && !ia32e;
 	cpu->pdpte_valid = false;
 	if (pae) {
-		bool ept = (v->proc_controls & PROC_SECONDARY) && (v->proc_controls2 & PROC2_EPT);
+		bool ept = vmx_sec_ctls(v) & PROC2_EPT;
 		if (ept) {
 			for (int i = 0; i < 4; i++)
 				cpu->pdpte[i] = v->guest_pdpte[i];
@@ -246,7 +241,7 @@ static void go_nonroot(struct cpu *cpu, struct vmx_state *s)
 {
 	struct vmcs *v = &s->cur;
 	cpu->guest_mode = true;
-	bool ept = (v->proc_controls & PROC_SECONDARY) && (v->proc_controls2 & PROC2_EPT);
+	bool ept = vmx_sec_ctls(v) & PROC2_EPT;
 	cpu->virt = ept ? &vmx_virt_ops_ept : &vmx_virt_ops;
 	cpu->icpt = vmx_compile_icpt(v);
 	/* RDTSC, RDTSCP and RDMSR IA32_TSC return the TSC plus the offset
@@ -255,7 +250,7 @@ static void go_nonroot(struct cpu *cpu, struct vmx_state *s)
 	cpu->virt_tsc_offset = (v->proc_controls & PROC_TSC_OFFSET) ? v->tsc_offset : 0;
 	cpu->virt_tsc_ratio = 0;
 	cpu->virt_tsc_frac = 0;
-	if ((v->proc_controls & PROC_TSC_OFFSET) && (sec_ctls(v) & PROC2_TSC_SCALING)) {
+	if ((v->proc_controls & PROC_TSC_OFFSET) && (vmx_sec_ctls(v) & PROC2_TSC_SCALING)) {
 		cpu->virt_tsc_frac = 48; /* set even for a multiplier of 0 */
 		cpu->virt_tsc_ratio = v->tsc_multiplier;
 	}

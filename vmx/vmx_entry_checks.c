@@ -93,17 +93,12 @@ static inline bool efer_rsvd(const struct cpu *cpu, uint64_t efer)
 	return (efer & ~ok) != 0;
 }
 
-static inline uint32_t sec_ctls(const struct vmcs *v)
-{
-	return (v->proc_controls & PROC_SECONDARY) ? v->proc_controls2 : 0;
-}
-
 /* ---- §27.2.1 VM-execution, VM-exit and VM-entry control fields ---- */
 
 /* §27.2.1.1, the APIC-virtualization controls (SDM Vol. 3C ch. 30). */
 static int check_apic_controls(const struct cpu *cpu, const struct vmcs *v)
 {
-	uint32_t p2 = sec_ctls(v);
+	uint32_t p2 = vmx_sec_ctls(v);
 	int bad = 0;
 	if (v->proc_controls & PROC_TPR_SHADOW) {
 		bad |= CC(!page_addr_ok(cpu, v->virtual_apic_addr),
@@ -143,7 +138,7 @@ static int check_apic_controls(const struct cpu *cpu, const struct vmcs *v)
 static int check_exec_controls(const struct cpu *cpu, const struct vmx_caps *c,
 			       const struct vmcs *v)
 {
-	uint32_t p2 = sec_ctls(v);
+	uint32_t p2 = vmx_sec_ctls(v);
 	int bad = 0;
 	bad |= CC(!ctl_ok(v->pin_controls, vmx_caps_get(c, MSR_IA32_VMX_TRUE_PINBASED_CTLS)),
 		  "27.2.1.1 pin-based controls");
@@ -237,7 +232,7 @@ static int check_entry_controls(const struct cpu *cpu, const struct vmx_caps *c,
 	bad |= CC(type == INTR_TYPE_NMI && vec != EXC_NMI, "27.2.1.3 NMI vector 2");
 	bad |= CC(type == INTR_TYPE_HW_EXC && vec > 31, "27.2.1.3 hardware exception vector");
 	bad |= CC(type == INTR_TYPE_OTHER && vec != 0, "27.2.1.3 type 7 vector 0");
-	bool pe = !(sec_ctls(v) & PROC2_UG) || (v->guest_cr0 & CR0_PE);
+	bool pe = !(vmx_sec_ctls(v) & PROC2_UG) || (v->guest_cr0 & CR0_PE);
 	bool want_err = type == INTR_TYPE_HW_EXC && exc_has_errcode(vec) && pe;
 	bad |= CC(!!(ii & INTR_INFO_ERRCODE) != want_err, "27.2.1.3 deliver-error-code bit");
 	bad |= CC(ii & 0x7ffff000u, "27.2.1.3 interruption-information reserved bits");
@@ -326,7 +321,7 @@ static inline unsigned ar_dpl(uint32_t ar)
 static int check_guest_regs(const struct cpu *cpu, const struct vmx_caps *c, const struct vmcs *v)
 {
 	bool ia32e = v->entry_controls & ENTRYC_IA32E;
-	bool ug = sec_ctls(v) & PROC2_UG;
+	bool ug = vmx_sec_ctls(v) & PROC2_UG;
 	int bad = 0;
 	/* §27.3.1.1 control registers, debug registers and MSRs */
 	bad |= CC(!cr_fixed(v->guest_cr0, c, MSR_IA32_VMX_CR0_FIXED0, ug ? CR0_PE | CR0_PG : 0),
@@ -373,7 +368,7 @@ static int check_guest_v86_seg(uint16_t sel, uint64_t base, uint32_t limit, uint
 static int check_guest_segs(const struct cpu *cpu, const struct vmcs *v)
 {
 	bool ia32e = v->entry_controls & ENTRYC_IA32E;
-	bool ug = sec_ctls(v) & PROC2_UG;
+	bool ug = vmx_sec_ctls(v) & PROC2_UG;
 	bool v86 = v->guest_rflags & F_VM;
 	int bad = 0;
 	const uint32_t U = SEG_ATTR_UNUSABLE;
@@ -570,7 +565,7 @@ int vmx_check_guest(const struct cpu *cpu, const struct vmx_caps *c, const struc
 		       "27.3.1.5 VMCS link pointer is current VMCS"))
 			return 4 + 1;
 		uint32_t rev = (uint32_t)phys_read(cpu->mmu, link, 4);
-		bool shadow = sec_ctls(v) & PROC2_SHADOW_VMCS;
+		bool shadow = vmx_sec_ctls(v) & PROC2_SHADOW_VMCS;
 		if (CC((rev & 0x7fffffffu) != VMX_REVISION_ID, "27.3.1.5 VMCS link revision") ||
 		    CC(!!(rev >> 31) != shadow, "27.3.1.5 VMCS link shadow-VMCS indicator"))
 			return 4 + 1;
@@ -580,7 +575,7 @@ int vmx_check_guest(const struct cpu *cpu, const struct vmx_caps *c, const struc
 	 * are loaded from CR3 in the state load and checked there. */
 	bool pae = (v->guest_cr0 & CR0_PG) && (v->guest_cr4 & CR4_PAE) &&
 		   !(v->entry_controls & ENTRYC_IA32E);
-	if (pae && (sec_ctls(v) & PROC2_EPT)) {
+	if (pae && (vmx_sec_ctls(v) & PROC2_EPT)) {
 		for (int i = 0; i < 4; i++) {
 			uint64_t e = v->guest_pdpte[i];
 			uint64_t rsvd = 0x1e6ull | ~((1ull << cpu->model->phys_addr_bits) - 1);

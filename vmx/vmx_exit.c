@@ -79,16 +79,11 @@ void vmx_preempt_cancel(struct cpu *cpu, struct vmx_state *s)
 	s->hlt_wake = 0;
 }
 
-static inline uint32_t sec_ctls(const struct vmcs *v)
-{
-	return (v->proc_controls & PROC_SECONDARY) ? v->proc_controls2 : 0;
-}
-
 /* ---- controls → intercept bits ---- */
 
 uint64_t vmx_compile_icpt(const struct vmcs *v)
 {
-	uint32_t p = v->proc_controls, p2 = sec_ctls(v), pin = v->pin_controls;
+	uint32_t p = v->proc_controls, p2 = vmx_sec_ctls(v), pin = v->pin_controls;
 	/* Unconditional exits, and reasons whose decision needs the VMCS
 	 * (bitmaps, masks, #UD for disabled instructions, injection). */
 	uint64_t b = ICPT_BIT(ICPT_CPUID) | ICPT_BIT(ICPT_INVD) | ICPT_BIT(ICPT_XSETBV) |
@@ -211,7 +206,7 @@ static void save_guest(struct cpu *cpu, struct vmx_state *s, uint64_t rip)
 	v->guest_rsp = cpu->gpr[R_SP];
 	v->guest_rip = rip;
 	v->guest_rflags = flags_get(cpu);
-	if ((sec_ctls(v) & PROC2_EPT) && (cpu->cr0 & CR0_PG) && (cpu->cr4 & CR4_PAE) &&
+	if ((vmx_sec_ctls(v) & PROC2_EPT) && (cpu->cr0 & CR0_PG) && (cpu->cr4 & CR4_PAE) &&
 	    !(cpu->msr.efer & EFER_LMA))
 		for (int i = 0; i < 4; i++)
 			v->guest_pdpte[i] = cpu->pdpte[i];
@@ -605,7 +600,7 @@ static void event_icpt(struct cpu *cpu, struct vmx_state *s, enum icpt_reason r,
 static bool pause_loop_exits(struct cpu *cpu, struct vmx_state *s)
 {
 	const struct vmcs *v = &s->cur;
-	if (!(sec_ctls(v) & PROC2_PLE) || cpu->cpl != 0)
+	if (!(vmx_sec_ctls(v) & PROC2_PLE) || cpu->cpl != 0)
 		return false;
 	uint64_t now = cpu_tsc_raw(cpu);
 	bool first = !s->ple_valid || now - s->ple_last > v->ple_gap;
@@ -622,7 +617,7 @@ static void vmx_intercept(struct cpu *cpu, enum icpt_reason r, struct icpt_info 
 {
 	struct vmx_state *s = vmx_st(cpu);
 	struct vmcs *v = &s->cur;
-	uint32_t p = v->proc_controls, p2 = sec_ctls(v);
+	uint32_t p = v->proc_controls, p2 = vmx_sec_ctls(v);
 
 	switch (r) {
 	case ICPT_CPUID:

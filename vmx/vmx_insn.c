@@ -355,7 +355,7 @@ static void shadow_or_exit(struct cpu *cpu, const struct insn *in, struct vmx_st
 {
 	const struct vmcs *v = &s->cur;
 	uint64_t enc = reg_get(cpu, in->reg, (int)op_size(cpu));
-	bool on = (v->proc_controls & PROC_SECONDARY) && (v->proc_controls2 & PROC2_SHADOW_VMCS);
+	bool on = vmx_sec_ctls(v) & PROC2_SHADOW_VMCS;
 	if (!on || (enc >> 15) || ((phys_read(cpu->mmu, bitmap + (enc >> 3), 1) >> (enc & 7)) & 1))
 		nonroot_exit(cpu, in, ICPT_VMX_INSN, exit_reason);
 }
@@ -529,7 +529,7 @@ static void op_vmfunc(struct cpu *cpu, const struct insn *in)
 	if (!s || !cpu->guest_mode)
 		cpu_ud(cpu);
 	struct vmcs *v = &s->cur;
-	if (!(v->proc_controls & PROC_SECONDARY) || !(v->proc_controls2 & PROC2_VMFUNC))
+	if (!(vmx_sec_ctls(v) & PROC2_VMFUNC))
 		cpu_ud(cpu);
 	uint64_t fn = cpu->gpr[R_AX] & 0xffffffffu, idx = cpu->gpr[R_CX] & 0xffffffffu;
 	if (fn > 63 || !((v->vmfunc_controls >> fn) & 1) || fn != 0 || idx >= EPTP_LIST_ENTRIES)

@@ -172,6 +172,13 @@ struct vmx_state {
 #define PROC2_EPT_VE      (1u << 18)
 #define PROC2_TSC_SCALING (1u << 25)
 
+/* The secondary processor-based controls in effect: 0 unless "activate
+ * secondary controls" is set (SDM Vol. 3C §25.6.2). */
+static inline uint32_t vmx_sec_ctls(const struct vmcs *v)
+{
+	return (v->proc_controls & PROC_SECONDARY) ? v->proc_controls2 : 0;
+}
+
 /* VM-function controls (§25.6.14) and the PML log (§29.3.6). */
 #define VMFUNC_EPTP_SWITCH 1ull
 #define PML_ENTRIES        512u

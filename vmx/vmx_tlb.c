@@ -16,11 +16,6 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_state.h"
 
-static uint32_t sec(const struct vmcs *v)
-{
-	return (v->proc_controls & PROC_SECONDARY) ? v->proc_controls2 : 0;
-}
-
 static void flush_vpid0(struct cpu *cpu)
 {
 	cpu_tlb_flush_tagged(cpu, 0, TLB_ANY, TLB_ANY, TLB_ANY);
@@ -29,7 +24,7 @@ static void flush_vpid0(struct cpu *cpu)
 
 static struct tlb_tag guest_tag(const struct vmcs *v)
 {
-	uint32_t p2 = sec(v);
+	uint32_t p2 = vmx_sec_ctls(v);
 	struct tlb_tag tag = { .guest = 1 };
 	if (p2 & PROC2_VPID)
 		tag.id = v->vpid;
@@ -58,7 +53,7 @@ void vmx_eptp_changed(struct cpu *cpu)
 void vmx_tlb_exit(struct cpu *cpu, const struct vmcs *v)
 {
 	static const struct tlb_tag host = { 0 };
-	if (!(sec(v) & PROC2_VPID))
+	if (!(vmx_sec_ctls(v) & PROC2_VPID))
 		flush_vpid0(cpu);
 	cpu_tlb_select(cpu, &host);
 }

@@ -42,7 +42,6 @@ bool cpu_tlb_init(struct cpu *c)
 static void set_flush(struct soft_tlb *t)
 {
 	tlb_flush_all(t);
-	t->has_large = 0;
 	t->nlarge = 0;
 }
 
@@ -106,12 +105,11 @@ void cpu_tlb_flush_page(struct cpu *c, uint64_t lin)
 	/* The jump cache (linear RIP -> block) only needs to forget blocks on
 	 * this page, or on every page when the set is emptied for a large
 	 * page; jc_pages says whether it has any on the page. */
-	bool all = c->tlb->has_large && tlb_in_large(c->tlb, lin);
-	if (all || (c->jc_pages_epoch == c->jc_epoch &&
-		    (c->jc_pages[(lin >> 18) & 63] >> ((lin >> 12) & 63) & 1)))
-		c->jc_epoch++;
+	bool code = c->jc_pages_epoch == c->jc_epoch &&
+		    (c->jc_pages[(lin >> 18) & 63] >> ((lin >> 12) & 63) & 1);
 	flush_siblings(c, lin);
-	tlb_flush_page(c->tlb, lin);
+	if (tlb_flush_page(c->tlb, lin) || code)
+		c->jc_epoch++;
 }
 
 void cpu_tlb_flush_every(struct cpu *c)

@@ -72,9 +72,8 @@ struct tlb_sig {
 #define TLB_NLARGE 8
 
 struct soft_tlb {
-	uint64_t gen;  /* 1..4095 */
-	int has_large; /* large pages cached: nlarge regions, or all if > TLB_NLARGE */
-	int nlarge;
+	uint64_t gen; /* 1..4095 */
+	int nlarge;   /* large pages recorded; TLB_NLARGE + 1: more than fit */
 	uint64_t large_base[TLB_NLARGE], large_mask[TLB_NLARGE]; /* lin & mask == base */
 	struct tlb_tag tag;
 	struct tlb_sig sig;
@@ -118,7 +117,6 @@ static inline void tlb_flush_all(struct soft_tlb *t)
 static inline void tlb_note_large(struct soft_tlb *t, uint64_t lin, uint64_t size)
 {
 	uint64_t mask = ~(size - 1), base = lin & mask;
-	t->has_large = 1;
 	if (t->nlarge > TLB_NLARGE)
 		return; /* too many: unknown, INVLPG flushes all */
 	for (int i = 0; i < t->nlarge; i++)
@@ -141,18 +139,20 @@ static inline bool tlb_in_large(const struct soft_tlb *t, uint64_t lin)
 	return false;
 }
 
-static inline void tlb_flush_page(struct soft_tlb *t, uint64_t lin)
+/* INVLPG of lin; true when that emptied the whole set (lin is inside a
+ * recorded large page, or too many are cached to tell). */
+static inline bool tlb_flush_page(struct soft_tlb *t, uint64_t lin)
 {
-	if (t->has_large && tlb_in_large(t, lin)) {
-		t->has_large = 0;
+	if (tlb_in_large(t, lin)) {
 		t->nlarge = 0;
 		tlb_flush_all(t);
-		return;
+		return true;
 	}
 	unsigned i = (lin >> 12) & (TLB_SIZE - 1);
 	for (int c = 0; c < TLB_NCTX; c++)
 		for (int k = 0; k < TLB_NKIND; k++)
 			t->e[c][k][i].tag = 0;
+	return false;
 }
 
 /* Drop write entries that map guest-physical page gpa_page (it now holds

@@ -61,9 +61,9 @@ static const char *vmcb_check(const struct cpu *cpu, const struct vmcb *v)
 	if (s->cr0 >> 32)
 		return "CR0[63:32] not zero";
 	/* Exactly the bits MOV to CR4 accepts on this model (PKE, LA57...)
-	 * in an SVM guest: no VMXE, even on a model that also has VMX (real
-	 * AMD parts reserve it; nestbox does not nest VMX in SVM guests). */
-	if (s->cr4 & ~(sys_cr4_valid_mask(cpu) & ~(uint64_t)CR4_VMXE))
+	 * in an SVM guest (svm_virt_ops.cr4_deny: no VMXE, even on a model
+	 * that also has VMX; nestbox does not nest VMX in SVM guests). */
+	if (s->cr4 & ~(sys_cr4_model_mask(cpu) & ~svm_virt_ops.cr4_deny))
 		return "CR4 reserved bits";
 	if ((s->dr6 >> 32) || (s->dr7 >> 32))
 		return "DR6/DR7[63:32] not zero";

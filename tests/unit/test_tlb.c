@@ -102,6 +102,31 @@ START_TEST(t_invlpg)
 }
 END_TEST
 
+/* INVLPG of a page that holds code the vCPU has run: the next jump there
+ * runs the code of the new mapping (the jump cache forgets the page). */
+START_TEST(t_invlpg_code)
+{
+	static const uint8_t ret1[] = { 0xb8, 1, 0, 0, 0, 0xc3 }; /* mov eax,1; ret */
+	static const uint8_t ret2[] = { 0xb8, 2, 0, 0, 0, 0xc3 }; /* mov eax,2; ret */
+	phys_write_buf(m->mmu, DATA_A, ret1, sizeof(ret1));
+	phys_write_buf(m->mmu, DATA_B, ret2, sizeof(ret2));
+	static const uint8_t code[] = {
+		0x48, 0xc7, 0xc4, 0x00, 0x80, 0x00, 0x00,       /* mov rsp,0x8000 */
+		0x48, 0xc7, 0xc3, 0x00, 0x00, 0x04, 0x00,       /* mov rbx,0x40000 */
+		0xff, 0xd3,                                     /* call rbx */
+		0x48, 0x89, 0xc1,                               /* mov rcx,rax */
+		0x48, 0xc7, 0xc2, 0x03, 0x10, 0x03, 0x00,       /* mov rdx,0x31003 */
+		0x48, 0x89, 0x14, 0x25, 0x00, 0x32, 0x01, 0x00, /* mov [0x13200],rdx */
+		0x0f, 0x01, 0x3c, 0x25, 0x00, 0x00, 0x04, 0x00, /* invlpg [0x40000] */
+		0xff, 0xd3,                                     /* call rbx */
+		0xf4,                                           /* hlt */
+	};
+	run(code, sizeof(code));
+	ck_assert_uint_eq(c->gpr[R_CX], 1);
+	ck_assert_uint_eq(c->gpr[R_AX], 2);
+}
+END_TEST
+
 START_TEST(t_cr3_flush)
 {
 	/* Read through WIN, retarget the PTE, reload CR3, read again. */
@@ -226,6 +251,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("invalidation");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, t_invlpg);
+	tcase_add_test(tc, t_invlpg_code);
 	tcase_add_test(tc, t_cr3_flush);
 	tcase_add_test(tc, t_smc_same_block);
 	tcase_add_test(tc, t_dma_into_code);

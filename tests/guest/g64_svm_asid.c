@@ -16,37 +16,11 @@
  */
 #include "g64_svm.h"
 #include "stage2_lib.h"
-
-#define XLIN 0x8000000000ull /* PML4 slot 1: not mapped by the boot tables */
-#define YLIN (XLIN + 0x1000) /* mapped by L1 (to pg.h) and by the guest (pg.g) */
+#include "tlb_fixture.h"
 
 #define P  1ull
 #define RW 2ull
 #define US 4ull
-
-/* Values at offset 0 of the test pages. */
-#define VA 0xa1a1a1a1ull
-#define VB 0xb2b2b2b2ull
-#define VC 0xc3c3c3c3ull
-#define VD 0xd4d4d4d4ull
-#define VG 0x97979797ull
-#define VH 0x68686868ull
-
-/* Four-level tables mapping XLIN (pt[0]) and YLIN (pt[1]); slot 0 of the
- * PML4 is the boot identity map, so the guest runs L1's code and data. */
-struct gpt {
-	uint64_t pml4[512], pdpt[512], pd[512], pt[512];
-} __attribute__((aligned(4096)));
-static struct gpt t1, t2, th; /* the guest's two address spaces; L1's slot 1 */
-
-/* The pages read through X and Y: one 2-MByte region, so one nested page
- * table (npt.pt) maps all of them with 4-KByte pages. */
-struct pages {
-	uint64_t a[512], b[512], c[512], d[512], g[512], h[512];
-} __attribute__((aligned(65536)));
-static struct pages pg;
-
-extern uint64_t pml4[], pdpt[]; /* boot identity map (lib/boot.S) */
 
 /* NPT A: identity, 2-MByte pages except the region of pg. NPT B: the same
  * except that guest-physical pg.a maps pg.d. User pages: every nested
@@ -71,34 +45,9 @@ __asm__(".text\n"
 	"  vmmcall\n");
 extern char l2_read[], l2_invlpg[];
 
-static uint64_t ent(const void *p)
-{
-	return (uint64_t)(uintptr_t)p;
-}
-
 static void invlpga(uint64_t lin, uint32_t asid)
 {
 	__asm__ volatile("invlpga" ::"a"(lin), "c"(asid) : "memory");
-}
-
-static void invlpg(uint64_t lin)
-{
-	__asm__ volatile("invlpg (%0)" ::"r"(lin) : "memory");
-}
-
-static uint64_t l1_read(uint64_t lin)
-{
-	return *(volatile uint64_t *)lin;
-}
-
-static void build_gpt(struct gpt *t, const void *x, const void *y)
-{
-	t->pml4[0] = ent(pdpt) | P | RW;
-	t->pml4[1] = ent(t->pdpt) | P | RW;
-	t->pdpt[0] = ent(t->pd) | P | RW;
-	t->pd[0] = ent(t->pt) | P | RW;
-	t->pt[0] = x ? ent(x) | P | RW : 0;
-	t->pt[1] = y ? ent(y) | P | RW : 0;
 }
 
 static void build_npt(void)
@@ -345,15 +294,8 @@ int guest_main(void)
 	cpuid2(0x8000000a, 0, r);
 	check(r[1] >= 3, "at least 3 ASIDs (%u)", r[1]);
 
-	pg.a[0] = VA;
-	pg.b[0] = VB;
-	pg.c[0] = VC;
-	pg.d[0] = VD;
-	pg.g[0] = VG;
-	pg.h[0] = VH;
+	tlb_fixture_init();
 	build_npt();
-	build_gpt(&th, 0, pg.h);
-	pml4[1] = th.pml4[1]; /* L1's own mapping of Y */
 	write_cr3(read_cr3());
 	vmcb_init(vmcb, (void (*)(void))l2_read);
 

@@ -19,12 +19,9 @@
  */
 #include "trap.h"
 #include "stage2_lib.h"
+#include "tlb_fixture.h"
 #include "vmx_lib.h"
 
-#define XLIN 0x8000000000ull /* PML4 slot 1: not mapped by the boot tables */
-#define YLIN (XLIN + 0x1000) /* mapped by L1 (to pg.h) and by L2 (to pg.g) */
-
-#define PTE_PW  3ull /* present, writable */
 #define EPT_RWX 7ull
 #define EPT_WB  (6ull << 3)
 
@@ -33,30 +30,6 @@
 #define PROC2_EPT       (1u << 1)
 #define PROC2_VPID      (1u << 5)
 #define PROC2_VMFUNC    (1u << 13)
-
-/* Values at offset 0 of the test pages. */
-#define VA 0xa1a1a1a1ull
-#define VB 0xb2b2b2b2ull
-#define VC 0xc3c3c3c3ull
-#define VD 0xd4d4d4d4ull
-#define VG 0x97979797ull
-#define VH 0x68686868ull
-
-/* Four-level tables mapping XLIN (pt[0]) and YLIN (pt[1]); slot 0 of the
- * PML4 is the boot identity map, so L2 runs L1's code and data. */
-struct gpt {
-	uint64_t pml4[512], pdpt[512], pd[512], pt[512];
-} __attribute__((aligned(4096)));
-static struct gpt t1, t2, th; /* L2's two address spaces; L1's slot 1 */
-
-/* The pages read through X and Y: one 2-MByte region, so one EPT page
- * table (ept.pt) maps all of them with 4-KByte pages. */
-struct pages {
-	uint64_t a[512], b[512], c[512], d[512], g[512], h[512];
-} __attribute__((aligned(65536)));
-static struct pages pg;
-
-extern uint64_t pml4[], pdpt[]; /* boot identity map (lib/boot.S) */
 
 /* EPT A: identity, 2-MByte pages except the region of pg. EPT B: the same
  * except that guest-physical pg.a maps pg.d. */
@@ -107,11 +80,6 @@ __asm__(".text\n"
 	"  vmcall\n");
 extern char l2_read[], l2_invlpg[], l2_movcr3[], l2_vmfunc[], l2_vmfunc_invlpg[];
 
-static uint64_t ent(const void *p)
-{
-	return (uint64_t)(uintptr_t)p;
-}
-
 static int invvpid(uint64_t type, uint16_t vpid, uint64_t lin)
 {
 	struct {
@@ -136,26 +104,6 @@ static int invept(uint64_t type, uint64_t eptp)
 			 : "m"(d), "r"(type)
 			 : "cc", "memory");
 	return cf ? 1 : zf ? 2 : 0;
-}
-
-static void invlpg(uint64_t lin)
-{
-	__asm__ volatile("invlpg (%0)" ::"r"(lin) : "memory");
-}
-
-static uint64_t l1_read(uint64_t lin)
-{
-	return *(volatile uint64_t *)lin;
-}
-
-static void build_gpt(struct gpt *t, const void *x, const void *y)
-{
-	t->pml4[0] = ent(pdpt) | PTE_PW;
-	t->pml4[1] = ent(t->pdpt) | PTE_PW;
-	t->pdpt[0] = ent(t->pd) | PTE_PW;
-	t->pd[0] = ent(t->pt) | PTE_PW;
-	t->pt[0] = x ? ent(x) | PTE_PW : 0;
-	t->pt[1] = y ? ent(y) | PTE_PW : 0;
 }
 
 static void build_ept(void)
@@ -455,15 +403,8 @@ int guest_main(void)
 	check((cap & (3ull << 25)) == 3ull << 25 && (cap & (1ull << 20)), "both INVEPT types");
 	check(rdmsr(0x491) & 1, "EPTP switching");
 
-	pg.a[0] = VA;
-	pg.b[0] = VB;
-	pg.c[0] = VC;
-	pg.d[0] = VD;
-	pg.g[0] = VG;
-	pg.h[0] = VH;
+	tlb_fixture_init();
 	build_ept();
-	build_gpt(&th, 0, pg.h);
-	pml4[1] = th.pml4[1]; /* L1's own mapping of Y */
 	write_cr3(read_cr3());
 
 	vmx_lib_vmcs_init(ent(l2_read), ent(gstack + sizeof(gstack)), 0, PROC2_EPT | PROC2_VPID);

@@ -12,21 +12,8 @@
 
 #include "mmu/mmu.h"
 #include "mmu/walk.h"
+#include "walk_test.h"
 
-#define CR0_WP   (1ull << 16)
-#define CR0_PG   (1ull << 31)
-#define CR0_PE   1ull
-#define CR4_PAE  (1ull << 5)
-#define CR4_PKE  (1ull << 22)
-#define CR4_PKS  (1ull << 24)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
-
-#define P      0x1ull
-#define W      0x2ull
-#define U      0x4ull
-#define PS     0x80ull
 #define KEY(k) ((uint64_t)(k) << 59)
 #define AD(k)  (1u << (2 * (k)))
 #define WD(k)  (2u << (2 * (k)))

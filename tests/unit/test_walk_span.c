@@ -11,22 +11,7 @@
 
 #include "mmu/mmu.h"
 #include "mmu/walk.h"
-
-#define CR0_PE   1ull
-#define CR0_WP   (1ull << 16)
-#define CR0_PG   (1ull << 31)
-#define CR4_PAE  (1ull << 5)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
-
-#define P 0x1ull
-#define W 0x2ull
-#define U 0x4ull
-#define A 0x20ull
-#define D 0x40ull
-
-#define MiB (1ull << 20)
+#include "walk_test.h"
 
 static struct mmu *m;
 static uint8_t *ram;
